@@ -1,0 +1,45 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Numeric code: let clang treat sqrt & co. as pure so Swift's SIMD loops vectorise.
+let fast: [SwiftSetting] = [
+    .unsafeFlags(["-Xcc", "-fno-math-errno"]),
+    .unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
+]
+
+let package = Package(
+    name: "Preflight",
+    products: [
+        .executable(name: "preflight", targets: ["preflight"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.19"),
+    ],
+    targets: [
+        // Header-only shims over Debian's C libraries.
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CEdit", pkgConfig: "libedit", providers: [.apt(["libedit-dev"])]),
+
+        // Matrices, layers, initialisers, optimisers, training loop, recorder. No I/O.
+        .target(name: "PreflightEngine", dependencies: ["CBLAS"], swiftSettings: fast),
+        // IDX / gzip / npz readers, dataset resolution, download and verification.
+        .target(name: "PreflightData", dependencies: ["CZlib", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
+                swiftSettings: fast),
+        // Charts: terminal, SVG, PNG.
+        .target(name: "PreflightPlot", dependencies: ["CZlib"], swiftSettings: fast),
+        // Commands, session state, script runner, checks, export.
+        .target(name: "PreflightShell", dependencies: ["PreflightEngine", "PreflightData", "PreflightPlot", "CEdit"],
+                swiftSettings: fast),
+        .executableTarget(name: "preflight", dependencies: [
+            "PreflightShell",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "PreflightEngineTests", dependencies: ["PreflightEngine"]),
+        .testTarget(name: "PreflightDataTests", dependencies: ["PreflightData"]),
+        .testTarget(name: "PreflightPlotTests", dependencies: ["PreflightPlot"]),
+        .testTarget(name: "PreflightShellTests", dependencies: ["PreflightShell"]),
+    ]
+)
