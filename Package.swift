@@ -29,8 +29,10 @@ let package = Package(
                 swiftSettings: fast),
         // Charts: terminal, SVG, PNG.
         .target(name: "PreflightPlot", dependencies: ["CZlib"], swiftSettings: fast),
-        // Commands, session state, script runner, checks, export.
-        .target(name: "PreflightShell", dependencies: ["PreflightEngine", "PreflightData", "PreflightPlot", "CEdit"],
+        // The rules that turn a run's records into verdicts.
+        .target(name: "PreflightChecks", dependencies: ["PreflightEngine"]),
+        // Commands, session state, script runner, export.
+        .target(name: "PreflightShell", dependencies: ["PreflightEngine", "PreflightData", "PreflightPlot", "PreflightChecks", "CEdit"],
                 swiftSettings: fast),
         .executableTarget(name: "preflight", dependencies: [
             "PreflightShell",
@@ -40,6 +42,7 @@ let package = Package(
         .testTarget(name: "PreflightEngineTests", dependencies: ["PreflightEngine"]),
         .testTarget(name: "PreflightDataTests", dependencies: ["PreflightData"]),
         .testTarget(name: "PreflightPlotTests", dependencies: ["PreflightPlot"]),
+        .testTarget(name: "PreflightChecksTests", dependencies: ["PreflightChecks", "PreflightEngine"]),
         .testTarget(name: "PreflightShellTests", dependencies: ["PreflightShell"]),
     ]
 )

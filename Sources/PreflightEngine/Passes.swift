@@ -1,0 +1,260 @@
+/// Buffers for one batch of up to `capacity` rows, allocated once per network and batch size.
+public final class Workspace {
+    public let capacity: Int
+    let sizes: [Int]
+    /// Network input, capacity × sizes[0].
+    public let x: UnsafeMutablePointer<Float>
+    /// Output of each layer after its activation (the last holds softmax probabilities), capacity × sizes[l+1].
+    public let acts: [UnsafeMutablePointer<Float>]
+    /// ∂L/∂(pre-activation) of each layer, capacity × sizes[l+1].
+    public let deltas: [UnsafeMutablePointer<Float>]
+    /// Labels of the rows.
+    public let labels: UnsafeMutablePointer<Int32>
+
+    public init(sizes: [Int], capacity: Int) {
+        self.capacity = capacity
+        self.sizes = sizes
+        func buf(_ n: Int) -> UnsafeMutablePointer<Float> {
+            let p = UnsafeMutablePointer<Float>.allocate(capacity: n); p.initialize(repeating: 0, count: n); return p
+        }
+        x = buf(capacity * sizes[0])
+        acts = sizes.dropFirst().map { buf(capacity * $0) }
+        deltas = sizes.dropFirst().map { buf(capacity * $0) }
+        labels = .allocate(capacity: capacity); labels.initialize(repeating: 0, count: capacity)
+    }
+    deinit {
+        x.deallocate(); acts.forEach { $0.deallocate() }; deltas.forEach { $0.deallocate() }; labels.deallocate()
+    }
+
+    /// Converts rows `order[start..<start+rows]` of `set` into `x` and `labels`.
+    public func load(_ set: SampleSet, order: UnsafePointer<Int32>?, start: Int, rows: Int) {
+        let f = set.features
+        let scale = set.scale
+        set.pixels.withUnsafeBufferPointer { px in
+            let base = px.baseAddress!
+            for r in 0..<rows {
+                let idx = order.map { Int($0[start + r]) } ?? (start + r)
+                labels[r] = Int32(set.labels[idx])
+                convertRow(base + idx * f, x + r * f, f, scale)
+            }
+        }
+    }
+}
+
+@inline(__always)
+func convertRow(_ src: UnsafePointer<UInt8>, _ dst: UnsafeMutablePointer<Float>, _ n: Int, _ scale: Float) {
+    var i = 0
+    let s = SIMD16<Float>(repeating: scale)
+    let rs = UnsafeRawPointer(src), rd = UnsafeMutableRawPointer(dst)
+    while i + 16 <= n {
+        let b = rs.loadUnaligned(fromByteOffset: i, as: SIMD16<UInt8>.self)
+        rd.storeBytes(of: SIMD16<Float>(SIMD16<Int32>(truncatingIfNeeded: b)) * s,
+                      toByteOffset: i * 4, as: SIMD16<Float>.self)
+        i += 16
+    }
+    while i < n { dst[i] = Float(src[i]) * scale; i += 1 }
+}
+
+/// Result of the softmax + cross-entropy pass over a batch.
+public struct LossResult {
+    public var lossSum: Double = 0
+    public var correct: Int = 0
+    public var low: Int = 0
+    public var high: Int = 0
+}
+
+extension Network {
+    /// Forward pass over `rows` rows of `ws.x`. Hidden outputs go to `ws.acts`; with `stats`, each hidden
+    /// layer's accumulator takes in this batch's outputs.
+    public func forward(_ ws: Workspace, rows: Int, stats: UnsafeMutablePointer<StatsAccumulator>?) {
+        var prev = UnsafePointer(ws.x)
+        for l in 0..<layerCount {
+            let nIn = sizes[l], nOut = sizes[l + 1]
+            let out = ws.acts[l]
+            BLAS.gemm(m: rows, n: nOut, k: nIn, a: prev, lda: nIn,
+                      b: params + ranges[l].weights.lowerBound, ldb: nOut, c: out, ldc: nOut)
+            let b = UnsafePointer(params + ranges[l].bias.lowerBound)
+            if l < layerCount - 1 {
+                biasActivate(out, rows: rows, cols: nOut, bias: b, stats: stats.map { $0 + l })
+            } else {
+                addBias(out, rows: rows, cols: nOut, bias: b)
+            }
+            prev = UnsafePointer(out)
+        }
+    }
+
+    /// Softmax of the output layer in place, cross-entropy against `ws.labels` with predictions clipped to
+    /// [ε, 1−ε] (as Keras does), accuracy, and the count of outputs below ε / above 1−ε. With `delta`,
+    /// writes ∂(mean loss)/∂logits = (p − y)/rows into the output layer's delta buffer.
+    public func softmaxLoss(_ ws: Workspace, rows: Int, epsilon: Float, delta: Bool) -> LossResult {
+        let n = sizes[layerCount]
+        let out = ws.acts[layerCount - 1]
+        let d = ws.deltas[layerCount - 1]
+        var res = LossResult()
+        let invRows = 1 / Float(rows)
+        let hiLimit = 1 - epsilon
+        for r in 0..<rows {
+            let row = out + r * n
+            var mx = row[0], arg = 0
+            for j in 1..<max(n, 1) where row[j] > mx { mx = row[j]; arg = j }
+            var s: Float = 0
+            for j in 0..<n { let e = _expf(row[j] - mx); row[j] = e; s += e }
+            let inv = 1 / s
+            for j in 0..<n {
+                let p = row[j] * inv
+                row[j] = p
+                if p < epsilon { res.low += 1 } else if p > hiLimit { res.high += 1 }
+            }
+            let y = Int(ws.labels[r])
+            let py = Swift.min(Swift.max(row[y], epsilon), hiLimit)
+            res.lossSum -= Double(_logf(py))
+            if arg == y { res.correct += 1 }
+            if delta {
+                let dr = d + r * n
+                for j in 0..<n { dr[j] = row[j] * invRows }
+                dr[y] -= invRows
+            }
+        }
+        return res
+    }
+
+    /// Backward pass from the output delta: fills `grads` for every layer.
+    public func backward(_ ws: Workspace, rows: Int) {
+        for l in stride(from: layerCount - 1, through: 0, by: -1) {
+            let nIn = sizes[l], nOut = sizes[l + 1]
+            let d = ws.deltas[l]
+            let input = l == 0 ? UnsafePointer(ws.x) : UnsafePointer(ws.acts[l - 1])
+            // dW[nIn×nOut] = inputᵀ[nIn×rows] · d[rows×nOut]
+            BLAS.gemm(transA: true, m: nIn, n: nOut, k: rows, a: input, lda: nIn, b: d, ldb: nOut,
+                      c: grads + ranges[l].weights.lowerBound, ldc: nOut)
+            columnSums(d, rows: rows, cols: nOut, into: grads + ranges[l].bias.lowerBound)
+            if l > 0 {
+                // dA[rows×nIn] = d[rows×nOut] · Wᵀ[nOut×nIn], then through the activation's derivative.
+                let dPrev = ws.deltas[l - 1]
+                BLAS.gemm(transB: true, m: rows, n: nIn, k: nOut, a: d, lda: nOut,
+                          b: params + ranges[l].weights.lowerBound, ldb: nOut, c: dPrev, ldc: nIn)
+                applyDerivative(dPrev, outputs: ws.acts[l - 1], count: rows * nIn)
+            }
+        }
+    }
+
+    @inline(__always)
+    func addBias(_ out: UnsafeMutablePointer<Float>, rows: Int, cols: Int, bias: UnsafePointer<Float>) {
+        for r in 0..<rows {
+            let row = out + r * cols
+            for j in 0..<cols { row[j] += bias[j] }
+        }
+    }
+
+    func columnSums(_ d: UnsafePointer<Float>, rows: Int, cols: Int, into out: UnsafeMutablePointer<Float>) {
+        for j in 0..<cols { out[j] = 0 }
+        for r in 0..<rows {
+            let row = d + r * cols
+            for j in 0..<cols { out[j] += row[j] }
+        }
+    }
+
+    func applyDerivative(_ d: UnsafeMutablePointer<Float>, outputs a: UnsafePointer<Float>, count: Int) {
+        switch activation {
+        case .relu:
+            var i = 0
+            let rd = UnsafeMutableRawPointer(d), ra = UnsafeRawPointer(a)
+            while i + 16 <= count {
+                let av = ra.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
+                let dv = rd.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
+                rd.storeBytes(of: dv.replacing(with: 0, where: av .<= 0), toByteOffset: i * 4, as: SIMD16<Float>.self)
+                i += 16
+            }
+            while i < count { if !(a[i] > 0) { d[i] = 0 }; i += 1 }
+        case .linear:
+            break
+        default:
+            let act = activation
+            for i in 0..<count { d[i] *= act.derivative(output: a[i]) }
+        }
+    }
+
+    /// bias + activation in place, with the statistics folded into the same pass.
+    func biasActivate(_ out: UnsafeMutablePointer<Float>, rows: Int, cols: Int, bias: UnsafePointer<Float>,
+                      stats: UnsafeMutablePointer<StatsAccumulator>?) {
+        if activation == .relu && cols % 16 == 0 {
+            reluRows(out, rows: rows, cols: cols, bias: bias, stats: stats)
+            return
+        }
+        let act = activation
+        let bounds = act.saturationBounds
+        var sum: Double = 0, sq: Double = 0, mx: Float = stats?.pointee.max ?? -.infinity
+        var zeros = 0, above = 0, sat = 0
+        for r in 0..<rows {
+            let row = out + r * cols
+            var rs: Float = 0, rq: Float = 0
+            for j in 0..<cols {
+                let a = act.apply(row[j] + bias[j])
+                row[j] = a
+                if stats != nil {
+                    rs += a; rq += a * a
+                    if a > mx { mx = a }
+                    if a == 0 { zeros += 1 }
+                    if a > 1 { above += 1 }
+                    if let bounds, a < bounds.low || a > bounds.high { sat += 1 }
+                }
+            }
+            sum += Double(rs); sq += Double(rq)
+        }
+        guard let stats else { return }
+        stats.pointee.sum += sum; stats.pointee.sumSquares += sq; stats.pointee.max = mx
+        stats.pointee.zeros += zeros; stats.pointee.aboveOne += above; stats.pointee.saturated += sat
+        stats.pointee.values += rows * cols; stats.pointee.samples += rows
+        stats.pointee.unitMax.withUnsafeMutableBufferPointer { um in
+            for r in 0..<rows {
+                let row = out + r * cols
+                for j in 0..<cols where row[j] > um[j] { um[j] = row[j] }
+            }
+        }
+    }
+
+    /// The hot path: relu layers whose width is a multiple of 16.
+    func reluRows(_ out: UnsafeMutablePointer<Float>, rows: Int, cols: Int, bias: UnsafePointer<Float>,
+                  stats: UnsafeMutablePointer<StatsAccumulator>?) {
+        typealias V = SIMD16<Float>
+        let ro = UnsafeMutableRawPointer(out), rb = UnsafeRawPointer(bias)
+        guard let stats else {
+            for r in 0..<rows {
+                for j in stride(from: 0, to: cols, by: 16) {
+                    let off = (r * cols + j) * 4
+                    let z = ro.loadUnaligned(fromByteOffset: off, as: V.self) + rb.loadUnaligned(fromByteOffset: j * 4, as: V.self)
+                    ro.storeBytes(of: z.replacing(with: 0, where: z .< 0), toByteOffset: off, as: V.self)
+                }
+            }
+            return
+        }
+        var sum: Double = 0, sq: Double = 0
+        var vmax = V(repeating: -.infinity)
+        var zeros = SIMD16<Int32>(), above = SIMD16<Int32>()
+        let one = SIMD16<Int32>(repeating: 1), zeroI = SIMD16<Int32>()
+        stats.pointee.unitMax.withUnsafeMutableBufferPointer { umb in
+            let rum = UnsafeMutableRawPointer(umb.baseAddress!)
+            for r in 0..<rows {
+                var vs = V(), vq = V()
+                for j in stride(from: 0, to: cols, by: 16) {
+                    let off = (r * cols + j) * 4
+                    var z = ro.loadUnaligned(fromByteOffset: off, as: V.self) + rb.loadUnaligned(fromByteOffset: j * 4, as: V.self)
+                    z.replace(with: 0, where: z .< 0)
+                    ro.storeBytes(of: z, toByteOffset: off, as: V.self)
+                    vs += z; vq += z * z
+                    vmax.replace(with: z, where: z .> vmax)
+                    zeros &+= zeroI.replacing(with: one, where: z .== 0)
+                    above &+= zeroI.replacing(with: one, where: z .> 1)
+                    let um = rum.loadUnaligned(fromByteOffset: j * 4, as: V.self)
+                    rum.storeBytes(of: um.replacing(with: z, where: z .> um), toByteOffset: j * 4, as: V.self)
+                }
+                sum += Double(vs.sum()); sq += Double(vq.sum())
+            }
+        }
+        var mx = stats.pointee.max
+        for i in 0..<16 where vmax[i] > mx { mx = vmax[i] }
+        stats.pointee.sum += sum; stats.pointee.sumSquares += sq; stats.pointee.max = mx
+        stats.pointee.zeros += Int(zeros.wrappedSum()); stats.pointee.aboveOne += Int(above.wrappedSum())
+        stats.pointee.values += rows * cols; stats.pointee.samples += rows
+    }
+}

@@ -1,0 +1,234 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Monotonic seconds.
+public func monotonicSeconds() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+}
+
+/// Progress of a running epoch, reported between batches.
+public struct BatchProgress: Sendable {
+    public var epoch: Int
+    public var batch: Int          // batches done in this epoch
+    public var batches: Int        // batches in the epoch
+    public var loss: Double        // running mean train loss of the epoch
+    public var samplesPerSecond: Double
+}
+
+/// One training run's engine state: the network, the optimiser, the shuffling generator, and everything recorded.
+public final class Trainer {
+    public let network: Network
+    public let optimizer: Optimizer
+    /// Generator for the per-epoch shuffles; advances once per epoch.
+    public var shuffleRNG: Xoshiro
+    public private(set) var epochs: [EpochRecord] = []
+    public private(set) var firstBatch: FirstBatchRecord?
+    /// Set when a NaN/Inf stopped training.
+    public private(set) var nonFinite: NonFiniteEvent?
+    /// Measure gradient norms and update ratios every this many steps (and on the epoch's last step).
+    public var measureEvery = 50
+    /// Rows of the test set evaluated per forward pass.
+    public var evalBatch = 500
+
+    private var workspace: Workspace?
+    private var stats: [StatsAccumulator]
+    private var order: [Int32] = []
+
+    public init(network: Network, optimizer: OptimizerKind, seed: UInt64) {
+        self.network = network
+        self.optimizer = Optimizer(kind: optimizer, count: network.paramCount)
+        self.shuffleRNG = Xoshiro(seed: seed, stream: 1)
+        stats = network.sizes.dropFirst().dropLast().map { StatsAccumulator(units: $0) }
+        BLAS.setThreads(1)
+    }
+
+    /// Restores recorded state (save/load).
+    public func restore(epochs: [EpochRecord], firstBatch: FirstBatchRecord?, nonFinite: NonFiniteEvent?, shuffleRNG: Xoshiro) {
+        self.epochs = epochs; self.firstBatch = firstBatch; self.nonFinite = nonFinite; self.shuffleRNG = shuffleRNG
+    }
+
+    public var epochsDone: Int { epochs.count }
+
+    private func workspace(rows: Int) -> Workspace {
+        if let ws = workspace, ws.capacity >= rows { return ws }
+        let ws = Workspace(sizes: network.sizes, capacity: rows)
+        workspace = ws
+        return ws
+    }
+
+    /// The order in which the next epoch visits the samples (does not advance the generator).
+    public func peekOrder(count: Int) -> [Int32] {
+        var rng = shuffleRNG
+        var o = (0..<Int32(count)).map { $0 }
+        rng.shuffle(&o)
+        return o
+    }
+
+    private func hiddenSummaries() -> [LayerStats] { stats.map { $0.summary(activation: network.activation) } }
+
+    /// One forward and backward pass over the batch the next epoch would start with, without any update:
+    /// what the first batch looks like with the current weights.
+    public func probe(_ set: SampleSet, batch: Int, epsilon: Float) -> FirstBatchRecord {
+        let rows = min(batch, set.count)
+        let ws = workspace(rows: max(rows, 1))
+        let o = peekOrder(count: set.count)
+        o.withUnsafeBufferPointer { ws.load(set, order: $0.baseAddress, start: 0, rows: rows) }
+        var acc = network.sizes.dropFirst().dropLast().map { StatsAccumulator(units: $0) }
+        acc.withUnsafeMutableBufferPointer { network.forward(ws, rows: rows, stats: $0.baseAddress) }
+        let res = network.softmaxLoss(ws, rows: rows, epsilon: epsilon, delta: true)
+        network.backward(ws, rows: rows)
+        return firstBatchRecord(ws, rows: rows, loss: res,
+                                hidden: acc.map { $0.summary(activation: network.activation) })
+    }
+
+    private func firstBatchRecord(_ ws: Workspace, rows: Int, loss res: LossResult, hidden: [LayerStats]) -> FirstBatchRecord {
+        let outs = Double(rows * network.sizes.last!)
+        var lo = Float.infinity, hi = -Float.infinity
+        for i in 0..<(rows * network.sizes[0]) { lo = min(lo, ws.x[i]); hi = max(hi, ws.x[i]) }
+        let norms = (0..<network.layerCount).map { l -> Double in
+            var s: Double = 0
+            for g in network.weightGrads(l) { s += Double(g) * Double(g) }
+            return s.squareRoot()
+        }
+        return FirstBatchRecord(loss: res.lossSum / Double(rows), saturatedFraction: Double(res.low + res.high) / outs,
+                                lowFraction: Double(res.low) / outs, highFraction: Double(res.high) / outs,
+                                accuracy: Double(res.correct) / Double(rows), hidden: hidden, gradNorms: norms,
+                                inputMin: Double(lo), inputMax: Double(hi), batchSize: rows)
+    }
+
+    /// Mean loss and accuracy over a whole set, in forward passes of `evalBatch` rows.
+    public func evaluate(_ set: SampleSet, epsilon: Float) -> (loss: Double, accuracy: Double) {
+        guard set.count > 0 else { return (.nan, .nan) }
+        let ws = workspace(rows: min(evalBatch, set.count))
+        var lossSum: Double = 0, correct = 0, start = 0
+        while start < set.count {
+            let rows = min(ws.capacity, set.count - start)
+            ws.load(set, order: nil, start: start, rows: rows)
+            network.forward(ws, rows: rows, stats: nil)
+            let r = network.softmaxLoss(ws, rows: rows, epsilon: epsilon, delta: false)
+            lossSum += r.lossSum; correct += r.correct
+            start += rows
+        }
+        return (lossSum / Double(set.count), Double(correct) / Double(set.count))
+    }
+
+    /// Trains one epoch. `shouldStop` is polled between batches (^C); `progress` is called after each batch.
+    /// Returns the epoch's record (also appended to `epochs`), or nil if training is stopped by an earlier NaN.
+    @discardableResult
+    public func trainEpoch(_ train: SampleSet, test: SampleSet?, batch: Int, epsilon: Float,
+                           shouldStop: () -> Bool = { false },
+                           progress: ((BatchProgress) -> Void)? = nil) -> EpochRecord? {
+        guard nonFinite == nil, train.count > 0 else { return nil }
+        BLAS.setFlushToZero(true)
+        defer { BLAS.setFlushToZero(false) }
+        let batch = max(1, min(batch, train.count))
+        let ws = workspace(rows: batch)
+        let epochNumber = epochs.count + 1
+        let n = train.count
+        if order.count != n { order = (0..<Int32(n)).map { $0 } } else { for i in 0..<n { order[i] = Int32(i) } }
+        shuffleRNG.shuffle(&order)
+        for i in stats.indices { stats[i].reset() }
+        let batches = (n + batch - 1) / batch
+        let layers = network.layerCount
+        var measures = [StepMeasure](repeating: StepMeasure(), count: layers)
+        var gradSum = [Double](repeating: 0, count: layers), ratioSum = [Double](repeating: 0, count: layers)
+        var measured = 0
+        var lossSum: Double = 0, correct = 0, seen = 0, done = 0
+        let t0 = monotonicSeconds()
+        var lastReport = t0
+        order.withUnsafeBufferPointer { ob in
+            stats.withUnsafeMutableBufferPointer { sb in
+                for b in 0..<batches {
+                    if b > 0 && shouldStop() { break }
+                    let start = b * batch, rows = min(batch, n - start)
+                    ws.load(train, order: ob.baseAddress, start: start, rows: rows)
+                    network.forward(ws, rows: rows, stats: sb.baseAddress)
+                    let res = network.softmaxLoss(ws, rows: rows, epsilon: epsilon, delta: true)
+                    if !res.lossSum.isFinite {
+                        nonFinite = locateNonFinite(ws, rows: rows, epoch: epochNumber, batch: b + 1)
+                        break
+                    }
+                    network.backward(ws, rows: rows)
+                    if epochNumber == 1 && b == 0 && firstBatch == nil {
+                        firstBatch = firstBatchRecord(ws, rows: rows, loss: res,
+                                                      hidden: sb.map { $0.summary(activation: network.activation) })
+                    }
+                    let measure = b % measureEvery == 0 || b == batches - 1
+                    if measure {
+                        for l in 0..<layers { measures[l] = StepMeasure() }
+                        measures.withUnsafeMutableBufferPointer {
+                            optimizer.step(params: network.params, grads: network.grads, layerRanges: network.ranges,
+                                           measures: $0.baseAddress)
+                        }
+                        for l in 0..<layers {
+                            gradSum[l] += measures[l].gradSquared.squareRoot()
+                            let w = measures[l].weightSquared.squareRoot()
+                            ratioSum[l] += w > 0 ? measures[l].updateSquared.squareRoot() / w : .infinity
+                        }
+                        measured += 1
+                    } else {
+                        optimizer.step(params: network.params, grads: network.grads, layerRanges: network.ranges, measures: nil)
+                    }
+                    lossSum += res.lossSum; correct += res.correct; seen += rows; done += 1
+                    if let progress {
+                        let now = monotonicSeconds()
+                        if now - lastReport > 0.05 || b == batches - 1 {
+                            lastReport = now
+                            progress(BatchProgress(epoch: epochNumber, batch: done, batches: batches,
+                                                   loss: lossSum / Double(seen), samplesPerSecond: Double(seen) / (now - t0)))
+                        }
+                    }
+                }
+            }
+        }
+        let seconds = monotonicSeconds() - t0
+        guard done > 0 || nonFinite != nil else { return nil }
+        var testLoss: Double?, testAcc: Double?
+        if done == batches, let test, test.count > 0 {
+            let e = evaluate(test, epsilon: epsilon)
+            testLoss = e.loss; testAcc = e.accuracy
+        }
+        let m = Double(max(measured, 1))
+        let rec = EpochRecord(epoch: epochNumber,
+                              trainLoss: seen > 0 ? lossSum / Double(seen) : .nan,
+                              trainAccuracy: seen > 0 ? Double(correct) / Double(seen) : .nan,
+                              testLoss: testLoss, testAccuracy: testAcc,
+                              seconds: seconds, samplesPerSecond: seconds > 0 ? Double(seen) / seconds : 0,
+                              hidden: hiddenSummaries(),
+                              layers: (0..<layers).map { LayerGradRecord(gradNorm: gradSum[$0] / m, updateRatio: ratioSum[$0] / m) },
+                              batches: done, totalBatches: batches)
+        epochs.append(rec)
+        return rec
+    }
+
+    /// Finds the first place a NaN/Inf shows: the weights (a previous update or backward pass), the input,
+    /// or a layer's forward output.
+    private func locateNonFinite(_ ws: Workspace, rows: Int, epoch: Int, batch: Int) -> NonFiniteEvent {
+        func bad(_ p: UnsafePointer<Float>, _ n: Int) -> Bool {
+            for i in 0..<n where !p[i].isFinite { return true }
+            return false
+        }
+        let L = network.layerCount
+        func name(_ l: Int) -> String { l == L - 1 ? "output layer" : "hidden layer \(l + 1)" }
+        for l in 0..<L {
+            let w = network.weights(l), b = network.bias(l)
+            if bad(UnsafePointer(w.baseAddress!), w.count) || bad(UnsafePointer(b.baseAddress!), b.count) {
+                let g = network.weightGrads(l)
+                let stage = bad(UnsafePointer(g.baseAddress!), g.count) ? "backward" : "update"
+                return NonFiniteEvent(epoch: epoch, batch: max(batch - 1, 1), stage: stage, layer: "weights of \(name(l))")
+            }
+        }
+        if bad(ws.x, rows * network.sizes[0]) {
+            return NonFiniteEvent(epoch: epoch, batch: batch, stage: "forward", layer: "input")
+        }
+        for l in 0..<(L - 1) where bad(ws.acts[l], rows * network.sizes[l + 1]) {
+            return NonFiniteEvent(epoch: epoch, batch: batch, stage: "forward", layer: name(l))
+        }
+        return NonFiniteEvent(epoch: epoch, batch: batch, stage: "forward", layer: "output layer (softmax/loss)")
+    }
+}
