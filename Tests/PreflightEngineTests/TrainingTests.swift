@@ -1,0 +1,108 @@
+import XCTest
+import PreflightEngine
+
+/// A small learnable problem: the class is which quarter of the features is brightest.
+func blobSet(count: Int, seed: UInt64, features: Int = 32, classes: Int = 4) -> SampleSet {
+    var rng = Xoshiro(seed: seed)
+    var px = [UInt8](), labels = [UInt8]()
+    for _ in 0..<count {
+        let c = rng.below(classes)
+        labels.append(UInt8(c))
+        for f in 0..<features {
+            let hot = f * classes / features == c
+            px.append(UInt8(min(255, rng.below(100) + (hot ? 120 : 0))))
+        }
+    }
+    return SampleSet(pixels: px, labels: labels, count: count, features: features, scale: 1 / 255)
+}
+
+final class TrainingTests: XCTestCase {
+    func makeTrainer(seed: UInt64 = 1, initializer: Initializer = .glorot, lr: Double = 0.01) -> Trainer {
+        let net = Network(sizes: [32, 16, 16, 4], activation: .relu)
+        net.initialize(Array(repeating: initializer, count: 3), seed: seed)
+        return Trainer(network: net, optimizer: .adam(lr: lr), seed: seed)
+    }
+
+    func testLearnsAndRecordsEverything() {
+        let train = blobSet(count: 1000, seed: 1), test = blobSet(count: 200, seed: 2)
+        let t = makeTrainer()
+        for _ in 0..<5 { t.trainEpoch(train, test: test, batch: 50, epsilon: 1e-7) }
+        XCTAssertEqual(t.epochs.count, 5)
+        let first = t.epochs[0], last = t.epochs[4]
+        XCTAssertLessThan(last.trainLoss, first.trainLoss)
+        XCTAssertGreaterThan(last.testAccuracy!, 0.9)
+        XCTAssertEqual(last.hidden.count, 2); XCTAssertEqual(last.layers.count, 3)
+        XCTAssertEqual(last.batches, 20); XCTAssertTrue(last.complete)
+        XCTAssertTrue(last.layers.allSatisfy { $0.gradNorm > 0 && $0.updateRatio > 0 && $0.updateRatio < 1 })
+        let fb = try! XCTUnwrap(t.firstBatch)
+        XCTAssertEqual(fb.batchSize, 50)
+        XCTAssertEqual(fb.loss, log(4.0), accuracy: 0.5)
+        XCTAssertEqual(fb.saturatedFraction, 0)
+        XCTAssertEqual(fb.hidden.count, 2)
+        XCTAssertEqual(fb.hidden[0].samples, 50)
+        XCTAssertGreaterThanOrEqual(fb.inputMin, 0); XCTAssertLessThanOrEqual(fb.inputMax, 1)
+    }
+
+    func testFirstBatchRecordEqualsProbeBeforeTraining() {
+        let train = blobSet(count: 300, seed: 1)
+        let t = makeTrainer()
+        let probe = t.probe(train, batch: 50, epsilon: 1e-7)
+        t.trainEpoch(train, test: nil, batch: 50, epsilon: 1e-7)
+        XCTAssertEqual(t.firstBatch, probe)
+    }
+
+    func testSameSeedIsBitIdenticalAndSplitTrainingEqualsStraight() {
+        let train = blobSet(count: 500, seed: 1), test = blobSet(count: 100, seed: 2)
+        let a = makeTrainer(), b = makeTrainer()
+        for _ in 0..<3 { a.trainEpoch(train, test: test, batch: 32, epsilon: 1e-7) }
+        b.trainEpoch(train, test: test, batch: 32, epsilon: 1e-7)
+        b.trainEpoch(train, test: test, batch: 32, epsilon: 1e-7)
+        b.trainEpoch(train, test: test, batch: 32, epsilon: 1e-7)
+        XCTAssertEqual(a.network.parameterArray, b.network.parameterArray)
+        XCTAssertEqual(a.epochs.map(\.trainLoss), b.epochs.map(\.trainLoss))
+        let c = makeTrainer(seed: 2)
+        c.trainEpoch(train, test: test, batch: 32, epsilon: 1e-7)
+        XCTAssertNotEqual(a.epochs[0].trainLoss, c.epochs[0].trainLoss)
+    }
+
+    func testBadInitSaturatesTheFirstBatch() {
+        let train = blobSet(count: 200, seed: 1)
+        let t = makeTrainer(initializer: .normal(5))
+        let fb = t.probe(train, batch: 100, epsilon: 1e-7)
+        XCTAssertGreaterThan(fb.saturatedFraction, 0.5)
+        XCTAssertGreaterThan(fb.loss, 5)
+    }
+
+    func testStopBetweenBatchesKeepsAPartialEpoch() {
+        let train = blobSet(count: 1000, seed: 1)
+        let t = makeTrainer()
+        var calls = 0
+        let rec = t.trainEpoch(train, test: train, batch: 10, epsilon: 1e-7, shouldStop: { calls += 1; return calls > 4 })
+        XCTAssertEqual(rec?.batches, 5)
+        XCTAssertEqual(rec?.complete, false)
+        XCTAssertNil(rec?.testLoss)
+    }
+
+    func testHugeLearningRateStopsAtTheFirstNonFiniteValue() {
+        let train = blobSet(count: 1000, seed: 1)
+        let net = Network(sizes: [32, 16, 16, 4], activation: .relu)
+        net.initialize([.glorot, .glorot, .glorot], seed: 1)
+        let t = Trainer(network: net, optimizer: .sgd(lr: 1e9, momentum: 0), seed: 1)
+        for _ in 0..<3 { t.trainEpoch(train, test: nil, batch: 10, epsilon: 1e-7) }
+        let ev = try! XCTUnwrap(t.nonFinite)
+        XCTAssertEqual(ev.epoch, 1)
+        XCTAssertFalse(ev.stage.isEmpty); XCTAssertFalse(ev.layer.isEmpty)
+        XCTAssertLessThanOrEqual(t.epochs.count, 1)   // training stopped
+    }
+
+    func testEvaluateIsIndependentOfEvalBatch() {
+        let set = blobSet(count: 333, seed: 4)
+        let t = makeTrainer()
+        t.evalBatch = 500
+        let a = t.evaluate(set, epsilon: 1e-7)
+        let t2 = makeTrainer(); t2.evalBatch = 7
+        let b = t2.evaluate(set, epsilon: 1e-7)
+        XCTAssertEqual(a.accuracy, b.accuracy)
+        XCTAssertEqual(a.loss, b.loss, accuracy: 1e-6)
+    }
+}
