@@ -19,25 +19,25 @@ let package = Package(
     targets: [
         // Header-only shims over Debian's C libraries.
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
-        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CZlibShim", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CEdit", pkgConfig: "libedit", providers: [.apt(["libedit-dev"])]),
 
         // Matrices, layers, initialisers, optimisers, training loop, recorder. No I/O.
         .target(name: "PreflightEngine", dependencies: ["CBLAS"], swiftSettings: fast),
         // IDX / gzip / npz readers, dataset resolution, download and verification.
-        .target(name: "PreflightData", dependencies: ["CZlib", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
+        .target(name: "PreflightData", dependencies: ["CZlibShim", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
                 swiftSettings: fast),
         // Charts: terminal, SVG, PNG.
-        .target(name: "PreflightPlot", dependencies: ["CZlib"], swiftSettings: fast),
+        .target(name: "PreflightPlot", dependencies: ["CZlibShim"], swiftSettings: fast),
         // The rules that turn a run's records into verdicts.
         .target(name: "PreflightChecks", dependencies: ["PreflightEngine"]),
         // Commands, session state, script runner, export.
         .target(name: "PreflightShell", dependencies: ["PreflightEngine", "PreflightData", "PreflightPlot", "PreflightChecks", "CEdit"],
-                swiftSettings: fast),
+                swiftSettings: fast + [.swiftLanguageMode(.v5)]),
         .executableTarget(name: "preflight", dependencies: [
             "PreflightShell",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        ], swiftSettings: [.swiftLanguageMode(.v5)]),
 
         .testTarget(name: "PreflightEngineTests", dependencies: ["PreflightEngine"]),
         .testTarget(name: "PreflightDataTests", dependencies: ["PreflightData"]),

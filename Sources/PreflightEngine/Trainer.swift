@@ -18,6 +18,7 @@ public struct BatchProgress: Sendable {
     public var batches: Int        // batches in the epoch
     public var loss: Double        // running mean train loss of the epoch
     public var samplesPerSecond: Double
+    public var batchSize: Int
 }
 
 /// One training run's engine state: the network, the optimiser, the shuffling generator, and everything recorded.
@@ -180,7 +181,8 @@ public final class Trainer {
                         if now - lastReport > 0.05 || b == batches - 1 {
                             lastReport = now
                             progress(BatchProgress(epoch: epochNumber, batch: done, batches: batches,
-                                                   loss: lossSum / Double(seen), samplesPerSecond: Double(seen) / (now - t0)))
+                                                   loss: lossSum / Double(seen), samplesPerSecond: Double(seen) / (now - t0),
+                                                   batchSize: batch))
                         }
                     }
                 }

@@ -1,0 +1,566 @@
+import Foundation
+import PreflightEngine
+
+/// The checks: the catalog, evaluation and explanations.
+public enum Rules {
+    /// Every rule, in listing order.
+    public static let all: [RuleInfo] = catalog.map(\.info)
+
+    /// Every rule id, in listing order.
+    public static var ids: [String] { all.map(\.id) }
+
+    /// The rule with this id (case-insensitive, an optional "check." prefix allowed).
+    public static func info(_ id: String) -> RuleInfo? { spec(normalize(id))?.info }
+
+    static func normalize(_ id: String) -> String {
+        var k = id.trimmingWhitespace().lowercased().replacingOccurrences(of: "_", with: "-")
+        if k.hasPrefix("check.") { k.removeFirst(6) }
+        return k
+    }
+
+    /// Runs the rules (all, or those in `only`; unknown ids are ignored) and ranks the findings:
+    /// fail first, then warn, not-run, ok; within a verdict in the order of `all`.
+    public static func evaluate(_ input: CheckInput, thresholds: Thresholds, only: [String]? = nil) -> [Finding] {
+        let wanted = only.map { Set($0.map(normalize)) }
+        var out: [Finding] = []
+        for r in catalog {
+            let id = r.info.id
+            if let wanted, !wanted.contains(id) { continue }
+            let c = Ctx(input: input, t: thresholds, rule: id)
+            var f: Finding
+            if !thresholds.isEnabled(id) {
+                f = c.notRun("disabled by set check.\(id) off")
+            } else {
+                f = c.run()
+            }
+            if f.verdict == .ok { f.hint = "" }
+            if f.verdict != .notRun { f.reason = "" }
+            if let v = f.value, !v.isFinite { f.value = nil }
+            if let v = f.threshold, !v.isFinite { f.threshold = nil }
+            out.append(f)
+        }
+        return out.enumerated().sorted { a, b in
+            a.element.verdict != b.element.verdict ? a.element.verdict > b.element.verdict : a.offset < b.offset
+        }.map(\.element)
+    }
+
+    /// What the rule measures, why it matters, where its thresholds come from (with the values in
+    /// force under the default settings), and what to try. nil for an unknown rule.
+    public static func explain(_ id: String) -> String? { explain(id, thresholds: .defaults) }
+
+    /// `explain` with the session's thresholds in force.
+    public static func explain(_ id: String, thresholds: Thresholds) -> String? {
+        guard let s = spec(normalize(id)) else { return nil }
+        let i = s.info
+        let d = Thresholds.defaults
+        var lines: [String] = []
+        lines.append("\(i.id) — \(i.title)" + (thresholds.isEnabled(i.id) ? "" : "  [off: set check.\(i.id) on]"))
+        lines.append("Measures: \(i.measures)")
+        lines.append("Why it matters: \(i.why)")
+        lines.append("Source: \(i.source)")
+        if s.params.isEmpty {
+            lines.append("Thresholds: none; the rule only has check.\(i.id) on|off (now \(thresholds.describe("check.\(i.id)"))).")
+        } else {
+            lines.append("Thresholds in force (set check.\(i.id).NAME VALUE):")
+            let width = s.params.map { "check.\(i.id).\($0.name) = \(thresholds.describe("check.\(i.id).\($0.name)"))".count }.max() ?? 0
+            for p in s.params {
+                let key = "check.\(i.id).\(p.name)"
+                let now = thresholds.describe(key), def = d.describe(key)
+                var l = "\(key) = \(now)"
+                l += String(repeating: " ", count: max(0, width - l.count)) + "  \(p.doc)"
+                if now != def { l += " (default \(def))" }
+                lines.append("  " + l)
+            }
+        }
+        lines.append("Try: \(i.tryThis)")
+        return lines.joined(separator: "\n")
+    }
+}
+
+// MARK: - Evaluation
+
+private let noFirstBatch = "no first batch recorded (train, or check before training probes one)"
+
+private func phase(_ e: EpochRecord) -> String { "epoch \(e.epoch)" }
+private func phase(_ es: some Collection<EpochRecord>) -> String {
+    guard let a = es.first, let b = es.reversed().first else { return "epochs" }
+    return a.epoch == b.epoch ? "epoch \(a.epoch)" : "epochs \(a.epoch)-\(b.epoch)"
+}
+
+/// Higher is worse. `strict`: the value must exceed the threshold (else reach it).
+private func gradeHigh(_ v: Double, warn: Double?, fail: Double?, strict: Bool) -> (Verdict, Double?) {
+    if v.isNaN { return (.fail, fail ?? warn) }
+    func hit(_ t: Double) -> Bool { strict ? v > t : v >= t }
+    if let f = fail, hit(f) { return (.fail, f) }
+    if let w = warn, hit(w) { return (.warn, w) }
+    return (.ok, warn ?? fail)
+}
+
+/// Lower is worse: the value must fall below the threshold.
+private func gradeLow(_ v: Double, warn: Double?, fail: Double?) -> (Verdict, Double?) {
+    if v.isNaN { return (.fail, fail ?? warn) }
+    if let f = fail, v < f { return (.fail, f) }
+    if let w = warn, v < w { return (.warn, w) }
+    return (.ok, warn ?? fail)
+}
+
+/// The worst of several phases' findings; not-run ones only count when nothing ran. Ties go to the later one.
+private func worst(_ fs: [Finding]) -> Finding? {
+    let ran = fs.filter { $0.verdict != .notRun }
+    guard !ran.isEmpty else { return fs.first }
+    var best = ran[0]
+    for f in ran.dropFirst() where f.verdict >= best.verdict { best = f }
+    return best
+}
+
+private func isConstant(_ i: Initializer) -> Bool {
+    switch i {
+    case .zeros: return true
+    case .normal(let s), .truncnormal(let s), .uniform(let s): return s == 0
+    default: return false
+    }
+}
+
+private func isReluLike(_ a: Activation) -> Bool { a == .relu || a == .leakyRelu || a == .elu }
+
+struct Ctx {
+    let input: CheckInput
+    let t: Thresholds
+    let rule: String
+
+    func p(_ name: String) -> Double? { t.value("\(rule).\(name)") }
+
+    func notRun(_ reason: String, phase: String = "") -> Finding {
+        Finding(rule: rule, phase: phase, value: nil, threshold: nil, verdict: .notRun, measured: "", hint: "", reason: reason)
+    }
+
+    func make(_ phase: String, _ value: Double?, _ graded: (Verdict, Double?), _ measured: String, hint: String) -> Finding {
+        Finding(rule: rule, phase: phase, value: value, threshold: graded.1, verdict: graded.0, measured: measured, hint: hint)
+    }
+
+    var classes: Int { input.classes > 0 ? input.classes : 0 }
+    var lnC: Double? { classes >= 2 ? log(Double(classes)) : nil }
+    var hiddenCount: Int { max(0, input.layers.count - 2) }
+    func lower(_ f: Double = 0.1) -> String { optimizerCommand(input.optimizer, lrTimes: f) }
+    var initIsConstant: Bool { input.initializers.contains(where: isConstant) }
+
+    func run() -> Finding {
+        switch rule {
+        case "saturation": return saturation()
+        case "hidden-scale": return hiddenScale()
+        case "init-loss": return initLoss()
+        case "dead-units": return deadUnits()
+        case "symmetry": return symmetry()
+        case "act-saturation": return actSaturation()
+        case "grad-vanish": return gradient(vanish: true)
+        case "grad-explode": return gradient(vanish: false)
+        case "update-ratio": return updateRatio()
+        case "nonfinite": return nonfinite()
+        case "input-range": return inputRange()
+        case "output-units": return outputUnits()
+        case "loss-trend": return lossTrend()
+        case "divergence": return divergence()
+        case "oscillation": return oscillation()
+        case "slow": return slow()
+        case "overfitting": return overfitting()
+        default: return notRun("unknown rule")
+        }
+    }
+
+    // MARK: first batch
+
+    func saturation() -> Finding {
+        guard let fb = input.firstBatch else { return notRun(noFirstBatch) }
+        let v = fb.saturatedFraction, e = param(input.epsilon)
+        let g = gradeHigh(v, warn: p("warn"), fail: p("fail"), strict: false)
+        return make("first-batch", v, g,
+                    "\(pct(v)) of softmax outputs < \(e) or > 1-\(e) (\(pct(fb.lowFraction)) low, \(pct(fb.highFraction)) high; \(fb.batchSize) samples)",
+                    hint: "use init glorot (or init he for relu) and inputs in [0,1]: the untrained logits are far too large")
+    }
+
+    func hiddenScale() -> Finding {
+        guard hiddenCount > 0 else { return notRun("no hidden layers") }
+        let growth = p("growth") ?? 1.5
+        func judge(_ stats: [LayerStats], phase: String, atInit: Bool) -> Finding {
+            let means = stats.map(\.mean)
+            guard means.allSatisfy(\.isFinite) else {
+                return notRun("hidden means are not finite (see nonfinite)", phase: phase)
+            }
+            let m = means.map(abs)
+            let last = m.last!, top = m.max()!
+            let running = m.count >= 2 && zip(m, m.dropFirst()).allSatisfy { $0 > 0 && $1 >= growth * $0 }
+            let warn = p(atInit ? "warn" : "epoch-warn"), fail = p(atInit ? "fail" : "epoch-fail")
+            var g: (Verdict, Double?) = (.ok, warn ?? fail)
+            var value = top
+            if let f = fail, last > f { g = (.fail, f); value = last }
+            else if running, let w = warn, last > w { g = (.fail, w); value = last }
+            else if let w = warn, top > w { g = (.warn, w) }
+            var text = "hidden-layer means " + list(means) + (atInit ? " on the first batch" : " over \(phase)")
+            if running { text += ", each ≥\(num(growth))× the layer before (running away)" }
+            let hint = atInit ? "use init glorot (or init he for relu) and inputs in [0,1]"
+                              : "lower the learning rate, e.g. \(lower())"
+            return make(phase, value, g, text, hint: hint)
+        }
+        var fs: [Finding] = []
+        if let fb = input.firstBatch, !fb.hidden.isEmpty { fs.append(judge(fb.hidden, phase: "first-batch", atInit: true)) }
+        if let e = input.epochs.last, !e.hidden.isEmpty { fs.append(judge(e.hidden, phase: phase(e), atInit: false)) }
+        return worst(fs) ?? notRun(noFirstBatch)
+    }
+
+    func initLoss() -> Finding {
+        guard let fb = input.firstBatch else { return notRun(noFirstBatch) }
+        guard let lnC else { return notRun("needs the number of classes (2 or more); load data first") }
+        guard fb.loss.isFinite else {
+            return make("first-batch", nil, (.fail, p("fail")), "first-batch loss is \(num(fb.loss))",
+                        hint: "use init glorot and inputs in [0,1]; keep epsilon above 0")
+        }
+        let v = abs(fb.loss - lnC) / lnC
+        let g = gradeHigh(v, warn: p("warn"), fail: p("fail"), strict: true)
+        let hint = fb.loss > lnC ? "use init glorot (or init he for relu): the untrained network is confidently wrong"
+                                 : "the loss starts below chance: check the labels, and start from fresh weights (run NAME)"
+        return make("first-batch", v, g,
+                    "first-batch loss \(num(fb.loss)) vs ln(\(classes)) = \(num(lnC)): off by \(pct(v)) of ln(\(classes))",
+                    hint: hint)
+    }
+
+    func deadUnits() -> Finding {
+        guard isReluLike(input.activation) else {
+            return notRun("activation \(input.activation.rawValue) has no dead units (relu-like activations only)")
+        }
+        guard hiddenCount > 0 else { return notRun("no hidden layers") }
+        let minBatch = Int(p("min-batch") ?? 32)
+        func judge(_ stats: [LayerStats], phase: String, over: String, atInit: Bool) -> Finding {
+            let dead = stats.map(\.deadFraction)
+            let k = dead.indices.max { dead[$0] < dead[$1] || (dead[$0].isNaN && !dead[$1].isNaN) }!
+            let v = dead[k]
+            let g = gradeHigh(v, warn: p("warn"), fail: p("fail"), strict: false)
+            var text = "\(pct(v)) of hidden layer \(k + 1)'s units never active \(over)"
+            if dead.count > 1 { text += " (layers: \(list(dead, pct)))" }
+            let hint: String
+            if initIsConstant { hint = "weights start at 0: use init he or init glorot" }
+            else if atInit { hint = "use init he (or glorot) and inputs in [0,1], or activation leaky_relu" }
+            else { hint = "lower the learning rate (e.g. \(lower())) or try activation leaky_relu" }
+            return make(phase, v, g, text, hint: hint)
+        }
+        var fs: [Finding] = []
+        if let fb = input.firstBatch, !fb.hidden.isEmpty {
+            if fb.batchSize >= minBatch {
+                fs.append(judge(fb.hidden, phase: "first-batch", over: "on the first batch (\(fb.batchSize) samples)", atInit: true))
+            } else {
+                fs.append(notRun("the first batch has \(fb.batchSize) samples; needs \(minBatch) (check.dead-units.min-batch)",
+                                 phase: "first-batch"))
+            }
+        }
+        if let e = input.epochs.last, !e.hidden.isEmpty {
+            fs.append(judge(e.hidden, phase: phase(e), over: "over epoch \(e.epoch)", atInit: false))
+        }
+        return worst(fs) ?? notRun(noFirstBatch)
+    }
+
+    func symmetry() -> Finding {
+        let L = input.layers.count - 1
+        guard L >= 1 else { return notRun("no layers set") }
+        let inits: [Initializer]
+        if input.initializers.count == L { inits = input.initializers }
+        else if input.initializers.count == 1 { inits = Array(repeating: input.initializers[0], count: L) }
+        else if input.initializers.isEmpty { return notRun("no initialisers given") }
+        else { return notRun("\(input.initializers.count) initialisers for \(L) weight layers") }
+        let constant = inits.indices.filter { isConstant(inits[$0]) }
+        let hiddenConstant = constant.filter { $0 < L - 1 }
+        func name(_ l: Int) -> String { "weight layer \(l + 1) (\(input.layers[l])→\(input.layers[l + 1]))" }
+        let hint = "use a random initialiser: init glorot (or init he for relu)"
+        let value = Double(constant.count)
+        if L >= 2 && constant.count == L {
+            return make("init", value, (.fail, nil),
+                        "all \(L) weight layers start constant: the units of each layer compute the same thing and get the same update",
+                        hint: hint)
+        }
+        if let l = hiddenConstant.first {
+            if input.activation == .relu {
+                return make("init", value, (.fail, nil),
+                            "\(name(l)) starts constant: with relu its units output 0 and get no gradient, ever", hint: hint)
+            }
+            return make("init", value, (.warn, nil),
+                        "\(name(l)) starts constant: its units start identical; only the next layer's random weights tell them apart",
+                        hint: hint)
+        }
+        if constant.contains(L - 1) {
+            return make("init", value, (.ok, nil), "only the output layer starts constant (harmless: the hidden layers are random)", hint: "")
+        }
+        let names = Set(inits.map(\.description)).sorted().joined(separator: ", ")
+        return make("init", value, (.ok, nil), "every weight layer starts random (\(names))", hint: "")
+    }
+
+    func actSaturation() -> Finding {
+        guard input.activation == .tanh || input.activation == .sigmoid else {
+            return notRun("activation \(input.activation.rawValue) does not saturate (tanh and sigmoid only)")
+        }
+        guard hiddenCount > 0 else { return notRun("no hidden layers") }
+        let stats: [LayerStats], ph: String, over: String
+        if let fb = input.firstBatch, !fb.hidden.isEmpty { stats = fb.hidden; ph = "first-batch"; over = "on the first batch" }
+        else if let e = input.epochs.last, !e.hidden.isEmpty { stats = e.hidden; ph = phase(e); over = "over epoch \(e.epoch)" }
+        else { return notRun(noFirstBatch) }
+        let s = stats.map(\.saturatedFraction)
+        let k = s.indices.max { s[$0] < s[$1] || (s[$0].isNaN && !s[$1].isNaN) }!
+        let g = gradeHigh(s[k], warn: p("warn"), fail: p("fail"), strict: false)
+        var text = "\(pct(s[k])) of hidden layer \(k + 1)'s outputs have |pre-activation| > 5 \(over)"
+        if s.count > 1 { text += " (layers: \(list(s, pct)))" }
+        return make(ph, s[k], g, text, hint: "use init glorot and inputs in [0,1], or activation relu")
+    }
+
+    // MARK: gradients and updates
+
+    func gradient(vanish: Bool) -> Finding {
+        guard input.layers.count >= 3 || (input.firstBatch?.gradNorms.count ?? 0) >= 2 else {
+            return notRun("needs 2 or more weight layers")
+        }
+        func judge(_ norms: [Double], phase: String, over: String) -> Finding {
+            guard norms.count >= 2 else { return notRun("needs 2 or more weight layers", phase: phase) }
+            let first = norms.first!, last = norms.last!
+            guard first.isFinite && last.isFinite else {
+                return notRun("gradient norms are not finite (see nonfinite)", phase: phase)
+            }
+            let ratio = last > 0 ? first / last : (first > 0 ? .infinity : 0)
+            let text = "first/last layer gradient-norm ratio \(num(ratio)) (first \(num(first)), last \(num(last))) \(over)"
+            if vanish {
+                var g: (Verdict, Double?) = (.ok, p("warn"))
+                if let f = p("fail"), let fn = p("fail-norm"), ratio < f, first < fn { g = (.fail, f) }
+                else if let w = p("warn"), let wn = p("warn-norm"), ratio < w, first < wn { g = (.warn, w) }
+                else if g.1 == nil { g.1 = p("fail") }
+                return make(phase, ratio, g, text, hint: "use relu with init he, or fewer layers")
+            }
+            let g = gradeHigh(ratio, warn: p("warn"), fail: p("fail"), strict: true)
+            return make(phase, ratio, g, text,
+                        hint: "lower the learning rate (e.g. \(lower())), use init glorot or init he, and inputs in [0,1]")
+        }
+        var fs: [Finding] = []
+        if let fb = input.firstBatch, !fb.gradNorms.isEmpty { fs.append(judge(fb.gradNorms, phase: "first-batch", over: "on the first batch")) }
+        if let e = input.epochs.last, !e.layers.isEmpty {
+            fs.append(judge(e.layers.map(\.gradNorm), phase: phase(e), over: "over epoch \(e.epoch)"))
+        }
+        return worst(fs) ?? notRun(noFirstBatch)
+    }
+
+    func updateRatio() -> Finding {
+        guard let e = input.epochs.last else { return notRun("needs 1 epoch, have 0") }
+        guard !e.layers.isEmpty else { return notRun("epoch \(e.epoch) recorded no update ratios") }
+        let wl = p("warn-low"), wh = p("warn-high"), fl = p("fail-low"), fh = p("fail-high")
+        let logs = e.layers.map { $0.updateRatio.isNaN ? Double.nan : log10($0.updateRatio) }
+        // Per layer: verdict, the threshold crossed, and how far beyond it (for picking the worst layer).
+        func grade(_ l: Double) -> (Verdict, Double?, Double) {
+            if l.isNaN { return (.fail, nil, .infinity) }
+            if let f = fl, l < f { return (.fail, f, f - l) }
+            if let f = fh, l > f { return (.fail, f, l - f) }
+            if let w = wl, l < w { return (.warn, w, w - l) }
+            if let w = wh, l > w { return (.warn, w, l - w) }
+            // Inside: distance to the nearer bound, negative.
+            let lo = wl ?? fl, hi = wh ?? fh
+            let dl = lo.map { $0 - l } ?? -.infinity, dh = hi.map { l - $0 } ?? -.infinity
+            return (.ok, dl > dh ? lo : hi, max(dl, dh))
+        }
+        let graded = logs.map(grade)
+        let k = graded.indices.max { a, b in
+            let x = graded[a], y = graded[b]
+            return x.0 != y.0 ? x.0 < y.0 : x.2 < y.2
+        }!
+        let (v, th, _) = graded[k]
+        let l = logs[k]
+        var text = "log10(‖Δw‖/‖w‖) \(num(l)) in weight layer \(k + 1) over epoch \(e.epoch)"
+        if logs.count > 1 { text += " (layers: \(list(logs)))" }
+        let hint: String
+        if l.isNaN { hint = "the update ratio is not finite: see nonfinite" }
+        else if l == .infinity && initIsConstant { hint = "the weights are all 0: use init glorot (or init he for relu)" }
+        else if l > (wh ?? fh ?? 0) { hint = "lower the learning rate, e.g. \(lower())" }
+        else { hint = "raise the learning rate, e.g. \(lower(10))" }
+        return make(phase(e), l, (v, th), text, hint: hint)
+    }
+
+    // MARK: numbers and structure
+
+    func nonfinite() -> Finding {
+        let hint = "lower the learning rate (e.g. \(lower())) and scale inputs to [0,1] (data … --scale unit)"
+        if let ev = input.nonFinite {
+            return make("epoch \(ev.epoch)", 1, (.fail, nil),
+                        "NaN/Inf first in \(ev.layer) at the \(ev.stage) stage, epoch \(ev.epoch) batch \(ev.batch); training stopped",
+                        hint: hint)
+        }
+        guard input.firstBatch != nil || !input.epochs.isEmpty else {
+            return notRun("nothing recorded yet: train, or check before training probes the first batch")
+        }
+        var found: [(phase: String, what: String)] = []
+        func stats(_ s: [LayerStats], _ ph: String) {
+            for (i, h) in s.enumerated() where !(h.mean.isFinite && h.std.isFinite && h.max.isFinite) {
+                found.append((ph, "hidden layer \(i + 1)'s outputs"))
+            }
+        }
+        if let fb = input.firstBatch {
+            if !fb.loss.isFinite { found.append(("first-batch", "the loss")) }
+            stats(fb.hidden, "first-batch")
+            for (i, g) in fb.gradNorms.enumerated() where !g.isFinite { found.append(("first-batch", "weight layer \(i + 1)'s gradient")) }
+        }
+        for e in input.epochs {
+            let ph = phase(e)
+            if !e.trainLoss.isFinite { found.append((ph, "the train loss")) }
+            if let t = e.testLoss, !t.isFinite { found.append((ph, "the test loss")) }
+            stats(e.hidden, ph)
+            for (i, l) in e.layers.enumerated() where !l.gradNorm.isFinite { found.append((ph, "weight layer \(i + 1)'s gradient")) }
+        }
+        if let f = found.first {
+            let more = found.count > 1 ? " (\(found.count) non-finite values in all)" : ""
+            return make(f.phase, Double(found.count), (.fail, nil), "\(f.what) is NaN/Inf in \(f.phase)\(more)", hint: hint)
+        }
+        let scope = [input.firstBatch != nil ? "first batch" : nil,
+                     input.epochs.isEmpty ? nil : "\(input.epochs.count) epoch\(input.epochs.count == 1 ? "" : "s")"]
+            .compactMap { $0 }.joined(separator: ", ")
+        let ph = input.epochs.isEmpty ? "first-batch" : (input.firstBatch != nil ? "first-batch, " : "") + phase(input.epochs)
+        return make(ph, 0, (.ok, nil), "losses, hidden statistics and gradient norms all finite (\(scope))", hint: "")
+    }
+
+    func inputRange() -> Finding {
+        var lo = input.dataInputMin, hi = input.dataInputMax, over = "over the training set"
+        if !(lo.isFinite && hi.isFinite) {
+            guard let fb = input.firstBatch, fb.inputMin.isFinite, fb.inputMax.isFinite else {
+                return notRun("no data loaded")
+            }
+            lo = fb.inputMin; hi = fb.inputMax; over = "on the first batch"
+        }
+        let v = max(abs(lo), abs(hi))
+        let g = gradeHigh(v, warn: p("warn"), fail: p("fail"), strict: true)
+        return make("static", v, g, "inputs in [\(num(lo)), \(num(hi))] \(over): largest |input| \(num(v))",
+                    hint: "scale inputs to [0,1] (data … --scale unit)")
+    }
+
+    func outputUnits() -> Finding {
+        guard input.layers.count >= 2, let out = input.layers.last else { return notRun("no layers set") }
+        guard classes > 0 else { return notRun("no data loaded (number of classes unknown)") }
+        let fix = "layers " + (input.layers.dropLast().map(String.init) + [String(classes)]).joined(separator: " ")
+        let text = "\(out) output units for \(classes) classes"
+        if out < classes {
+            return make("static", Double(out), (.fail, Double(classes)), text + ": \(classes - out) classes can never be predicted", hint: fix)
+        }
+        if out > classes {
+            return make("static", Double(out), (.warn, Double(classes)), text + ": \(out - classes) outputs have no class", hint: fix)
+        }
+        return make("static", Double(out), (.ok, Double(classes)), text, hint: "")
+    }
+
+    // MARK: curves
+
+    /// Moves of the train loss smaller than this are noise, whatever their relative size.
+    var lossFloor: Double { 0.01 * (lnC ?? log(10)) }
+
+    func lossTrend() -> Finding {
+        let es = input.epochs
+        guard es.count >= 2 else { return notRun("needs 2 epochs, have \(es.count)") }
+        let a = es.first!.trainLoss, b = es.last!.trainLoss
+        let hint = "check the learning rate (\(lower()) if the loss jumps, \(lower(10)) if it is flat), the init (init glorot) and inputs in [0,1]"
+        guard a.isFinite && b.isFinite else {
+            return make(phase(es), nil, (.fail, p("fail")), "train loss \(num(a)) → \(num(b)) over \(phase(es))", hint: hint)
+        }
+        let v = a > 0 ? (b - a) / a : 0
+        var text = "train loss \(num(a)) → \(num(b)) over \(phase(es)) (\(signedPct(v)))"
+        var g = gradeHigh(v, warn: p("warn"), fail: p("fail"), strict: false)
+        if g.0 != .ok && b < lossFloor {
+            g = (.ok, p("warn")); text += "; already near 0"
+        }
+        return make(phase(es), v, g, text, hint: hint)
+    }
+
+    func divergence() -> Finding {
+        let es = input.epochs
+        guard !es.isEmpty else { return notRun("needs 1 epoch, have 0") }
+        let hint = "lower the learning rate, e.g. \(lower())"
+        if let bad = es.first(where: { !$0.trainLoss.isFinite }) {
+            return make(phase(bad), nil, (.fail, nil), "train loss became \(num(bad.trainLoss)) in epoch \(bad.epoch)", hint: hint)
+        }
+        if let ev = input.nonFinite {
+            return make("epoch \(ev.epoch)", nil, (.fail, nil),
+                        "training stopped on NaN/Inf in epoch \(ev.epoch), batch \(ev.batch) (\(ev.layer), \(ev.stage))", hint: hint)
+        }
+        let losses = es.map(\.trainLoss)
+        let last = losses.last!
+        let k = losses.indices.min { losses[$0] < losses[$1] }!
+        let minL = losses[k]
+        let ratio = minL > 0 ? last / minL : (last > 0 ? .infinity : 1)
+        var g = gradeHigh(ratio, warn: p("warn"), fail: p("fail"), strict: false)
+        var text = "latest train loss \(num(last)) is \(num(ratio))× its minimum \(num(minL)) (epoch \(es[k].epoch))"
+        if g.0 != .ok && last - minL < lossFloor { g = (.ok, p("warn")); text += "; the rise is below \(num(lossFloor)), ignored" }
+        var f = make(phase(es), ratio, g, text, hint: hint)
+        if es.count >= 2, es.last!.epoch >= 2, let lnC, let chance = p("chance") {
+            let times = last / lnC
+            if times > chance {
+                f = make(phase(es.last!), times, (.fail, chance),
+                         "train loss \(num(last)) in epoch \(es.last!.epoch) is \(num(times))× ln(\(classes)) = \(num(lnC)): worse than guessing",
+                         hint: hint)
+            }
+        }
+        return f
+    }
+
+    func oscillation() -> Finding {
+        let es = input.epochs
+        guard es.count >= 4 else { return notRun("needs 4 epochs, have \(es.count)") }
+        let losses = es.map(\.trainLoss)
+        guard losses.allSatisfy(\.isFinite) else { return notRun("the train loss is not finite (see divergence)") }
+        let minChange = p("min-change") ?? 0.01
+        var signs: [Int] = []
+        for i in 1..<losses.count {
+            let d = losses[i] - losses[i - 1]
+            if abs(d) >= minChange * max(losses[i - 1], 10 * lossFloor) { signs.append(d > 0 ? 1 : -1) }
+        }
+        let possible = losses.count - 2
+        let flips = signs.count >= 2 ? zip(signs, signs.dropFirst()).filter { $0 != $1 }.count : 0
+        let share = Double(flips) / Double(possible)
+        var g = gradeHigh(share, warn: p("warn"), fail: p("fail"), strict: false)
+        if flips < 2 { g = (.ok, p("warn")) }
+        let bs = input.firstBatch.map { "batch \($0.batchSize * 2)" } ?? "a larger batch"
+        return make(phase(es), share, g,
+                    "\(flips) of \(possible) successive train-loss moves change direction (\(pct(share))) over \(phase(es))",
+                    hint: "lower the learning rate (e.g. \(lower())) or use a larger batch (\(bs))")
+    }
+
+    func slow() -> Finding {
+        let es = input.epochs
+        guard es.count >= 3 else { return notRun("needs 3 epochs, have \(es.count)") }
+        let w = es.suffix(3)
+        let a = w.first!.trainLoss, b = w.last!.trainLoss
+        guard a.isFinite && b.isFinite else { return notRun("the train loss is not finite (see divergence)") }
+        let imp = a > 0 ? (a - b) / a / Double(w.count - 1) : 0
+        let acc = w.last!.trainAccuracy
+        let accLimit = p("accuracy") ?? 0.9
+        var text = "train loss fell \(pct(imp)) per epoch over \(phase(w)) (\(num(a)) → \(num(b))), train accuracy \(pct(acc))"
+        var g = gradeLow(imp, warn: p("warn"), fail: p("fail"))
+        if acc >= accLimit {
+            if g.0 != .ok { text += " ≥ \(pct(accLimit)): not judged" }
+            g = (.ok, p("warn"))
+        }
+        let hint: String
+        if case .sgd = input.optimizer { hint = "use optimizer adam 0.001, or raise the learning rate (e.g. \(lower(10)))" }
+        else { hint = "raise the learning rate (e.g. \(lower(10))), or fix the init (init glorot / init he)" }
+        return make(phase(w), imp, g, text, hint: hint)
+    }
+
+    func overfitting() -> Finding {
+        let te = input.epochs.filter { ($0.testLoss?.isFinite ?? false) && $0.testAccuracy != nil }
+        guard te.count >= 3 else {
+            return notRun(te.count == input.epochs.count ? "needs 3 epochs, have \(te.count)"
+                                                         : "needs 3 epochs with test metrics, have \(te.count)")
+        }
+        let tl = te.map { $0.testLoss! }
+        let k = tl.indices.min { tl[$0] < tl[$1] }!
+        let last = te.last!
+        let rise = tl[k] > 0 ? tl.last! / tl[k] - 1 : 0
+        let sustained = te.count - 1 - k >= 2
+        let trainFell = last.trainLoss < te[k].trainLoss
+        let gap = last.trainAccuracy - (last.testAccuracy ?? last.trainAccuracy)
+        var text = "test loss \(num(tl[k])) (epoch \(te[k].epoch)) → \(num(tl.last!)) (epoch \(last.epoch)), \(signedPct(rise))"
+        if k < te.count - 1 { text += "; train loss \(num(te[k].trainLoss)) → \(num(last.trainLoss))" }
+        text += "; accuracy gap \(pct(gap)) (train \(pct(last.trainAccuracy)), test \(pct(last.testAccuracy ?? .nan)))"
+        var g: (Verdict, Double?) = (.ok, p("warn"))
+        var value = rise
+        if sustained && trainFell { g = gradeHigh(rise, warn: p("warn"), fail: p("fail"), strict: false) }
+        if g.0 == .ok, let gt = p("gap"), gap > gt { g = (.warn, gt); value = gap }
+        let hint = "stop earlier (the test loss was lowest at epoch \(te[k].epoch)), or use a smaller network or more data"
+        return make(phase(te), value, g, text, hint: hint)
+    }
+}

@@ -1,0 +1,84 @@
+import Foundation
+
+/// Where everything goes on a pixel canvas (SVG and PNG share this, with
+/// their own text metrics, so both files have the same arrangement).
+struct FrameLayout {
+    enum Role { case title, tick, label, legend }
+
+    struct LegendEntry {
+        var series: Int
+        /// Left end of the sample line and the vertical centre of the entry.
+        var x: Double, y: Double
+        var name: String
+    }
+
+    var width: Double, height: Double
+    var geo: PlotGeometry
+    var plotLeft: Double, plotTop: Double, plotWidth: Double, plotHeight: Double
+    var titleY: Double          // top of the title text
+    var legend: [LegendEntry]
+    var legendSampleWidth: Double
+    var yLabels: [String]
+    var xLabels: [String]
+    var tickLength: Double = 5
+
+    var plotRight: Double { plotLeft + plotWidth }
+    var plotBottom: Double { plotTop + plotHeight }
+
+    func px(_ x: Double) -> Double { tame(plotLeft + geo.fx(x) * plotWidth) }
+    func py(_ t: Double) -> Double { tame(plotTop + (1 - geo.ft(t)) * plotHeight) }
+
+    init(chart: Chart, width: Int, height: Int,
+         textWidth: (String, Role) -> Double, lineHeight: (Role) -> Double) {
+        let w = Double(Swift.max(width, 80)), h = Double(Swift.max(height, 60))
+        self.width = w
+        self.height = h
+        let pad = 10.0
+        let yTickCount = Swift.max(3, Swift.min(6, Int(h / 70) + 1))
+        let xTickCount = Swift.max(2, Swift.min(12, Int(w / 80)))
+        geo = PlotGeometry(chart: chart, xTickCount: xTickCount, yTickCount: yTickCount)
+        yLabels = geo.empty ? [] : geo.yTicks.map(formatTick)
+        xLabels = geo.empty ? [] : geo.xTicks.map(formatTick)
+
+        let tickW = yLabels.map { textWidth($0, .tick) }.max() ?? 0
+        var left = pad + tickW + 4 + tickLength
+        if !chart.yLabel.isEmpty { left += lineHeight(.label) + 8 }
+        let lastX = xLabels.last.map { textWidth($0, .tick) / 2 } ?? 0
+        let right = pad + Swift.max(6, lastX)
+        var bottom = pad + tickLength + 4 + lineHeight(.tick)
+        if !chart.xLabel.isEmpty { bottom += lineHeight(.label) + 8 }
+
+        titleY = pad
+        var top = pad
+        if !chart.title.isEmpty { top += lineHeight(.title) + 8 }
+
+        // Legend: entries flow left to right under the title, wrapping.
+        legendSampleWidth = 22
+        let plotW = Swift.max(20, w - left - right)
+        var entries: [LegendEntry] = []
+        let rowH = lineHeight(.legend) + 6
+        var x = left, row = 0
+        for (i, s) in chart.series.enumerated() {
+            let name = s.name.isEmpty ? "series \(i + 1)" : s.name
+            let ew = legendSampleWidth + 6 + textWidth(name, .legend)
+            if x > left && x + ew > left + plotW { row += 1; x = left }
+            entries.append(LegendEntry(series: i, x: x, y: top + Double(row) * rowH + rowH / 2, name: name))
+            x += ew + 18
+        }
+        legend = entries
+        if !entries.isEmpty { top += Double(row + 1) * rowH + 6 }
+        top += 4
+
+        plotLeft = left
+        plotTop = top
+        plotWidth = plotW
+        plotHeight = Swift.max(20, h - top - bottom)
+    }
+
+    /// Show a circle at each point when there are few points (or the point
+    /// stands alone and would otherwise be invisible).
+    func wantsMarkers(series i: Int) -> Bool {
+        let n = geo.validCounts[i]
+        return n > 0 && Double(n) <= Swift.max(12, plotWidth / 18)
+    }
+}

@@ -1,0 +1,52 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Where the shell's text goes. Tests capture it; the program writes to stdout/stderr.
+public final class Console: @unchecked Sendable {
+    /// Normal output (results, tables, per-epoch lines).
+    public var out: (String) -> Void
+    /// Errors and warnings.
+    public var err: (String) -> Void
+    /// ANSI colour and styling allowed (terminal, no NO_COLOR, no --no-color).
+    public var color: Bool
+    /// Output is a terminal: progress bars may redraw in place.
+    public var interactive: Bool
+    /// Unicode box/braille characters allowed.
+    public var unicode: Bool
+    /// Terminal width in columns (80 when unknown).
+    public var width: Int
+    /// --quiet: informational lines (data summaries, notes, per-epoch lines) are suppressed.
+    public var quiet: Bool = false
+
+    public init(out: @escaping (String) -> Void, err: @escaping (String) -> Void, color: Bool = false,
+                interactive: Bool = false, unicode: Bool = true, width: Int = 80) {
+        self.out = out; self.err = err; self.color = color; self.interactive = interactive
+        self.unicode = unicode; self.width = width
+    }
+
+    /// A console on the process's stdout/stderr, styled only when stdout is a terminal.
+    public static func standard(noColor: Bool) -> Console {
+        let tty = isatty(1) != 0
+        let env = { (k: String) -> String? in getenv(k).map { String(cString: $0) } }
+        let colorOK = tty && !noColor && env("NO_COLOR").map { $0.isEmpty } ?? true && env("TERM") != "dumb"
+        let lang = (env("LC_ALL") ?? env("LC_CTYPE") ?? env("LANG") ?? "").uppercased()
+        let utf8 = lang.contains("UTF-8") || lang.contains("UTF8")
+        var w: Int32 = 80
+        var ws = winsize()
+        if tty, ioctl(1, UInt(TIOCGWINSZ), &ws) == 0, ws.ws_col > 0 { w = Int32(ws.ws_col) }
+        return Console(out: { s in fputs(s, stdout); fflush(stdout) },
+                       err: { s in fputs(s, stderr); fflush(stderr) },
+                       color: colorOK, interactive: tty, unicode: utf8 || !tty, width: Int(w))
+    }
+
+    public func line(_ s: String = "") { out(s + "\n") }
+    public func info(_ s: String) { if !quiet { out(s + "\n") } }
+    public func error(_ s: String) { err(style(s, .red) + "\n") }
+    public func warning(_ s: String) { err(style("warning: ", .yellow) + s + "\n") }
+
+    public enum Style: String { case bold = "1", dim = "2", red = "31", green = "32", yellow = "33", blue = "34", cyan = "36" }
+    public func style(_ s: String, _ st: Style) -> String { color ? "\u{1B}[\(st.rawValue)m\(s)\u{1B}[0m" : s }
+}

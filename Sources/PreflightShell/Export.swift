@@ -1,0 +1,132 @@
+import PreflightEngine
+import PreflightChecks
+
+extension Session {
+    /// The JSON export (schema version 1, documented in docs/export.md).
+    public func exportJSON(timings: Bool = true) -> JSON {
+        .object([("version", .int(1)), ("runs", .array(runs.map { runJSON($0, timings: timings) }))])
+    }
+
+    func statsJSON(_ h: LayerStats) -> JSON {
+        .object([("mean", .num(h.mean)), ("std", .num(h.std)), ("max", .num(h.max)),
+                 ("zero_fraction", .num(h.zeroFraction)), ("above_one_fraction", .num(h.aboveOneFraction)),
+                 ("dead_fraction", .num(h.deadFraction)), ("saturated_fraction", .num(h.saturatedFraction))])
+    }
+
+    func runJSON(_ r: Run, timings: Bool) -> JSON {
+        let c = r.config
+        var config: [(String, JSON)] = [
+            ("layers", .array(c.layers!.map { .int($0) })), ("activation", .string(c.activation.rawValue)),
+            ("init", .string(c.initializer.name)),
+        ]
+        if case .truncnormal(let s) = c.initializer { config.append(("init_std", .num(s))) }
+        if case .normal(let s) = c.initializer { config.append(("init_std", .num(s))) }
+        if case .uniform(let l) = c.initializer { config.append(("init_limit", .num(l))) }
+        if !c.layerInits.isEmpty {
+            config.append(("layer_init", .object(c.layerInits.keys.sorted().map { (String($0), .string(c.layerInits[$0]!.description)) })))
+        }
+        config += [("optimizer", .string(c.optimizer.name)), ("learning_rate", .num(c.optimizer.learningRate))]
+        if case .sgd(_, let m) = c.optimizer { config.append(("momentum", .num(m))) }
+        config += [("batch", .int(c.batch)), ("seed", .int(Int(c.seed))), ("epsilon", .num(c.epsilon)),
+                   ("dataset", .string(c.data?.name ?? "")), ("scale", .string(c.data?.scaleUnit == false ? "none" : "unit"))]
+        if let l = c.data?.limit { config.append(("limit", .int(l))) }
+
+        var fields: [(String, JSON)] = [("name", .string(r.name)), ("config", .object(config))]
+        if let fb = r.trainer.firstBatch {
+            fields.append(("first_batch", .object([
+                ("loss", .num(fb.loss)), ("saturated_fraction", .num(fb.saturatedFraction)),
+                ("low_fraction", .num(fb.lowFraction)), ("high_fraction", .num(fb.highFraction)),
+                ("accuracy", .num(fb.accuracy)), ("batch_size", .int(fb.batchSize)),
+                ("input_min", .num(fb.inputMin)), ("input_max", .num(fb.inputMax)),
+                ("grad_norms", .array(fb.gradNorms.map { .num($0) })),
+                ("hidden", .array(fb.hidden.map(statsJSON))),
+            ])))
+        } else {
+            fields.append(("first_batch", .null))
+        }
+        fields.append(("epochs", .array(r.trainer.epochs.map { e in
+            .object([
+                ("epoch", .int(e.epoch)), ("train_loss", .num(e.trainLoss)), ("train_accuracy", .num(e.trainAccuracy)),
+                ("test_loss", .num(e.testLoss)), ("test_accuracy", .num(e.testAccuracy)),
+                ("seconds", timings ? .num(e.seconds) : .null), ("samples_per_second", timings ? .num(e.samplesPerSecond) : .null),
+                ("batches", .int(e.batches)), ("complete", .bool(e.complete)),
+                ("hidden", .array(e.hidden.map(statsJSON))),
+                ("layers", .array(e.layers.map { .object([("grad_norm", .num($0.gradNorm)), ("update_ratio", .num($0.updateRatio))]) })),
+            ])
+        })))
+        if let ev = r.trainer.nonFinite {
+            fields.append(("nonfinite", .object([("epoch", .int(ev.epoch)), ("batch", .int(ev.batch)),
+                                                 ("stage", .string(ev.stage)), ("layer", .string(ev.layer))])))
+        }
+        let found = r.findings
+        fields.append(("checks", .array(found.map { f in
+            .object([("rule", .string(f.rule)), ("phase", .string(f.phase)), ("value", .num(f.value)),
+                     ("threshold", .num(f.threshold)), ("verdict", .string(f.verdict.rawValue)),
+                     ("hint", .string(f.verdict == .notRun ? f.reason : f.hint)), ("measured", .string(f.measured))])
+        })))
+        return .object(fields)
+    }
+
+    /// Tidy CSV: one row per run × epoch × layer × metric. First-batch values have epoch 0 and phase first_batch.
+    public func exportCSV(timings: Bool = true) -> String {
+        var out = "run,phase,epoch,layer,metric,value\n"
+        func v(_ d: Double?) -> String { guard let d, d.isFinite else { return "" }; return JSON.format(d) }
+        func row(_ run: String, _ phase: String, _ epoch: Int, _ layer: String, _ metric: String, _ value: Double?) {
+            out += "\(csvField(run)),\(phase),\(epoch),\(layer),\(metric),\(v(value))\n"
+        }
+        for r in runs {
+            if let fb = r.trainer.firstBatch {
+                for (m, x) in [("loss", fb.loss), ("saturated_fraction", fb.saturatedFraction), ("low_fraction", fb.lowFraction),
+                               ("high_fraction", fb.highFraction), ("accuracy", fb.accuracy)] { row(r.name, "first_batch", 0, "", m, x) }
+                for (i, h) in fb.hidden.enumerated() { hiddenRows(r.name, "first_batch", 0, i, h, row) }
+                for (i, g) in fb.gradNorms.enumerated() { row(r.name, "first_batch", 0, "layer\(i + 1)", "grad_norm", g) }
+            }
+            for e in r.trainer.epochs {
+                var pairs: [(String, Double?)] = [("train_loss", e.trainLoss), ("train_accuracy", e.trainAccuracy),
+                                                   ("test_loss", e.testLoss), ("test_accuracy", e.testAccuracy)]
+                if timings { pairs += [("seconds", e.seconds), ("samples_per_second", e.samplesPerSecond)] }
+                for (m, x) in pairs { row(r.name, "epoch", e.epoch, "", m, x) }
+                for (i, h) in e.hidden.enumerated() { hiddenRows(r.name, "epoch", e.epoch, i, h, row) }
+                for (i, l) in e.layers.enumerated() {
+                    row(r.name, "epoch", e.epoch, "layer\(i + 1)", "grad_norm", l.gradNorm)
+                    row(r.name, "epoch", e.epoch, "layer\(i + 1)", "update_ratio", l.updateRatio)
+                }
+            }
+        }
+        return out
+    }
+
+    private func hiddenRows(_ run: String, _ phase: String, _ epoch: Int, _ i: Int, _ h: LayerStats,
+                            _ row: (String, String, Int, String, String, Double?) -> Void) {
+        let l = "hidden\(i + 1)"
+        for (m, x) in [("mean", h.mean), ("std", h.std), ("max", h.max), ("zero_fraction", h.zeroFraction),
+                       ("above_one_fraction", h.aboveOneFraction), ("dead_fraction", h.deadFraction),
+                       ("saturated_fraction", h.saturatedFraction)] { row(run, phase, epoch, l, m, x) }
+    }
+
+    func export(_ args: [String]) throws {
+        let u = "export FILE.json|FILE.csv [--no-timings]"
+        var a = args
+        let timings = !a.contains("--no-timings")
+        a.removeAll { $0 == "--no-timings" }
+        guard a.count == 1 else { throw CommandError("export: give one file name", usage: u) }
+        let path = a[0]
+        // Findings of runs not yet checked are computed so the export carries them.
+        for r in runs where r.findings.isEmpty && (r.trainer.firstBatch != nil) { r.findings = findings(for: r) }
+        let lower = path.lowercased()
+        if lower.hasSuffix(".json") {
+            try writeFileAtomically(path, Array((exportJSON(timings: timings).serialized() + "\n").utf8))
+        } else if lower.hasSuffix(".csv") {
+            try writeFileAtomically(path, Array(exportCSV(timings: timings).utf8))
+        } else {
+            throw CommandError("export: the file name must end in .json or .csv, got `\(path.prefix(60))`", usage: u)
+        }
+        console.info("exported \(runs.count) run\(runs.count == 1 ? "" : "s") to \(path)")
+    }
+}
+
+func csvField(_ s: String) -> String {
+    s.contains(",") || s.contains("\"") || s.contains("\n") ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+}
+
+import Foundation

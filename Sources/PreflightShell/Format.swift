@@ -1,0 +1,68 @@
+import Foundation
+
+/// Fixed-point with `digits` decimals; "nan"/"inf" spelled out.
+func fmt(_ v: Double, _ digits: Int) -> String {
+    if v.isNaN { return "nan" }
+    if v.isInfinite { return v > 0 ? "inf" : "-inf" }
+    return String(format: "%.\(digits)f", v)
+}
+
+/// Percentage with `digits` decimals: 0.9612 → "96.12%".
+func pct(_ v: Double, _ digits: Int = 2) -> String { v.isFinite ? fmt(v * 100, digits) + "%" : fmt(v, 0) }
+
+/// Short general number: 4 significant digits, scientific when tiny or huge.
+func num(_ v: Double) -> String {
+    if v.isNaN { return "nan" }
+    if v.isInfinite { return v > 0 ? "inf" : "-inf" }
+    if v == 0 { return "0" }
+    let a = abs(v)
+    if a >= 1e5 || a < 1e-3 { return String(format: "%.3g", v) }
+    var s = String(format: "%.4g", v)
+    if s.contains("e") { return s }
+    if s.contains(".") { while s.hasSuffix("0") { s.removeLast() }; if s.hasSuffix(".") { s.removeLast() } }
+    return s
+}
+
+/// 148321 → "148.3k".
+func rate(_ v: Double) -> String {
+    if !v.isFinite { return "-" }
+    if v >= 1e6 { return fmt(v / 1e6, 2) + "M" }
+    if v >= 1e3 { return fmt(v / 1e3, 1) + "k" }
+    return fmt(v, 0)
+}
+
+/// An aligned text table. The first row is the header; columns are left-aligned unless numeric.
+struct Table {
+    var rows: [[String]]
+    var rightAligned: Set<Int> = []
+
+    func render(indent: String = "", console: Console? = nil) -> String {
+        guard let first = rows.first else { return "" }
+        var widths = Array(repeating: 0, count: first.count)
+        for r in rows { for (i, c) in r.enumerated() where i < widths.count { widths[i] = max(widths[i], visibleWidth(c)) } }
+        var out = ""
+        for (ri, r) in rows.enumerated() {
+            var line = indent
+            for (i, c) in r.enumerated() where i < widths.count {
+                let pad = String(repeating: " ", count: widths[i] - visibleWidth(c))
+                let cell = rightAligned.contains(i) ? pad + c : (i == r.count - 1 ? c : c + pad)
+                line += (i > 0 ? "  " : "") + cell
+            }
+            while line.hasSuffix(" ") { line.removeLast() }
+            if ri == 0, let console { line = console.style(line, .bold) }
+            out += line + "\n"
+        }
+        return out
+    }
+}
+
+/// Width on screen, ignoring ANSI escape sequences.
+func visibleWidth(_ s: String) -> Int {
+    var n = 0, esc = false
+    for u in s.unicodeScalars {
+        if esc { if u == "m" { esc = false }; continue }
+        if u == "\u{1B}" { esc = true; continue }
+        n += 1
+    }
+    return n
+}

@@ -1,0 +1,234 @@
+import PreflightEngine
+import PreflightChecks
+
+extension Session {
+    static let modelCommands: [Command] = [
+        Command(name: "layers", group: .model, usage: "layers IN HIDDEN… OUT",
+                summary: "network sizes: input, hidden layers, output",
+                details: "at least an input and an output size; each 1..100000; at most 64 weight layers",
+                example: "layers 784 128 128 10", handler: { s, a in
+                    let u = Session.command(named: "layers")!.usage
+                    guard a.count >= 2 else { throw CommandError("layers: give at least the input and output sizes", usage: u) }
+                    guard a.count <= 65 else { throw CommandError("layers: at most 64 weight layers, got \(a.count - 1)", usage: u) }
+                    let sizes = try a.map { try parseCount($0, "a layer size", in: "layers", min: 1, max: 100_000) }
+                    try s.checkMemory(layers: sizes, batch: s.config.batch)
+                    s.config.layers = sizes
+                }),
+        Command(name: "activation", group: .model, usage: "activation relu|tanh|sigmoid|leaky_relu|elu|linear",
+                summary: "hidden-layer activation (default relu)", details: "the output layer is always softmax + cross-entropy",
+                example: "activation tanh", handler: { s, a in
+                    let u = Session.command(named: "activation")!.usage
+                    guard a.count == 1 else { throw CommandError("activation: give one name", usage: u) }
+                    guard let act = Activation(rawValue: a[0].lowercased().replacingOccurrences(of: "-", with: "_")) else {
+                        throw CommandError("activation: unknown activation `\(a[0].prefix(30))`", usage: u)
+                    }
+                    s.config.activation = act
+                }),
+        Command(name: "init", group: .model,
+                usage: "init glorot|glorot-normal|he|he-uniform|lecun|truncnormal STD|normal STD|uniform LIMIT|zeros [layer K]",
+                summary: "weight initialisation (default glorot); biases zero",
+                details: """
+                glorot: uniform ±√(6/(fan_in+fan_out)) (Keras' default)
+                glorot-normal, he, lecun: truncated normal with std √(2/(in+out)), √(2/in), √(1/in) (Keras' variance scaling)
+                he-uniform: uniform ±√(6/fan_in)
+                truncnormal STD: normal(0, STD) redrawn beyond 2 STD (TensorFlow's truncated_normal)
+                normal STD, uniform LIMIT, zeros
+                layer K: only weight layer K (1 = input to first hidden)
+                """,
+                example: "init truncnormal 0.5", handler: { s, a in
+                    let u = Session.command(named: "init")!.usage
+                    var words = a
+                    var layer: Int? = nil
+                    if words.count >= 2, words[words.count - 2].lowercased() == "layer" {
+                        layer = try parseCount(words.last!, "the layer number", in: "init", min: 1, max: 64)
+                        words.removeLast(2)
+                    }
+                    guard !words.isEmpty else { throw CommandError("init: which initialiser?", usage: u) }
+                    guard let i = Initializer.parse(words) else {
+                        let head = words[0].lowercased()
+                        if ["truncnormal", "normal", "uniform"].contains(head) {
+                            throw CommandError("init \(head): needs one number ≥ 0, e.g. `init \(head) 0.05`", usage: u)
+                        }
+                        throw CommandError("init: unknown initialiser `\(words.joined(separator: " ").prefix(40))`", usage: u)
+                    }
+                    if let layer { s.config.layerInits[layer] = i } else { s.config.initializer = i; s.config.layerInits = [:] }
+                }),
+        Command(name: "optimizer", aliases: ["optimiser", "opt"], group: .model,
+                usage: "optimizer sgd LR [momentum M] | adam LR | rmsprop LR",
+                summary: "optimiser and learning rate (default adam 0.001)",
+                details: "Keras' constants: Adam β1 0.9, β2 0.999, ε 1e-7; RMSprop ρ 0.9; SGD momentum as v = m·v − lr·g",
+                example: "optimizer sgd 0.1 momentum 0.9", handler: { s, a in
+                    let u = Session.command(named: "optimizer")!.usage
+                    guard let kind = a.first?.lowercased() else { throw CommandError("optimizer: which optimiser?", usage: u) }
+                    let lr = a.count >= 2 ? try parseNumber(a[1], "the learning rate", in: "optimizer", positive: true) : 0.001
+                    switch kind {
+                    case "sgd":
+                        var m = 0.0
+                        if a.count == 4, a[2].lowercased() == "momentum" {
+                            m = try parseNumber(a[3], "momentum", in: "optimizer", nonNegative: true)
+                            guard m < 1 else { throw CommandError("optimizer: momentum must be below 1, got \(a[3])", usage: u) }
+                        } else if a.count > 2 { throw CommandError("optimizer: unexpected `\(a[2...].joined(separator: " ").prefix(30))`", usage: u) }
+                        if a.count < 2 { throw CommandError("optimizer sgd: needs a learning rate", usage: u) }
+                        s.config.optimizer = .sgd(lr: lr, momentum: m)
+                    case "adam", "rmsprop":
+                        guard a.count <= 2 else { throw CommandError("optimizer: unexpected `\(a[2...].joined(separator: " ").prefix(30))`", usage: u) }
+                        s.config.optimizer = kind == "adam" ? .adam(lr: lr) : .rmsprop(lr: lr)
+                    default:
+                        throw CommandError("optimizer: unknown optimiser `\(kind.prefix(30))`", usage: u)
+                    }
+                }),
+        Command(name: "batch", group: .model, usage: "batch N", summary: "mini-batch size (default 100)",
+                example: "batch 128", handler: { s, a in try s.setValue("batch", a) }),
+        Command(name: "seed", group: .model, usage: "seed N", summary: "seed for weights, shuffling and synthetic data (default 0)",
+                example: "seed 1", handler: { s, a in try s.setValue("seed", a) }),
+        Command(name: "epsilon", group: .model, usage: "epsilon E",
+                summary: "ε of the loss clipping and the saturation check (default 1e-7)",
+                example: "epsilon 1e-7", handler: { s, a in try s.setValue("epsilon", a) }),
+        Command(name: "set", group: .model, usage: "set [KEY VALUE]",
+                summary: "show every setting, or change one (check thresholds included)",
+                details: "keys: batch, seed, epsilon, lr, momentum, threads, strict, check.RULE (on|off), check.RULE.warn, check.RULE.fail",
+                example: "set check.saturation.fail 0.1", handler: { s, a in
+                    if a.isEmpty { s.printSettings(); return }
+                    guard a.count == 2 else { throw CommandError("set: give a key and a value", usage: Session.command(named: "set")!.usage) }
+                    try s.setValue(a[0], [a[1]])
+                }),
+        Command(name: "show", group: .model, usage: "show [init]",
+                summary: "the configuration and network; `show init` the initial weights per layer",
+                example: "show init", replayable: true, handler: { s, a in
+                    if a.isEmpty { try s.showConfig() }
+                    else if a == ["init"] { try s.showInit() }
+                    else { throw CommandError("show: unknown topic `\(a.joined(separator: " ").prefix(30))`", usage: "show [init]") }
+                }),
+    ]
+
+    /// Every `set` key with its current value, in display order.
+    func settingsList() -> [(String, String)] {
+        var out: [(String, String)] = [
+            ("batch", String(config.batch)), ("seed", String(config.seed)), ("epsilon", num(config.epsilon)),
+            ("lr", num(config.optimizer.learningRate)),
+        ]
+        if case .sgd(_, let m) = config.optimizer { out.append(("momentum", num(m))) }
+        out.append(("threads", threads == 0 ? "auto" : String(threads)))
+        out.append(("strict", strict ? "on" : "off"))
+        for k in thresholds.keys { out.append((k, thresholds.describe(k))) }
+        return out
+    }
+
+    func printSettings() {
+        var rows = [["setting", "value"]]
+        for (k, v) in settingsList() { rows.append([k, v]) }
+        console.out(Table(rows: rows).render(console: console))
+    }
+
+    func setValue(_ key: String, _ args: [String]) throws {
+        guard args.count == 1 else { throw CommandError("\(key): give one value", usage: Session.command(named: key)?.usage ?? "set \(key) VALUE") }
+        let v = args[0]
+        switch key.lowercased() {
+        case "batch":
+            let b = try parseCount(v, "the batch size", in: key, min: 1, max: 1_000_000)
+            if let d = data, b > d.train.count { throw CommandError("batch: \(b) is larger than the \(d.train.count) training samples") }
+            try checkMemory(layers: config.layers ?? [784, 128, 10], batch: b)
+            config.batch = b
+        case "seed":
+            guard let n = UInt64(v) else { throw CommandError("seed: must be a whole number ≥ 0, got `\(v.prefix(30))`") }
+            config.seed = n
+        case "epsilon":
+            let e = try parseNumber(v, "epsilon", in: key, positive: true)
+            guard e < 0.5 else { throw CommandError("epsilon: must be below 0.5, got \(v)") }
+            config.epsilon = e
+        case "lr", "learning_rate":
+            let lr = try parseNumber(v, "the learning rate", in: key, positive: true)
+            switch config.optimizer {
+            case .sgd(_, let m): config.optimizer = .sgd(lr: lr, momentum: m)
+            case .adam: config.optimizer = .adam(lr: lr)
+            case .rmsprop: config.optimizer = .rmsprop(lr: lr)
+            }
+        case "momentum":
+            guard case .sgd(let lr, _) = config.optimizer else { throw CommandError("momentum: only sgd has momentum (optimizer sgd LR momentum M)") }
+            let m = try parseNumber(v, "momentum", in: key, nonNegative: true)
+            guard m < 1 else { throw CommandError("momentum: must be below 1, got \(v)") }
+            config.optimizer = .sgd(lr: lr, momentum: m)
+        case "threads":
+            if v.lowercased() == "auto" { threads = 0; return }
+            threads = try parseCount(v, "threads", in: key, min: 0, max: 256)
+        case "strict":
+            switch v.lowercased() {
+            case "on", "true", "1": strict = true
+            case "off", "false", "0": strict = false
+            default: throw CommandError("strict: on or off, got `\(v.prefix(30))`")
+            }
+        default:
+            if key.hasPrefix("check.") {
+                do { try thresholds.set(String(key.dropFirst(6)), v) } catch { throw CommandError("set \(key): \(error)") }
+                return
+            }
+            let keys = settingsList().map(\.0)
+            var msg = "set: unknown setting `\(key.prefix(40))`"
+            if let best = keys.min(by: { editDistance($0, key) < editDistance($1, key) }), editDistance(best, key) <= 3 {
+                msg += ": did you mean `\(best)`?"
+            } else { msg += " (type `set` for the list)" }
+            throw CommandError(msg)
+        }
+    }
+
+    func showConfig() throws {
+        let c = config
+        var rows: [[String]] = [["setting", "value"]]
+        if let d = data {
+            rows.append(["data", "\(d.spec.name) (\(d.train.count) train / \(d.test.count) test, \(d.features) features, \(d.classes) classes, scale \(d.spec.scaleUnit ? "unit" : "none"))"])
+        } else { rows.append(["data", "(none: try `data mnist`)"]) }
+        if let l = c.layers {
+            rows.append(["layers", l.map(String.init).joined(separator: " ") + "  (\(paramCount(l)) parameters)"])
+        } else if let d = data {
+            let l = [d.features, 128, 128, d.classes]
+            rows.append(["layers", "not set: \(l.map(String.init).joined(separator: " ")) will be used (\(paramCount(l)) parameters)"])
+        } else { rows.append(["layers", "not set"]) }
+        rows.append(["activation", c.activation.rawValue + " (output: softmax + cross-entropy)"])
+        rows.append(["init", c.initDescription])
+        rows.append(["optimizer", c.optimizer.description])
+        rows.append(["batch", String(c.batch)])
+        rows.append(["seed", String(c.seed)])
+        rows.append(["epsilon", num(c.epsilon)])
+        if let r = currentRun {
+            let same = (try? resolvedConfig()) == r.config
+            rows.append(["run", "\(r.name): \(r.trainer.epochs.count) epochs" + (same ? "" : " (configuration changed since: the next `train` starts a new run)")])
+        } else { rows.append(["run", "none yet (the first `train` starts run1)"]) }
+        console.out(Table(rows: rows).render(console: console))
+    }
+
+    func paramCount(_ l: [Int]) -> Int {
+        var n = 0
+        for i in 0..<(l.count - 1) { n += l[i] * l[i + 1] + l[i + 1] }
+        return n
+    }
+
+    /// Per layer: fan-in/out, the initialiser, its formula's limit or std, and the drawn weights' min/max/std.
+    func showInit() throws {
+        let c = try resolvedConfig()
+        let net: Network
+        if let r = currentRun, r.config == c, r.trainer.epochs.isEmpty {
+            net = r.network
+        } else {
+            net = Network(sizes: c.layers!, activation: c.activation)
+            net.initialize(c.initializers(layerCount: c.layers!.count - 1), seed: c.seed)
+            if let r = currentRun, r.config == c { console.info("(weights as drawn at the start of run \(r.name); it has trained since)") }
+        }
+        var rows = [["layer", "fan_in", "fan_out", "init", "formula", "min", "max", "mean", "std"]]
+        let inits = c.initializers(layerCount: net.layerCount)
+        for l in 0..<net.layerCount {
+            let w = net.weights(l)
+            var lo = Double.infinity, hi = -Double.infinity, sum = 0.0, sq = 0.0
+            for v in w { let d = Double(v); lo = min(lo, d); hi = max(hi, d); sum += d; sq += d * d }
+            let n = Double(w.count), mean = sum / n
+            let std = max(0, sq / n - mean * mean).squareRoot()
+            let (kind, value) = inits[l].scale(fanIn: net.sizes[l], fanOut: net.sizes[l + 1])
+            rows.append([String(l + 1), String(net.sizes[l]), String(net.sizes[l + 1]), inits[l].description,
+                         "\(kind) \(fmt(value, 6))", fmt(lo, 6), fmt(hi, 6), fmt(mean, 6), fmt(std, 6)])
+        }
+        console.out(Table(rows: rows, rightAligned: [1, 2, 5, 6, 7, 8]).render(console: console))
+        if net.layerCount > 0, inits[0] == .glorot {
+            let (_, limit) = inits[0].scale(fanIn: net.sizes[0], fanOut: net.sizes[1])
+            console.info("glorot: limit = √(6/(fan_in+fan_out)) = √(6/(\(net.sizes[0])+\(net.sizes[1]))) = \(fmt(limit, 6)); a uniform draw has std limit/√3 = \(fmt(limit / 3.0.squareRoot(), 6))")
+        }
+    }
+}

@@ -1,0 +1,27 @@
+import PreflightEngine
+import PreflightChecks
+
+/// One named training run: the configuration it was built from, its engine state and records.
+public final class Run {
+    public let name: String
+    /// The configuration it was built from, with `layers` resolved.
+    public let config: RunConfig
+    /// Network, optimiser, shuffling generator and every record.
+    public let trainer: Trainer
+    /// The findings of the latest `check` on this run (empty until checked).
+    public var findings: [Finding] = []
+    /// Epochs planned by the `train` commands so far (progress display).
+    public var network: Network { trainer.network }
+
+    public init(name: String, config: RunConfig, trainer: Trainer) {
+        self.name = name; self.config = config; self.trainer = trainer
+    }
+
+    /// Builds fresh weights from `config` (whose layers are resolved).
+    public convenience init(name: String, config: RunConfig) {
+        let sizes = config.layers!
+        let net = Network(sizes: sizes, activation: config.activation)
+        net.initialize(config.initializers(layerCount: sizes.count - 1), seed: config.seed)
+        self.init(name: name, config: config, trainer: Trainer(network: net, optimizer: config.optimizer, seed: config.seed))
+    }
+}

@@ -1,0 +1,158 @@
+import PreflightEngine
+import PreflightData
+import PreflightChecks
+
+/// Options fixed for the life of the process (flags and environment).
+public struct SessionOptions {
+    /// --data-dir or $PREFLIGHT_DATA.
+    public var dataDir: String?
+    /// $XDG_CACHE_HOME/preflight or ~/.cache/preflight.
+    public var cacheDir: String
+    /// May `data mnist|fashion` download when no local copy exists.
+    public var allowDownload: Bool = true
+    /// --echo: print each command before its output.
+    public var echo: Bool = false
+    public init(dataDir: String?, cacheDir: String) { self.dataDir = dataDir; self.cacheDir = cacheDir }
+}
+
+/// One entry of the command history.
+public struct HistoryEntry: Equatable {
+    public var line: String
+    /// Whether a replay needs it: it changed the session or produced results (not help, history, quit…).
+    public var replayable: Bool
+}
+
+/// All of the shell's state, in one place.
+public final class Session {
+    /// The configuration the next run is built from.
+    public var config = RunConfig()
+    /// The loaded dataset (nil until `data`).
+    public var data: LoadedData?
+    /// Every run, in the order they were started.
+    public var runs: [Run] = []
+    /// Index into `runs` of the selected run (`use`), nil before the first run.
+    public var currentIndex: Int?
+    /// Check thresholds and switches (`set check.…`).
+    public var thresholds = Thresholds.defaults
+    /// `set strict on` / --strict: a failing check makes a script exit with status 2.
+    public var strict = false
+    /// Threads the engine may use (`set threads`); 0 = the fastest for this machine.
+    public var threads = 0
+    /// Commands that ran successfully, in order.
+    public var history: [HistoryEntry] = []
+    /// Set when a check failed while `strict` was on; the script runner turns it into exit status 2.
+    public var strictFailure = false
+    /// Set by `quit`.
+    public var quitRequested = false
+    /// Scripts being sourced (to refuse a script that sources itself).
+    public var sourceStack: [String] = []
+    public let console: Console
+    public var options: SessionOptions
+
+    public init(console: Console, options: SessionOptions) {
+        self.console = console
+        self.options = options
+    }
+
+    public var currentRun: Run? { currentIndex.map { runs[$0] } }
+
+    public func run(named name: String) -> Run? { runs.first { $0.name == name } }
+
+    /// The data, or an error telling the user to load some.
+    public func requireData() throws -> LoadedData {
+        guard let d = data else { throw CommandError("no data loaded: try `data mnist`, `data fashion` or `data synthetic`") }
+        return d
+    }
+
+    /// The configuration with the layers resolved against the data, validated.
+    public func resolvedConfig() throws -> RunConfig {
+        let d = try requireData()
+        var c = config
+        if c.layers == nil { c.layers = [d.features, 128, 128, d.classes] }
+        let layers = c.layers!
+        if layers[0] != d.features {
+            throw CommandError("the first layer has \(layers[0]) inputs but the data have \(d.features) features: try `layers \(d.features) \(layers.dropFirst().map(String.init).joined(separator: " "))`")
+        }
+        for k in c.layerInits.keys where k > layers.count - 1 {
+            throw CommandError("`init … layer \(k)`: the network has only \(layers.count - 1) weight layers")
+        }
+        try checkMemory(layers: layers, batch: c.batch)
+        return c
+    }
+
+    /// Refuses networks whose parameters, optimiser state and batch buffers would not fit in memory.
+    func checkMemory(layers: [Int], batch: Int) throws {
+        var params = 0
+        for i in 0..<(layers.count - 1) { params += layers[i] * layers[i + 1] + layers[i + 1] }
+        let acts = layers.reduce(0, +) * max(batch, 500) * 2
+        let bytes = Double(params * 4 + acts) * 4
+        let budget = Double(physicalMemory()) * 0.5
+        if bytes > budget {
+            throw CommandError("this network needs about \(formatBytes(bytes)) (\(params) parameters), more than the budget of \(formatBytes(budget)) (half the machine's memory)")
+        }
+    }
+
+    /// The selected run if it was built from the current configuration; otherwise a new run
+    /// (reusing the selected run's name if it has not trained yet). `announce` prints a note when a run starts.
+    @discardableResult
+    public func runForTraining(announce: Bool = true) throws -> Run {
+        let c = try resolvedConfig()
+        if let r = currentRun, r.config == c { return r }
+        let wasLayers = config.layers
+        var name: String
+        if let r = currentRun, r.trainer.epochs.isEmpty, r.trainer.nonFinite == nil {
+            name = r.name
+            runs.remove(at: currentIndex!)
+        } else {
+            name = nextRunName()
+        }
+        if let old = currentRun, announce { console.info("configuration changed since run \(old.name): starting run \(name)") }
+        if wasLayers == nil && announce { console.info("layers not set: using \(c.layers!.map(String.init).joined(separator: " "))") }
+        let r = Run(name: name, config: c)
+        runs.append(r)
+        currentIndex = runs.count - 1
+        if name == "" { name = "run" }
+        return r
+    }
+
+    public func nextRunName() -> String {
+        var i = 1
+        while run(named: "run\(i)") != nil { i += 1 }
+        return "run\(i)"
+    }
+
+    /// Findings for a run: before training from a probe of the first batch, after it from the records.
+    public func findings(for run: Run, only: [String]? = nil) -> [Finding] {
+        let t = run.trainer
+        var first = t.firstBatch
+        if first == nil, let d = data, d.spec == run.config.data {
+            first = t.probe(d.train, batch: run.config.batch, epsilon: Float(run.config.epsilon))
+        }
+        let input = CheckInput(layers: run.config.layers!, classes: data?.classes ?? run.config.layers!.last!,
+                               activation: run.config.activation,
+                               initializers: run.config.initializers(layerCount: run.config.layers!.count - 1),
+                               optimizer: run.config.optimizer, epsilon: run.config.epsilon,
+                               dataInputMin: first?.inputMin ?? data?.inputMin ?? 0, dataInputMax: data?.inputMax ?? first?.inputMax ?? 1,
+                               firstBatch: first, epochs: t.epochs, nonFinite: t.nonFinite)
+        return Rules.evaluate(input, thresholds: thresholds, only: only)
+    }
+}
+
+func physicalMemory() -> Int {
+    #if canImport(Glibc)
+    let pages = sysconf(Int32(_SC_PHYS_PAGES)), size = sysconf(Int32(_SC_PAGESIZE))
+    return pages > 0 && size > 0 ? pages * size : 8 << 30
+    #else
+    return 8 << 30
+    #endif
+}
+
+func formatBytes(_ b: Double) -> String {
+    if b >= 1_073_741_824 { return fmt(b / 1_073_741_824, 1) + " GiB" }
+    if b >= 1_048_576 { return fmt(b / 1_048_576, 1) + " MiB" }
+    return fmt(b / 1024, 1) + " KiB"
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

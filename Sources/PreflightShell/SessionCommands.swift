@@ -1,0 +1,111 @@
+import Foundation
+
+extension Session {
+    static let sessionCommands: [Command] = [
+        Command(name: "history", group: .session, usage: "history [N] | history save FILE.pf",
+                summary: "the commands so far; `history save` writes them as a replayable script",
+                details: "history save keeps the commands that change the session or produce results (not help, runs, history…)",
+                example: "history save session.pf", replayable: false, handler: { s, a in
+                    if a.first == "save" {
+                        guard a.count == 2 else { throw CommandError("history save: give a file name", usage: "history save FILE.pf") }
+                        try s.saveHistory(to: a[1])
+                        return
+                    }
+                    guard a.count <= 1 else { throw CommandError("history: unexpected `\(a[1].prefix(30))`", usage: "history [N] | history save FILE.pf") }
+                    let n = try a.first.map { try parseCount($0, "N", in: "history") } ?? s.history.count
+                    let start = max(0, s.history.count - n)
+                    for (i, h) in s.history.enumerated() where i >= start { s.console.line("\(String(i + 1).leftPad(5))  \(h.line)") }
+                }),
+        Command(name: "source", group: .session, usage: "source FILE.pf", summary: "run a script inside this session",
+                example: "source examples/quickstart.pf", replayable: true, handler: { s, a in
+                    guard a.count == 1 else { throw CommandError("source: give one file", usage: "source FILE.pf") }
+                    try s.source(a[0])
+                }),
+        Command(name: "help", aliases: ["?"], group: .session, usage: "help [COMMAND]",
+                summary: "the commands, or one command's usage, arguments and an example", replayable: false,
+                handler: { s, a in try s.help(a) }),
+        Command(name: "quit", aliases: ["exit", "q"], group: .session, usage: "quit", summary: "leave (^D too)",
+                replayable: false, handler: { s, _ in s.quitRequested = true }),
+    ]
+
+    func help(_ a: [String]) throws {
+        if let w = a.first {
+            guard let c = Session.command(named: w) else {
+                throw CommandError("help: no command `\(w.prefix(30))`" + (Session.suggest(w).map { ": did you mean `\($0)`?" } ?? ""))
+            }
+            console.line(console.style(c.usage, .bold))
+            console.line("  " + c.summary)
+            if !c.details.isEmpty { for l in c.details.split(separator: "\n") { console.line("  " + l) } }
+            if !c.aliases.isEmpty { console.line("  aliases: " + c.aliases.joined(separator: ", ")) }
+            if !c.example.isEmpty { console.line("  example: " + c.example) }
+            return
+        }
+        for g in Command.Group.allCases {
+            let cs = Session.commands.filter { $0.group == g }
+            guard !cs.isEmpty else { continue }
+            console.line(console.style(g.rawValue, .bold))
+            let w = cs.map { $0.usage.count }.max()!
+            for c in cs {
+                let u = c.usage.count > 44 ? c.name : c.usage
+                console.line("  " + u.rightPad(min(w, 44)) + "  " + c.summary)
+            }
+        }
+        console.line("`help COMMAND` for details.")
+    }
+
+    /// The replayable commands, as a script.
+    public func replayScript() -> String {
+        var s = "# preflight session, saved by `history save`\n"
+        for h in history where h.replayable { s += h.line + "\n" }
+        return s
+    }
+
+    func saveHistory(to path: String) throws {
+        try writeFileAtomically(path, Array(replayScript().utf8))
+        console.info("saved \(history.filter(\.replayable).count) commands to \(path)")
+    }
+
+    func source(_ path: String) throws {
+        let full = URL(fileURLWithPath: path).standardizedFileURL.path
+        guard !sourceStack.contains(full) else { throw CommandError("source: \(path) is already being run (a script cannot source itself)") }
+        guard sourceStack.count < 16 else { throw CommandError("source: scripts nested more than 16 deep") }
+        let text = try readScript(path)
+        sourceStack.append(full)
+        defer { sourceStack.removeLast() }
+        let ok = ScriptRunner(session: self).run(text: text, name: path, keepGoing: false)
+        if !ok { throw CommandError("source: \(path) stopped at its first error", usage: nil) }
+    }
+}
+
+/// Reads a script file with clear errors: missing, a directory, unreadable, binary.
+func readScript(_ path: String) throws -> String {
+    var isDir: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else { throw CommandError("\(path): no such file") }
+    guard !isDir.boolValue else { throw CommandError("\(path): is a directory, not a script") }
+    guard let data = FileManager.default.contents(atPath: path) else { throw CommandError("\(path): cannot be read (permission?)") }
+    guard data.count <= 10 << 20 else { throw CommandError("\(path): too large for a script (\(data.count) bytes)") }
+    if data.contains(0) { throw CommandError("\(path): is a binary file, not a script") }
+    guard let text = String(data: data, encoding: .utf8) else { throw CommandError("\(path): is not UTF-8 text") }
+    return text
+}
+
+/// Writes through a temporary file in the same folder and renames it into place; creates missing parent folders.
+func writeFileAtomically(_ path: String, _ bytes: [UInt8]) throws {
+    let url = URL(fileURLWithPath: path)
+    let dir = url.deletingLastPathComponent()
+    do {
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    } catch { throw CommandError("\(path): cannot create the folder \(dir.path)") }
+    var isDir: ObjCBool = false
+    if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue {
+        throw CommandError("\(path): is a directory")
+    }
+    let tmp = dir.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
+    guard FileManager.default.createFile(atPath: tmp.path, contents: Data(bytes)) else {
+        throw CommandError("\(path): cannot write (permission or disk space?)")
+    }
+    if rename(tmp.path, path) != 0 {
+        try? FileManager.default.removeItem(at: tmp)
+        throw CommandError("\(path): cannot write (\(String(cString: strerror(errno))))")
+    }
+}

@@ -1,0 +1,38 @@
+import ArgumentParser
+import PreflightShell
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@main
+struct Preflight: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "preflight",
+        abstract: "Check a neural network before you trust its training run.",
+        discussion: """
+        With no arguments on a terminal: the interactive shell. Otherwise the commands come from FILE.pf \
+        scripts, -c, or standard input. `preflight -c help` lists the commands.
+        """,
+        version: Program.version)
+
+    @Argument(help: "Scripts (.pf) to replay in order.") var files: [String] = []
+    @Option(name: .customShort("c"), help: "Commands separated by ';' or newlines.") var commands: String?
+    @Flag(name: .customShort("i"), help: "After the scripts, stay at the prompt with the session.") var interactive = false
+    @Option(help: "Seed for weights, shuffling and synthetic data.") var seed: UInt64?
+    @Option(name: .customLong("data-dir"), help: "Folder holding mnist/ and fashion/ (else $PREFLIGHT_DATA).") var dataDir: String?
+    @Flag(help: "Print each command before its output.") var echo = false
+    @Flag(help: "Only results: no data summaries, notes or per-epoch lines.") var quiet = false
+    @Flag(name: .customLong("no-color"), help: "No colour (NO_COLOR is honoured too).") var noColor = false
+    @Flag(help: "A failing check fails the script (exit status 2).") var strict = false
+    @Flag(name: .customLong("keep-going"), help: "Continue after a failing command (exit status 1 at the end).") var keepGoing = false
+    @Flag(name: .customLong("no-download"), help: "Never download datasets.") var noDownload = false
+
+    func run() throws {
+        var p = Program.Options()
+        p.files = files; p.commands = commands; p.stayInteractive = interactive; p.seed = seed
+        p.dataDir = dataDir; p.echo = echo; p.quiet = quiet; p.noColor = noColor; p.strict = strict
+        p.keepGoing = keepGoing; p.noDownload = noDownload
+        let status = Program.main(p)
+        if status != 0 { throw ExitCode(status) }
+    }
+}

@@ -1,0 +1,136 @@
+import Foundation
+import XCTest
+import ZIPFoundation
+import PreflightData
+
+final class NPZTests: XCTestCase {
+    var dir: TempDir!
+    override func setUp() { dir = TempDir("npz") }
+    override func tearDown() { dir.cleanup() }
+
+    /// A .npy file: version 1 unless `version` says otherwise; header padded to a multiple of 64 as NumPy does.
+    static func npy(shape: [Int], data: [UInt8], descr: String = "|u1", fortran: Bool = false, version: UInt8 = 1) -> [UInt8] {
+        let shapeText = "(" + shape.map(String.init).joined(separator: ", ") + (shape.count == 1 ? ",)" : ")")
+        var header = "{'descr': '\(descr)', 'fortran_order': \(fortran ? "True" : "False"), 'shape': \(shapeText), }"
+        let prefix = version == 1 ? 10 : 12
+        while (prefix + header.utf8.count + 1) % 64 != 0 { header += " " }
+        header += "\n"
+        let h = Array(header.utf8)
+        var out: [UInt8] = [0x93] + Array("NUMPY".utf8) + [version, 0]
+        if version == 1 {
+            out += [UInt8(h.count & 255), UInt8(h.count >> 8)]
+        } else {
+            out += [UInt8(h.count & 255), UInt8(h.count >> 8 & 255), UInt8(h.count >> 16 & 255), UInt8(h.count >> 24)]
+        }
+        return out + h + data
+    }
+
+    func writeNPZ(_ name: String, entries: [(String, [UInt8])], compressed: Bool = true) throws -> String {
+        let path = dir.sub(name)
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        let archive = try Archive(url: URL(fileURLWithPath: path), accessMode: .create)
+        for (entryName, bytes) in entries {
+            let data = Data(bytes)
+            try archive.addEntry(with: entryName, type: .file, uncompressedSize: Int64(data.count),
+                                 compressionMethod: compressed ? .deflate : .none) { position, size in
+                data.subdata(in: Int(position)..<(Int(position) + size))
+            }
+        }
+        return path
+    }
+
+    func goodEntries(train: Int = 12, test: Int = 4) -> [(String, [UInt8])] {
+        [("x_train.npy", Self.npy(shape: [train, 28, 28], data: Fixtures.images(count: train))),
+         ("y_train.npy", Self.npy(shape: [train], data: Fixtures.labels(count: train))),
+         ("x_test.npy", Self.npy(shape: [test, 28, 28], data: Fixtures.images(count: test, seed: 3), version: 2)),
+         ("y_test.npy", Self.npy(shape: [test], data: Fixtures.labels(count: test), descr: "<u1"))]
+    }
+
+    func testGoodNPZ() throws {
+        let p = try writeNPZ("mnist.npz", entries: goodEntries())
+        let d = try NPZ.readMNIST(path: p)
+        XCTAssertEqual(d.train.count, 12)
+        XCTAssertEqual(d.test.count, 4)
+        XCTAssertEqual(d.rows, 28)
+        XCTAssertEqual(d.classes, 10)
+        XCTAssertEqual(d.train.images, Fixtures.images(count: 12))
+        XCTAssertEqual(d.test.images, Fixtures.images(count: 4, seed: 3))
+        XCTAssertEqual(d.test.labels, Fixtures.labels(count: 4))
+        // Through the loader, as a PATH and as the data folder's mnist.npz; stored (uncompressed) entries too.
+        XCTAssertEqual(try DatasetLoader.load(p, dataDir: nil, cacheDir: dir.sub("cache"), syntheticCount: nil, seed: 0,
+                                              allowDownload: false, progress: nil, searchPaths: isolatedPaths()).train, d.train)
+        let stored = try writeNPZ("data/mnist.npz", entries: goodEntries(), compressed: false)
+        let viaDataDir = try DatasetLoader.load("mnist", dataDir: dir.sub("data"), cacheDir: dir.sub("cache"), syntheticCount: nil,
+                                                seed: 0, allowDownload: false, progress: nil, searchPaths: isolatedPaths())
+        XCTAssertEqual(viaDataDir.source, stored)
+        XCTAssertEqual(viaDataDir.name, "mnist")
+        XCTAssertEqual(viaDataDir.test, d.test)
+    }
+
+    func testFlatImagesAndKerasCache() throws {
+        let keras = dir.folder("keras")
+        var entries = goodEntries()
+        entries[0] = ("x_train.npy", Self.npy(shape: [12, 784], data: Fixtures.images(count: 12)))
+        _ = try writeNPZ("keras/mnist.npz", entries: entries)
+        let d = try DatasetLoader.load("mnist", dataDir: nil, cacheDir: dir.sub("cache"), syntheticCount: nil, seed: 0,
+                                       allowDownload: false, progress: nil, searchPaths: isolatedPaths(keras: keras))
+        XCTAssertEqual(d.rows, 28)
+        XCTAssertEqual(d.source, keras + "/mnist.npz")
+    }
+
+    func testBrokenNPZ() throws {
+        var e = goodEntries()
+        e[0] = ("x_train.npy", Self.npy(shape: [12, 28, 28], data: [UInt8](repeating: 0, count: 12 * 784 * 4), descr: "<f4"))
+        let dtype = try writeNPZ("dtype.npz", entries: e)
+        assertDataError(try NPZ.readMNIST(path: dtype), startsWith: dtype + " [x_train.npy]", contains: ["dtype '<f4' is not supported"])
+
+        e = goodEntries()
+        e[2] = ("x_test.npy", Self.npy(shape: [4, 28, 28], data: Fixtures.images(count: 4), fortran: true))
+        let fortran = try writeNPZ("fortran.npz", entries: e)
+        assertDataError(try NPZ.readMNIST(path: fortran), startsWith: fortran + " [x_test.npy]", contains: ["fortran_order"])
+
+        e = goodEntries()
+        e.remove(at: 3)
+        let missing = try writeNPZ("missing.npz", entries: e)
+        assertDataError(try NPZ.readMNIST(path: missing), startsWith: missing, contains: ["missing entry y_test.npy", "x_train.npy"])
+
+        e = goodEntries()
+        e[1] = ("y_train.npy", Self.npy(shape: [12], data: Fixtures.labels(count: 11)))
+        let short = try writeNPZ("short.npz", entries: e)
+        assertDataError(try NPZ.readMNIST(path: short), startsWith: short + " [y_train.npy]", contains: ["truncated", "needs 12 bytes"])
+
+        e = goodEntries()
+        e[1] = ("y_train.npy", Self.npy(shape: [11], data: Fixtures.labels(count: 11)))
+        let counts = try writeNPZ("counts.npz", entries: e)
+        assertDataError(try NPZ.readMNIST(path: counts), startsWith: counts + " [y_train.npy]", contains: ["11 labels but x_train has 12 images"])
+
+        e = goodEntries()
+        e[1] = ("y_train.npy", Array("not numpy at all".utf8))
+        let notNpy = try writeNPZ("notnpy.npz", entries: e)
+        assertDataError(try NPZ.readMNIST(path: notNpy), startsWith: notNpy + " [y_train.npy]", contains: ["NUMPY"])
+
+        e = goodEntries()
+        e[3] = ("y_test.npy", Self.npy(shape: [4], data: [0, 1, 2, 11]))
+        let range = try writeNPZ("range.npz", entries: e)
+        XCTAssertEqual(try NPZ.readMNIST(path: range).classes, 12)
+        assertDataError(try NPZ.readMNIST(path: range, classes: 10), startsWith: range + " [y_test.npy]", contains: ["label 11 at index 3"])
+
+        let garbage = dir.write("garbage.npz", Array("this is not a zip archive".utf8))
+        assertDataError(try NPZ.readMNIST(path: garbage), startsWith: garbage, contains: ["not a valid .npz"])
+        let empty = dir.write("empty.npz", [])
+        assertDataError(try NPZ.readMNIST(path: empty), startsWith: empty, contains: ["empty"])
+        let folder = dir.folder("folder.npz")
+        assertDataError(try NPZ.readMNIST(path: folder), startsWith: folder, contains: ["is a directory"])
+    }
+
+    func testNPYHeaderParsing() throws {
+        let a = try NPY.parse(Self.npy(shape: [2, 3], data: [1, 2, 3, 4, 5, 6], version: 3), name: "a.npy")
+        XCTAssertEqual(a.shape, [2, 3])
+        XCTAssertEqual(a.bytes, [1, 2, 3, 4, 5, 6])
+        var v9 = Self.npy(shape: [1], data: [1])
+        v9[6] = 9
+        assertDataError(try NPY.parse(v9, name: "v9.npy"), startsWith: "v9.npy", contains: ["version 9.0"])
+        let extra = Self.npy(shape: [1], data: [1, 2])
+        assertDataError(try NPY.parse(extra, name: "x.npy"), startsWith: "x.npy", contains: ["1 unexpected trailing bytes"])
+    }
+}
