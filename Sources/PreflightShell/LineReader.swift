@@ -27,7 +27,7 @@ public final class PlainLineReader: LineReader {
     private var index = 0
     private let showPrompt: Bool
     public init(text: String? = nil, showPrompt: Bool = false) {
-        lines = text.map { $0.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) }
+        lines = text.map { $0.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).map(String.init) }
         self.showPrompt = showPrompt
     }
     public func readLine(prompt: String) -> ReadResult {

@@ -8,7 +8,8 @@ public struct ScriptRunner {
     public func run(text: String, name: String, keepGoing: Bool) -> Bool {
         var ok = true
         var lineNumber = 0
-        for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        // "\r\n" is one Character in Swift: split on both so CRLF scripts work.
+        for raw in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }) {
             lineNumber += 1
             var line = String(raw)
             if line.hasSuffix("\r") { line.removeLast() }

@@ -1,0 +1,89 @@
+import Foundation
+import XCTest
+import PreflightShell
+
+/// A session whose output is captured.
+final class Captured {
+    var out = "", err = ""
+    let session: Session
+    init(dataDir: String? = ProcessInfo.processInfo.environment["PREFLIGHT_DATA"]) {
+        let tmp = NSTemporaryDirectory() + "preflight-test-cache-\(getpid())"
+        var o = SessionOptions(dataDir: dataDir, cacheDir: tmp)
+        o.allowDownload = false
+        var outBuf = "", errBuf = ""
+        _ = outBuf; _ = errBuf
+        let box = Box()
+        session = Session(console: Console(out: { box.out += $0 }, err: { box.err += $0 }), options: o)
+        self.box = box
+    }
+    private let box: Box
+    final class Box { var out = ""; var err = "" }
+    var output: String { box.out }
+    var errors: String { box.err }
+    func clear() { box.out = ""; box.err = "" }
+
+    /// Runs commands that must succeed.
+    func run(_ commands: String, file: StaticString = #filePath, line: UInt = #line) {
+        for c in commands.split(separator: ";") {
+            do { try session.execute(String(c).trimmingCharacters(in: .whitespaces)) }
+            catch { XCTFail("`\(c)` failed: \(error)", file: file, line: line) }
+        }
+    }
+}
+
+/// The package root, found from this file's path.
+let packageRoot: URL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+/// The MNIST folder for tests, or nil (tests then print SKIPPED).
+var mnistDir: String? {
+    guard let d = ProcessInfo.processInfo.environment["PREFLIGHT_DATA"],
+          FileManager.default.fileExists(atPath: d + "/mnist/train-images-idx3-ubyte.gz") else { return nil }
+    return d
+}
+
+func skipWithoutMNIST() throws -> String {
+    guard let d = mnistDir else {
+        print("SKIPPED: MNIST not found (set PREFLIGHT_DATA to a folder holding mnist/)")
+        throw XCTSkip("MNIST not found: set PREFLIGHT_DATA")
+    }
+    return d
+}
+
+/// Runs the release binary; returns (status, stdout, stderr).
+@discardableResult
+func runBinary(_ args: [String], stdin: String? = nil, env: [String: String] = [:], cwd: URL? = nil) throws -> (Int32, String, String) {
+    let exe = packageRoot.appendingPathComponent(".build/release/preflight")
+    guard FileManager.default.isExecutableFile(atPath: exe.path) else {
+        print("SKIPPED: \(exe.path) not built (run scripts/setup)")
+        throw XCTSkip("release binary not built")
+    }
+    let p = Process()
+    p.executableURL = exe
+    p.arguments = args
+    var e = ProcessInfo.processInfo.environment
+    e["NO_COLOR"] = "1"
+    e["XDG_CACHE_HOME"] = NSTemporaryDirectory() + "preflight-test-xdg-cache"
+    for (k, v) in env { e[k] = v }
+    p.environment = e
+    if let cwd { p.currentDirectoryURL = cwd }
+    let o = Pipe(), er = Pipe(), i = Pipe()
+    p.standardOutput = o; p.standardError = er; p.standardInput = i
+    try p.run()
+    if let stdin { i.fileHandleForWriting.write(stdin.data(using: .utf8)!) }
+    try i.fileHandleForWriting.close()
+    let outData = o.fileHandleForReading.readDataToEndOfFile()
+    let errData = er.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return (p.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+}
+
+func tempDir() -> URL {
+    let u = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("preflight-\(UUID().uuidString)")
+    try! FileManager.default.createDirectory(at: u, withIntermediateDirectories: true)
+    return u
+}
+
+func loadJSON(_ path: String) throws -> [String: Any] {
+    let d = try Data(contentsOf: URL(fileURLWithPath: path))
+    return try JSONSerialization.jsonObject(with: d) as! [String: Any]
+}
