@@ -11,6 +11,7 @@ let package = Package(
     name: "Preflight",
     products: [
         .executable(name: "preflight", targets: ["preflight"]),
+        .executable(name: "preflight-bench", targets: ["preflight-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -38,6 +39,9 @@ let package = Package(
             "PreflightShell",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: [.swiftLanguageMode(.v5)]),
+
+        // scripts/bench: training speed against the machine's own sgemm ceiling.
+        .executableTarget(name: "preflight-bench", dependencies: ["PreflightEngine", "PreflightData"], swiftSettings: fast),
 
         .testTarget(name: "PreflightEngineTests", dependencies: ["PreflightEngine"]),
         .testTarget(name: "PreflightDataTests", dependencies: ["PreflightData"]),

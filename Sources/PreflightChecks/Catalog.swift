@@ -156,13 +156,13 @@ let catalog: [RuleSpec] = [
                  level("fail", 0, "fail when the relative change is at or above this (did not fall)")]),
     RuleSpec(info: RuleInfo(
         id: "divergence", title: "loss diverging",
-        measures: "Whether the train loss became NaN/Inf; how far the latest epoch's train loss is above its lowest so far (latest / minimum); and, after epoch 1, whether it is above `chance` × ln(classes).",
-        why: "A loss that climbs back up, or stays above that of guessing, means the steps are too large and training is undoing itself.",
+        measures: "Whether the train loss became NaN/Inf; how far the latest epoch's train loss is above its lowest so far (latest / minimum; the first batch's loss before any update counts as the start); and whether it is above `chance` × ln(classes), the loss of guessing, while also above its earlier best.",
+        why: "A loss that climbs back up, or ends worse than guessing and worse than where it started, means the steps are too large and training is undoing itself (Adam with learning rate 10 does exactly this on MNIST).",
         source: "AUTOTRAINER and UMLAUT (loss increasing, NaN loss).",
         tryThis: "Lower the learning rate."),
         params: [level("warn", 1.25, "warn when latest / minimum train loss is at or above this", 1...1e9),
                  level("fail", 2, "fail when latest / minimum train loss is at or above this", 1...1e9),
-                 knob("chance", 1.5, "after epoch 1: fail when the train loss is above this × ln(classes)", positive)]),
+                 knob("chance", 1, "fail when the train loss is above this × ln(classes) and above its earlier best", positive)]),
     RuleSpec(info: RuleInfo(
         id: "oscillation", title: "loss going up and down",
         measures: "Over 4 or more epochs: the share of successive train-loss differences that change sign (moves smaller than `min-change` of the loss are ignored; at least two sign changes are needed).",

@@ -15,6 +15,7 @@ func pct(_ x: Double) -> String {
     let v = x * 100
     if v == 0 { return "0%" }
     if abs(v) < 0.1 { return v > 0 ? "<0.1%" : "-<0.1%" }
+    if abs(v) >= 100 { return String(format: "%.0f%%", v) }
     var s = String(format: "%.1f", v)
     if s.hasSuffix(".0") { s.removeLast(2) }
     return s + "%"

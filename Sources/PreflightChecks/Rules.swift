@@ -141,7 +141,22 @@ struct Ctx {
     var classes: Int { input.classes > 0 ? input.classes : 0 }
     var lnC: Double? { classes >= 2 ? log(Double(classes)) : nil }
     var hiddenCount: Int { max(0, input.layers.count - 2) }
-    func lower(_ f: Double = 0.1) -> String { optimizerCommand(input.optimizer, lrTimes: f) }
+    /// Top of the usual learning-rate range for the optimiser, and its customary default.
+    var usualLR: (top: Double, standard: Double) {
+        switch input.optimizer { case .sgd: return (1, 0.01); case .adam, .rmsprop: return (0.01, 0.001) }
+    }
+    /// The optimiser command with the learning rate times `f`; when lowering a rate far above the usual
+    /// range, the customary default instead (adam 10 → adam 0.001, not adam 1).
+    func lower(_ f: Double = 0.1) -> String {
+        let lr = input.optimizer.learningRate
+        if f < 1 && lr * f > usualLR.top { return optimizerCommand(input.optimizer, lrTimes: usualLR.standard / lr) }
+        return optimizerCommand(input.optimizer, lrTimes: f)
+    }
+    /// "raise the learning rate, e.g. …", unless it is already at the top of the usual range.
+    func raise() -> String {
+        if input.optimizer.learningRate * 10 <= usualLR.top { return "raise the learning rate, e.g. \(lower(10))" }
+        return "the learning rate (\(param(input.optimizer.learningRate))) is already high: look at dead-units, grad-vanish and the init"
+    }
     var initIsConstant: Bool { input.initializers.contains(where: isConstant) }
 
     func run() -> Finding {
@@ -196,7 +211,7 @@ struct Ctx {
             else if running, let w = warn, last > w { g = (.fail, w); value = last }
             else if let w = warn, top > w { g = (.warn, w) }
             var text = "hidden-layer means " + list(means) + (atInit ? " on the first batch" : " over \(phase)")
-            if running { text += ", each ≥\(num(growth))× the layer before (running away)" }
+            if running && g.0 != .ok { text += ", each ≥\(num(growth))× the layer before (running away)" }
             let hint = atInit ? "use init glorot (or init he for relu) and inputs in [0,1]"
                               : "lower the learning rate, e.g. \(lower())"
             return make(phase, value, g, text, hint: hint)
@@ -327,7 +342,9 @@ struct Ctx {
                 if let f = p("fail"), let fn = p("fail-norm"), ratio < f, first < fn { g = (.fail, f) }
                 else if let w = p("warn"), let wn = p("warn-norm"), ratio < w, first < wn { g = (.warn, w) }
                 else if g.1 == nil { g.1 = p("fail") }
-                return make(phase, ratio, g, text, hint: "use relu with init he, or fewer layers")
+                let hint = first == 0 && last == 0 ? "no gradient reaches any layer: see dead-units (units never active?) and symmetry"
+                                                   : "use relu with init he, or fewer layers"
+                return make(phase, ratio, g, text, hint: hint)
             }
             let g = gradeHigh(ratio, warn: p("warn"), fail: p("fail"), strict: true)
             return make(phase, ratio, g, text,
@@ -370,8 +387,9 @@ struct Ctx {
         let hint: String
         if l.isNaN { hint = "the update ratio is not finite: see nonfinite" }
         else if l == .infinity && initIsConstant { hint = "the weights are all 0: use init glorot (or init he for relu)" }
+        else if l == -.infinity { hint = "no update at all: the gradients are 0 (see dead-units and grad-vanish)" }
         else if l > (wh ?? fh ?? 0) { hint = "lower the learning rate, e.g. \(lower())" }
-        else { hint = "raise the learning rate, e.g. \(lower(10))" }
+        else { hint = raise() }
         return make(phase(e), l, (v, th), text, hint: hint)
     }
 
@@ -477,22 +495,25 @@ struct Ctx {
             return make("epoch \(ev.epoch)", nil, (.fail, nil),
                         "training stopped on NaN/Inf in epoch \(ev.epoch), batch \(ev.batch) (\(ev.layer), \(ev.stage))", hint: hint)
         }
-        let losses = es.map(\.trainLoss)
-        let last = losses.last!
-        let k = losses.indices.min { losses[$0] < losses[$1] }!
-        let minL = losses[k]
+        // The start (the first batch's loss, before any update) counts as the loss before epoch 1.
+        var points: [(label: String, loss: Double)] = []
+        if let fb = input.firstBatch, fb.loss.isFinite { points.append(("the start", fb.loss)) }
+        points += es.map { ("epoch \($0.epoch)", $0.trainLoss) }
+        let last = es.last!.trainLoss
+        let earlier = points.dropLast()
+        let best = earlier.min { $0.loss < $1.loss }
+        let minL = min(best?.loss ?? last, last)
         let ratio = minL > 0 ? last / minL : (last > 0 ? .infinity : 1)
         var g = gradeHigh(ratio, warn: p("warn"), fail: p("fail"), strict: false)
-        var text = "latest train loss \(num(last)) is \(num(ratio))× its minimum \(num(minL)) (epoch \(es[k].epoch))"
+        let bestText = last <= minL ? "its lowest so far" : "\(num(ratio))× its lowest \(num(minL)) (\(best!.label))"
+        var text = "train loss \(num(last)) in epoch \(es.last!.epoch) is \(bestText)"
         if g.0 != .ok && last - minL < lossFloor { g = (.ok, p("warn")); text += "; the rise is below \(num(lossFloor)), ignored" }
         var f = make(phase(es), ratio, g, text, hint: hint)
-        if es.count >= 2, es.last!.epoch >= 2, let lnC, let chance = p("chance") {
+        if let lnC, let chance = p("chance"), let best, last > chance * lnC, last > best.loss {
             let times = last / lnC
-            if times > chance {
-                f = make(phase(es.last!), times, (.fail, chance),
-                         "train loss \(num(last)) in epoch \(es.last!.epoch) is \(num(times))× ln(\(classes)) = \(num(lnC)): worse than guessing",
-                         hint: hint)
-            }
+            f = make(phase(es.last!), times, (.fail, chance),
+                     "train loss \(num(last)) in epoch \(es.last!.epoch) is \(num(times))× ln(\(classes)) = \(num(lnC)) (worse than guessing) and above \(num(best.loss)) (\(best.label)): training made the network worse",
+                     hint: hint)
         }
         return f
     }
@@ -528,15 +549,16 @@ struct Ctx {
         let imp = a > 0 ? (a - b) / a / Double(w.count - 1) : 0
         let acc = w.last!.trainAccuracy
         let accLimit = p("accuracy") ?? 0.9
-        var text = "train loss fell \(pct(imp)) per epoch over \(phase(w)) (\(num(a)) → \(num(b))), train accuracy \(pct(acc))"
+        var text = "train loss \(imp < 0 ? "rose" : "fell") \(pct(abs(imp))) per epoch over \(phase(w)) (\(num(a)) → \(num(b))), train accuracy \(pct(acc))"
         var g = gradeLow(imp, warn: p("warn"), fail: p("fail"))
         if acc >= accLimit {
             if g.0 != .ok { text += " ≥ \(pct(accLimit)): not judged" }
             g = (.ok, p("warn"))
         }
         let hint: String
-        if case .sgd = input.optimizer { hint = "use optimizer adam 0.001, or raise the learning rate (e.g. \(lower(10)))" }
-        else { hint = "raise the learning rate (e.g. \(lower(10))), or fix the init (init glorot / init he)" }
+        if case .sgd = input.optimizer { hint = "use optimizer adam 0.001, or \(raise())" }
+        else if input.optimizer.learningRate * 10 <= usualLR.top { hint = "\(raise()), or fix the init (init glorot / init he)" }
+        else { hint = "lower the learning rate (e.g. \(lower())): units may have died (see dead-units)" }
         return make(phase(w), imp, g, text, hint: hint)
     }
 
@@ -553,7 +575,8 @@ struct Ctx {
         let sustained = te.count - 1 - k >= 2
         let trainFell = last.trainLoss < te[k].trainLoss
         let gap = last.trainAccuracy - (last.testAccuracy ?? last.trainAccuracy)
-        var text = "test loss \(num(tl[k])) (epoch \(te[k].epoch)) → \(num(tl.last!)) (epoch \(last.epoch)), \(signedPct(rise))"
+        var text = k == te.count - 1 ? "test loss \(num(tl[k])) in epoch \(last.epoch) is its lowest so far"
+            : "test loss \(num(tl[k])) (epoch \(te[k].epoch)) → \(num(tl.last!)) (epoch \(last.epoch)), \(signedPct(rise))"
         if k < te.count - 1 { text += "; train loss \(num(te[k].trainLoss)) → \(num(last.trainLoss))" }
         text += "; accuracy gap \(pct(gap)) (train \(pct(last.trainAccuracy)), test \(pct(last.testAccuracy ?? .nan)))"
         var g: (Verdict, Double?) = (.ok, p("warn"))
