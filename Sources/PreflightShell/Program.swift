@@ -73,5 +73,5 @@ public enum Program {
     }
 
     /// The terminal's line editor; replaced by the libedit reader where available.
-    nonisolated(unsafe) public static var makeInteractiveReader: (Session) -> LineReader = { _ in PlainLineReader(showPrompt: true) }
+    nonisolated(unsafe) public static var makeInteractiveReader: (Session) -> LineReader = { EditLineReader(session: $0) }
 }

@@ -1,0 +1,359 @@
+import Foundation
+import PreflightEngine
+import PreflightData
+import PreflightChecks
+
+// `save PATH` / `load PATH`: the whole session in one npz-compatible ZIP (stored entries):
+//   session.json                      format "preflight-session", version 1, configuration, runs, records
+//   RUN/W1.npy, RUN/b1.npy, …         each layer's weights (fan_in, fan_out) and bias (fan_out,), float32 C order
+//   RUN/optimizer/m_W1.npy, …/v_b1    the optimiser's moments in the same shapes (Adam m, v; SGD velocity in m; RMSprop v)
+
+/// The archive's description of the session (session.json).
+struct SavedSession: Codable {
+    static let formatName = "preflight-session"
+    static let currentVersion = 1
+
+    var format: String
+    var version: Int
+    var config: RunConfig
+    var data: SavedData?
+    var strict: Bool
+    var threads: Int
+    /// Check settings that differ from the defaults, in the words of `set`.
+    var thresholds: [SavedSetting]
+    /// The selected run's name.
+    var current: String?
+    var runs: [SavedRun]
+}
+
+struct SavedSetting: Codable { var key: String; var value: String }
+
+/// The data the session had loaded: how to load them again, and a fingerprint to recognise them.
+struct SavedData: Codable {
+    var spec: DataSpec
+    var command: String
+    var trainCount: Int
+    var testCount: Int
+    /// CRC-32 of the train images, train labels, test images, test labels (in that order), as 8 hex digits.
+    var crc32: String
+}
+
+struct SavedFinding: Codable {
+    var rule: String, phase: String
+    var value: Double?, threshold: Double?
+    var verdict: Verdict
+    var measured: String, hint: String, reason: String
+}
+
+struct SavedOptimizerState: Codable {
+    /// "sgd", "adam" or "rmsprop" (the run's configuration holds the settings).
+    var kind: String
+    var steps: Int
+}
+
+struct SavedRun: Codable {
+    var name: String
+    /// Folder of this run's arrays in the archive ("run1" → run1/W1.npy).
+    var folder: String
+    var config: RunConfig
+    var epochs: [EpochRecord]
+    var firstBatch: FirstBatchRecord?
+    var nonFinite: NonFiniteEvent?
+    var findings: [SavedFinding]
+    /// The shuffling generator's four state words, as 16 hex digits each.
+    var shuffleState: [String]
+    var optimizer: SavedOptimizerState
+    /// The array entries this run needs.
+    var arrays: [String]
+}
+
+extension Session {
+    static let saveLoadCommands: [Command] = [
+        Command(name: "save", group: .pictures, usage: "save PATH",
+                summary: "save the whole session (configuration, runs, records, thresholds, weights, optimiser state) to one file",
+                details: """
+                the file is a ZIP that numpy.load reads as an .npz: RUN/W1, RUN/b1, … are each layer's weights and bias \
+                (float32), RUN/optimizer/m_W1 … the optimiser's moments; session.json holds the rest
+                the data are not stored: `load` loads them again with the same `data` command
+                the file is written to a temporary name and renamed into place
+                """,
+                example: "save study.npz", replayable: false, handler: { s, a in
+                    guard a.count == 1 else { throw CommandError("save: give one file name", usage: "save PATH") }
+                    try s.saveSession(to: a[0])
+                }),
+        Command(name: "load", group: .pictures, usage: "load PATH",
+                summary: "replace the session with one saved by `save`; training continues exactly where it left off",
+                details: """
+                the file is checked completely first (ZIP structure, every entry's CRC, version, shapes); \
+                on any problem nothing changes
+                the data are loaded again with the saved `data` command (a warning says so if they cannot be)
+                """,
+                example: "load study.npz", handler: { s, a in
+                    guard a.count == 1 else { throw CommandError("load: give one file name", usage: "load PATH") }
+                    try s.loadSession(from: a[0])
+                }),
+    ]
+
+    // MARK: save
+
+    /// The archive's entries for the current session.
+    func sessionArchiveEntries() throws -> [(name: String, data: [UInt8])] {
+        var entries: [(name: String, data: [UInt8])] = []
+        var savedRuns: [SavedRun] = []
+        var folders = Set<String>()
+        for (i, r) in runs.enumerated() {
+            var folder = r.name
+            if folder.range(of: #"^[A-Za-z0-9_.+-]{1,64}$"#, options: .regularExpression) == nil || folder == "session.json"
+                || folder.hasPrefix(".") || folders.contains(folder) {
+                folder = "run-\(i + 1)"
+            }
+            folders.insert(folder)
+            let net = r.network, opt = r.trainer.optimizer
+            let params = net.parameterArray, m = opt.mArray, v = opt.vArray
+            var arrays: [String] = []
+            func add(_ name: String, _ source: [Float], _ range: Range<Int>, _ shape: [Int]) {
+                let path = "\(folder)/\(name).npy"
+                entries.append((path, NPY.encode(Array(source[range]), shape: shape)))
+                arrays.append(path)
+            }
+            for l in 0..<net.layerCount {
+                let (wr, br) = net.ranges[l]
+                add("W\(l + 1)", params, wr, [net.sizes[l], net.sizes[l + 1]])
+                add("b\(l + 1)", params, br, [net.sizes[l + 1]])
+            }
+            for (tag, state) in [("m", m), ("v", v)] {
+                for l in 0..<net.layerCount {
+                    let (wr, br) = net.ranges[l]
+                    add("optimizer/\(tag)_W\(l + 1)", state, wr, [net.sizes[l], net.sizes[l + 1]])
+                    add("optimizer/\(tag)_b\(l + 1)", state, br, [net.sizes[l + 1]])
+                }
+            }
+            let rng = r.trainer.shuffleRNG
+            savedRuns.append(SavedRun(
+                name: r.name, folder: folder, config: r.config, epochs: r.trainer.epochs, firstBatch: r.trainer.firstBatch,
+                nonFinite: r.trainer.nonFinite,
+                findings: r.findings.map { SavedFinding(rule: $0.rule, phase: $0.phase, value: $0.value, threshold: $0.threshold,
+                                                        verdict: $0.verdict, measured: $0.measured, hint: $0.hint, reason: $0.reason) },
+                shuffleState: [rng.s0, rng.s1, rng.s2, rng.s3].map { hex64($0) },
+                optimizer: SavedOptimizerState(kind: opt.kind.name, steps: opt.steps),
+                arrays: arrays))
+        }
+        let saved = SavedSession(
+            format: SavedSession.formatName, version: SavedSession.currentVersion, config: config,
+            data: data.map { d in
+                SavedData(spec: d.spec, command: d.spec.command, trainCount: d.dataset.train.count, testCount: d.dataset.test.count,
+                          crc32: String(format: "%08x", dataFingerprint(d.dataset)))
+            },
+            strict: strict, threads: threads,
+            thresholds: thresholds.changed.map { SavedSetting(key: $0.key, value: $0.value) },
+            current: currentRun?.name, runs: savedRuns)
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+        enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        let json: Data
+        do { json = try enc.encode(saved) } catch { throw CommandError("save: cannot describe the session: \(error)") }
+        return [("session.json", Array(json))] + entries
+    }
+
+    func saveSession(to path: String) throws {
+        let bytes: [UInt8]
+        do { bytes = try StoredZip.write(sessionArchiveEntries()) } catch let e as ArchiveError { throw CommandError("save: \(path): \(e)") }
+        try writeFileAtomically(path, bytes)
+        let params = runs.reduce(0) { $0 + $1.network.paramCount }
+        console.info("saved the session to \(path): \(runs.count) run\(runs.count == 1 ? "" : "s"), \(params) weights, \(formatBytes(Double(bytes.count)))")
+    }
+
+    // MARK: load
+
+    /// Everything read and checked from a save file, ready to replace the session.
+    struct LoadedSession {
+        var saved: SavedSession
+        var thresholds: Thresholds
+        var runs: [Run]
+    }
+
+    /// Reads and validates a save file completely; touches nothing.
+    func readSessionFile(_ path: String) throws -> LoadedSession {
+        func fail(_ problem: String) -> CommandError { CommandError("load: \(path): \(problem)") }
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else { throw fail("no such file") }
+        guard !isDir.boolValue else { throw fail("is a directory, not a saved session") }
+        guard let raw = FileManager.default.contents(atPath: path) else { throw fail("cannot be read (permission?)") }
+        let entries: [(name: String, data: [UInt8])]
+        do { entries = try StoredZip.read(Array(raw)) } catch let e as ArchiveError {
+            throw fail(e.description.hasPrefix("not a ZIP") ? "not a saved session (not a ZIP archive)" : e.description)
+        }
+        var byName: [String: [UInt8]] = [:]
+        for e in entries { byName[e.name] = e.data }
+        guard let jsonBytes = byName["session.json"] else { throw fail("not a saved session: it has no session.json") }
+
+        struct Header: Decodable { var format: String?; var version: Int? }
+        let dec = JSONDecoder()
+        dec.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        guard let header = try? dec.decode(Header.self, from: Data(jsonBytes)) else { throw fail("session.json is not valid JSON") }
+        guard header.format == SavedSession.formatName else {
+            throw fail("not a saved session: session.json has format \(header.format.map { "`\($0.prefix(40))`" } ?? "missing")")
+        }
+        guard let version = header.version else { throw fail("session.json has no version") }
+        guard version <= SavedSession.currentVersion else {
+            throw fail("saved by a newer Preflight (session format version \(version); this version reads up to \(SavedSession.currentVersion))")
+        }
+        guard version >= 1 else { throw fail("unknown session format version \(version)") }
+        let saved: SavedSession
+        do { saved = try dec.decode(SavedSession.self, from: Data(jsonBytes)) } catch {
+            throw fail("session.json does not describe a session: \(decodingProblem(error))")
+        }
+
+        var th = Thresholds.defaults
+        for s in saved.thresholds {
+            do { try th.set(s.key, s.value) } catch { throw fail("check setting \(s.key) = \(s.value): \(error)") }
+        }
+        if let c = saved.config.layers { try validateLayers(c, fail) }
+
+        var runs: [Run] = []
+        var names = Set<String>()
+        for sr in saved.runs {
+            guard !sr.name.isEmpty, !names.contains(sr.name) else { throw fail("run name `\(sr.name.prefix(40))` is empty or repeated") }
+            names.insert(sr.name)
+            guard let sizes = sr.config.layers else { throw fail("run \(sr.name) has no layer sizes") }
+            try validateLayers(sizes, fail)
+            do { try checkMemory(layers: sizes, batch: sr.config.batch) } catch let e as CommandError { throw fail("run \(sr.name): \(e.message)") }
+            guard sr.optimizer.kind == sr.config.optimizer.name, sr.optimizer.steps >= 0 else {
+                throw fail("run \(sr.name): optimiser state (\(sr.optimizer.kind)) does not match its configuration (\(sr.config.optimizer.name))")
+            }
+            guard sr.shuffleState.count == 4 else { throw fail("run \(sr.name): the shuffle generator state is incomplete") }
+            var words: [UInt64] = []
+            for h in sr.shuffleState {
+                guard let w = UInt64(h, radix: 16) else { throw fail("run \(sr.name): bad shuffle generator state `\(h.prefix(20))`") }
+                words.append(w)
+            }
+            let hiddenCount = sizes.count - 2
+            for e in sr.epochs where e.hidden.count != hiddenCount || e.layers.count != sizes.count - 1 {
+                throw fail("run \(sr.name): epoch \(e.epoch)'s records do not match its \(sizes.count - 1) layers")
+            }
+            if let fb = sr.firstBatch, fb.hidden.count != hiddenCount {
+                throw fail("run \(sr.name): the first-batch records do not match its \(hiddenCount) hidden layers")
+            }
+
+            let net = Network(sizes: sizes, activation: sr.config.activation)
+            var params = [Float](repeating: 0, count: net.paramCount)
+            var m = params, v = params
+            func fill(_ name: String, _ target: inout [Float], _ range: Range<Int>, _ shape: [Int]) throws {
+                let entry = "\(sr.folder)/\(name).npy"
+                guard let bytes = byName[entry] else { throw fail("entry \(entry) is missing") }
+                let a: NPYArray
+                do { a = try NPY.decode(bytes) } catch let e as ArchiveError { throw fail("entry \(entry): \(e)") }
+                guard a.shape == shape else {
+                    throw fail("entry \(entry) has shape \(a.shape), but run \(sr.name)'s layers \(sizes.map(String.init).joined(separator: "-")) need \(shape)")
+                }
+                target.replaceSubrange(range, with: a.values)
+            }
+            for l in 0..<net.layerCount {
+                let (wr, br) = net.ranges[l]
+                let ws = [sizes[l], sizes[l + 1]], bs = [sizes[l + 1]]
+                try fill("W\(l + 1)", &params, wr, ws); try fill("b\(l + 1)", &params, br, bs)
+                try fill("optimizer/m_W\(l + 1)", &m, wr, ws); try fill("optimizer/m_b\(l + 1)", &m, br, bs)
+                try fill("optimizer/v_W\(l + 1)", &v, wr, ws); try fill("optimizer/v_b\(l + 1)", &v, br, bs)
+            }
+            net.setParameters(params)
+            let trainer = Trainer(network: net, optimizer: sr.config.optimizer, seed: sr.config.seed)
+            trainer.optimizer.restore(steps: sr.optimizer.steps, m: m, v: v)
+            var rng = Xoshiro(seed: 0)
+            rng.s0 = words[0]; rng.s1 = words[1]; rng.s2 = words[2]; rng.s3 = words[3]
+            trainer.restore(epochs: sr.epochs, firstBatch: sr.firstBatch, nonFinite: sr.nonFinite, shuffleRNG: rng)
+            let run = Run(name: sr.name, config: sr.config, trainer: trainer)
+            run.findings = sr.findings.map { Finding(rule: $0.rule, phase: $0.phase, value: $0.value, threshold: $0.threshold,
+                                                     verdict: $0.verdict, measured: $0.measured, hint: $0.hint, reason: $0.reason) }
+            runs.append(run)
+        }
+        if let c = saved.current, !names.contains(c) { throw fail("the selected run \(c.prefix(40)) is not among the saved runs") }
+        return LoadedSession(saved: saved, thresholds: th, runs: runs)
+    }
+
+    private func validateLayers(_ sizes: [Int], _ fail: (String) -> CommandError) throws {
+        guard sizes.count >= 2, sizes.count <= 64, sizes.allSatisfy({ $0 > 0 && $0 <= 1 << 24 }) else {
+            throw fail("bad layer sizes \(sizes.prefix(8))")
+        }
+    }
+
+    func loadSession(from path: String) throws {
+        let loaded = try readSessionFile(path)
+        let saved = loaded.saved
+
+        // The data: kept if the session already holds the same ones, else loaded again in a scratch session
+        // (synthetic data depend on the seed they were made with, which is found by the fingerprint).
+        var newData: LoadedData? = nil
+        var dataNote: String? = nil
+        if let sd = saved.data {
+            if let d = data, d.spec == sd.spec, String(format: "%08x", dataFingerprint(d.dataset)) == sd.crc32 {
+                newData = d
+            } else {
+                var seeds: [UInt64] = [saved.config.seed] + saved.runs.map(\.config.seed) + [0]
+                var seen = Set<UInt64>()
+                seeds = seeds.filter { seen.insert($0).inserted }
+                if sd.spec.name != "synthetic" { seeds = [saved.config.seed] }
+                var lastError: String? = nil
+                var mismatch: LoadedData? = nil
+                for seed in seeds {
+                    let scratch = Session(console: Console(out: { _ in }, err: { _ in }), options: options)
+                    scratch.config.seed = seed
+                    do {
+                        try scratch.execute(sd.spec.command)
+                    } catch {
+                        lastError = (error as? CommandError)?.message ?? "\(error)"
+                        break
+                    }
+                    guard let d = scratch.data else { continue }
+                    if String(format: "%08x", dataFingerprint(d.dataset)) == sd.crc32 { newData = d; break }
+                    if mismatch == nil { mismatch = d }
+                }
+                if newData == nil, let d = mismatch {
+                    newData = d
+                    dataNote = "the data loaded by `\(sd.spec.command)` differ from those the session was saved with; training will not continue exactly as before"
+                } else if newData == nil {
+                    dataNote = "could not load the data again with `\(sd.spec.command)`" + (lastError.map { ": \($0)" } ?? "")
+                        + "; load them with `data …` before training"
+                }
+            }
+        }
+
+        // Everything checked: replace the session.
+        config = saved.config
+        data = newData
+        strict = saved.strict
+        threads = saved.threads
+        thresholds = loaded.thresholds
+        runs = loaded.runs
+        currentIndex = saved.current.flatMap { c in runs.firstIndex { $0.name == c } }
+        if let note = dataNote { console.warning(note) }
+        let cur = currentRun.map { ", current run \($0.name) (\($0.trainer.epochs.count) epochs)" } ?? ""
+        let dataText = newData.map { " data: \($0.spec.command)" + (dataNote == nil ? " (loaded again)" : "") + ";" } ?? ""
+        console.info("loaded \(path): \(runs.count) run\(runs.count == 1 ? "" : "s")\(cur);\(dataText) \(loaded.thresholds.changed.count) changed check setting\(loaded.thresholds.changed.count == 1 ? "" : "s")")
+    }
+}
+
+private func hex64(_ v: UInt64) -> String {
+    let s = String(v, radix: 16)
+    return String(repeating: "0", count: 16 - s.count) + s
+}
+
+/// CRC-32 over the dataset's pixels and labels: recognises the same data without storing them.
+func dataFingerprint(_ d: Dataset) -> UInt32 {
+    var c: UInt32 = 0
+    for part in [d.train.images, d.train.labels, d.test.images, d.test.labels] { c = CRC32.checksum(part, c) }
+    return c
+}
+
+/// One line describing a JSON decoding error: which field, what is wrong.
+private func decodingProblem(_ error: Error) -> String {
+    func path(_ p: [CodingKey]) -> String {
+        p.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined().drop { $0 == "." }.description
+    }
+    switch error as? DecodingError {
+    case .keyNotFound(let k, let c)?: return "missing field \(path(c.codingPath + [k]))"
+    case .typeMismatch(_, let c)?: return "wrong type at \(path(c.codingPath))"
+    case .valueNotFound(_, let c)?: return "missing value at \(path(c.codingPath))"
+    case .dataCorrupted(let c)?: return "bad value at \(path(c.codingPath)): \(c.debugDescription)"
+    default: return "\(error)"
+    }
+}
