@@ -153,6 +153,16 @@ public final class Optimizer {
         }
     }
 
+    /// Starts a step: the ranges of this step are then updated with `apply` (possibly from several threads).
+    public func beginStep() { steps += 1 }
+
+    /// Updates one range of the current step (after `beginStep`).
+    @inline(__always)
+    public func apply(params: UnsafeMutablePointer<Float>, grads: UnsafePointer<Float>, range: Range<Int>,
+                      stepCount: Int, measure: UnsafeMutablePointer<StepMeasure>?) {
+        update(params: params, grads: grads, range: range, stepCount: stepCount, measure: measure)
+    }
+
     /// Applies one step to every layer's parameter range; `measures` (one per layer, weights only) when measuring.
     public func step(params: UnsafeMutablePointer<Float>, grads: UnsafePointer<Float>,
                      layerRanges: [(weights: Range<Int>, bias: Range<Int>)], measures: UnsafeMutablePointer<StepMeasure>?) {

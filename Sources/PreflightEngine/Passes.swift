@@ -146,11 +146,22 @@ extension Network {
         }
     }
 
-    func columnSums(_ d: UnsafePointer<Float>, rows: Int, cols: Int, into out: UnsafeMutablePointer<Float>) {
+    /// out[j] = Σ_r d[r·stride + j] for j < cols.
+    func columnSums(_ d: UnsafePointer<Float>, rows: Int, cols: Int, stride: Int? = nil, into out: UnsafeMutablePointer<Float>) {
+        let st = stride ?? cols
         for j in 0..<cols { out[j] = 0 }
         for r in 0..<rows {
-            let row = d + r * cols
+            let row = d + r * st
             for j in 0..<cols { out[j] += row[j] }
+        }
+    }
+
+    /// d ⊙= f′(a) over a block of `rows` × `cols` with row stride `stride`.
+    func applyDerivative(_ d: UnsafeMutablePointer<Float>, outputs a: UnsafePointer<Float>, rows: Int, cols: Int, stride: Int) {
+        if stride == cols {
+            applyDerivative(d, outputs: a, count: rows * cols)
+        } else {
+            for r in 0..<rows { applyDerivative(d + r * stride, outputs: a + r * stride, count: cols) }
         }
     }
 
@@ -174,11 +185,13 @@ extension Network {
         }
     }
 
-    /// bias + activation in place, with the statistics folded into the same pass.
-    func biasActivate(_ out: UnsafeMutablePointer<Float>, rows: Int, cols: Int, bias: UnsafePointer<Float>,
-                      stats: UnsafeMutablePointer<StatsAccumulator>?) {
+    /// bias + activation in place over a block of `rows` × `cols` (row stride `stride`), with the statistics
+    /// folded into the same pass. `unit0` is the block's first unit (its column in the layer), for per-unit maxima.
+    func biasActivate(_ out: UnsafeMutablePointer<Float>, rows: Int, cols: Int, stride: Int? = nil, unit0: Int = 0,
+                      bias: UnsafePointer<Float>, stats: UnsafeMutablePointer<StatsAccumulator>?) {
+        let st = stride ?? cols
         if activation == .relu && cols % 16 == 0 {
-            reluRows(out, rows: rows, cols: cols, bias: bias, stats: stats)
+            reluRows(out, rows: rows, cols: cols, stride: st, unit0: unit0, bias: bias, stats: stats)
             return
         }
         let act = activation
@@ -186,7 +199,7 @@ extension Network {
         var sum: Double = 0, sq: Double = 0, mx: Float = stats?.pointee.max ?? -.infinity
         var zeros = 0, above = 0, sat = 0
         for r in 0..<rows {
-            let row = out + r * cols
+            let row = out + r * st
             var rs: Float = 0, rq: Float = 0
             for j in 0..<cols {
                 let a = act.apply(row[j] + bias[j])
@@ -207,21 +220,21 @@ extension Network {
         stats.pointee.values += rows * cols; stats.pointee.samples += rows
         stats.pointee.unitMax.withUnsafeMutableBufferPointer { um in
             for r in 0..<rows {
-                let row = out + r * cols
-                for j in 0..<cols where row[j] > um[j] { um[j] = row[j] }
+                let row = out + r * st
+                for j in 0..<cols where row[j] > um[unit0 + j] { um[unit0 + j] = row[j] }
             }
         }
     }
 
-    /// The hot path: relu layers whose width is a multiple of 16.
-    func reluRows(_ out: UnsafeMutablePointer<Float>, rows: Int, cols: Int, bias: UnsafePointer<Float>,
-                  stats: UnsafeMutablePointer<StatsAccumulator>?) {
+    /// The hot path: relu blocks whose width is a multiple of 16.
+    func reluRows(_ out: UnsafeMutablePointer<Float>, rows: Int, cols: Int, stride st: Int, unit0: Int,
+                  bias: UnsafePointer<Float>, stats: UnsafeMutablePointer<StatsAccumulator>?) {
         typealias V = SIMD16<Float>
         let ro = UnsafeMutableRawPointer(out), rb = UnsafeRawPointer(bias)
         guard let stats else {
             for r in 0..<rows {
-                for j in stride(from: 0, to: cols, by: 16) {
-                    let off = (r * cols + j) * 4
+                for j in Swift.stride(from: 0, to: cols, by: 16) {
+                    let off = (r * st + j) * 4
                     let z = ro.loadUnaligned(fromByteOffset: off, as: V.self) + rb.loadUnaligned(fromByteOffset: j * 4, as: V.self)
                     ro.storeBytes(of: z.replacing(with: 0, where: z .< 0), toByteOffset: off, as: V.self)
                 }
@@ -233,11 +246,11 @@ extension Network {
         var zeros = SIMD16<Int32>(), above = SIMD16<Int32>()
         let one = SIMD16<Int32>(repeating: 1), zeroI = SIMD16<Int32>()
         stats.pointee.unitMax.withUnsafeMutableBufferPointer { umb in
-            let rum = UnsafeMutableRawPointer(umb.baseAddress!)
+            let rum = UnsafeMutableRawPointer(umb.baseAddress! + unit0)
             for r in 0..<rows {
                 var vs = V(), vq = V()
-                for j in stride(from: 0, to: cols, by: 16) {
-                    let off = (r * cols + j) * 4
+                for j in Swift.stride(from: 0, to: cols, by: 16) {
+                    let off = (r * st + j) * 4
                     var z = ro.loadUnaligned(fromByteOffset: off, as: V.self) + rb.loadUnaligned(fromByteOffset: j * 4, as: V.self)
                     z.replace(with: 0, where: z .< 0)
                     ro.storeBytes(of: z, toByteOffset: off, as: V.self)

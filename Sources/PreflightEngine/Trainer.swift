@@ -1,3 +1,4 @@
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -36,7 +37,13 @@ public final class Trainer {
     /// Rows of the test set evaluated per forward pass.
     public var evalBatch = 500
 
+    /// Threads for training: 1, or 2 for the model-parallel split of every hidden layer (the default on
+    /// machines with two or more cores). Results are deterministic for a given seed and thread count.
+    public var threads: Int = Trainer.defaultThreads
+    public static var defaultThreads: Int { ProcessInfo.processInfo.activeProcessorCount >= 2 ? 2 : 1 }
+
     private var workspace: Workspace?
+    private var parallel: TwoThreadStep?
     private var stats: [StatsAccumulator]
     private var order: [Int32] = []
 
@@ -88,9 +95,13 @@ public final class Trainer {
     }
 
     private func firstBatchRecord(_ ws: Workspace, rows: Int, loss res: LossResult, hidden: [LayerStats]) -> FirstBatchRecord {
+        firstBatchRecord(x: ws.x, rows: rows, loss: res, hidden: hidden)
+    }
+
+    private func firstBatchRecord(x: UnsafePointer<Float>, rows: Int, loss res: LossResult, hidden: [LayerStats]) -> FirstBatchRecord {
         let outs = Double(rows * network.sizes.last!)
         var lo = Float.infinity, hi = -Float.infinity
-        for i in 0..<(rows * network.sizes[0]) { lo = min(lo, ws.x[i]); hi = max(hi, ws.x[i]) }
+        for i in 0..<(rows * network.sizes[0]) { lo = min(lo, x[i]); hi = max(hi, x[i]) }
         let norms = (0..<network.layerCount).map { l -> Double in
             var s: Double = 0
             for g in network.weightGrads(l) { s += Double(g) * Double(g) }
@@ -125,6 +136,9 @@ public final class Trainer {
                            shouldStop: () -> Bool = { false },
                            progress: ((BatchProgress) -> Void)? = nil) -> EpochRecord? {
         guard nonFinite == nil, train.count > 0 else { return nil }
+        if threads >= 2 && network.hiddenCount >= 1 {
+            return trainEpochParallel(train, test: test, batch: batch, epsilon: epsilon, shouldStop: shouldStop, progress: progress)
+        }
         BLAS.setFlushToZero(true)
         defer { BLAS.setFlushToZero(false) }
         let batch = max(1, min(batch, train.count))
@@ -189,6 +203,94 @@ public final class Trainer {
             }
         }
         let seconds = monotonicSeconds() - t0
+        guard done > 0 || nonFinite != nil else { return nil }
+        var testLoss: Double?, testAcc: Double?
+        if done == batches, let test, test.count > 0 {
+            let e = evaluate(test, epsilon: epsilon)
+            testLoss = e.loss; testAcc = e.accuracy
+        }
+        let m = Double(max(measured, 1))
+        let rec = EpochRecord(epoch: epochNumber,
+                              trainLoss: seen > 0 ? lossSum / Double(seen) : .nan,
+                              trainAccuracy: seen > 0 ? Double(correct) / Double(seen) : .nan,
+                              testLoss: testLoss, testAccuracy: testAcc,
+                              seconds: seconds, samplesPerSecond: seconds > 0 ? Double(seen) / seconds : 0,
+                              hidden: hiddenSummaries(),
+                              layers: (0..<layers).map { LayerGradRecord(gradNorm: gradSum[$0] / m, updateRatio: ratioSum[$0] / m) },
+                              batches: done, totalBatches: batches)
+        epochs.append(rec)
+        return rec
+    }
+
+    /// The same epoch on two threads (see TwoThreadStep).
+    private func trainEpochParallel(_ train: SampleSet, test: SampleSet?, batch: Int, epsilon: Float,
+                                    shouldStop: () -> Bool, progress: ((BatchProgress) -> Void)?) -> EpochRecord? {
+        BLAS.setFlushToZero(true)
+        defer { BLAS.setFlushToZero(false) }
+        let batch = max(1, min(batch, train.count))
+        if parallel == nil || parallel!.capacity < batch { parallel = TwoThreadStep(net: network, capacity: batch) }
+        let par = parallel!
+        par.optimizer = optimizer
+        par.epsilon = epsilon
+        par.set = train
+        let epochNumber = epochs.count + 1
+        let n = train.count
+        if order.count != n { order = (0..<Int32(n)).map { $0 } } else { for i in 0..<n { order[i] = Int32(i) } }
+        shuffleRNG.shuffle(&order)
+        par.resetStats()
+        let batches = (n + batch - 1) / batch
+        let layers = network.layerCount
+        var gradSum = [Double](repeating: 0, count: layers), ratioSum = [Double](repeating: 0, count: layers)
+        var measured = 0
+        var lossSum: Double = 0, correct = 0, seen = 0, done = 0
+        let t0 = monotonicSeconds()
+        var lastReport = t0
+        var badBatch: (start: Int, rows: Int, b: Int)? = nil
+        order.withUnsafeBufferPointer { ob in
+            par.order = ob.baseAddress
+            par.startWorker()
+            for b in 0..<batches {
+                if b > 0 && shouldStop() { break }
+                let start = b * batch, rows = min(batch, n - start)
+                let measure = b % measureEvery == 0 || b == batches - 1
+                let first = epochNumber == 1 && b == 0 && firstBatch == nil
+                let res = par.runStep(start: start, rows: rows, measure: measure, gradsReady: first ? { r in
+                    let hidden = par.mergedStats().map { $0.summary(activation: self.network.activation) }
+                    self.firstBatch = self.firstBatchRecord(x: par.xs[0], rows: rows, loss: r, hidden: hidden)
+                } : nil)
+                if !res.lossSum.isFinite { badBatch = (start, rows, b); break }
+                if measure {
+                    for l in 0..<layers {
+                        let g = par.measures[0][l].gradSquared + par.measures[1][l].gradSquared
+                        let u = par.measures[0][l].updateSquared + par.measures[1][l].updateSquared
+                        let w = (par.measures[0][l].weightSquared + par.measures[1][l].weightSquared).squareRoot()
+                        gradSum[l] += g.squareRoot()
+                        ratioSum[l] += w > 0 ? u.squareRoot() / w : .infinity
+                    }
+                    measured += 1
+                }
+                lossSum += res.lossSum; correct += res.correct; seen += rows; done += 1
+                if let progress {
+                    let now = monotonicSeconds()
+                    if now - lastReport > 0.05 || b == batches - 1 {
+                        lastReport = now
+                        progress(BatchProgress(epoch: epochNumber, batch: done, batches: batches, loss: lossSum / Double(seen),
+                                               samplesPerSecond: Double(seen) / (now - t0), batchSize: batch))
+                    }
+                }
+            }
+            par.parkWorker()
+            if let bad = badBatch {
+                // Locate the NaN/Inf single-threaded on the same batch (no update happened).
+                let ws = workspace(rows: batch)
+                ws.load(train, order: ob.baseAddress, start: bad.start, rows: bad.rows)
+                network.forward(ws, rows: bad.rows, stats: nil)
+                nonFinite = locateNonFinite(ws, rows: bad.rows, epoch: epochNumber, batch: bad.b + 1)
+            }
+        }
+        let seconds = monotonicSeconds() - t0
+        stats = par.mergedStats()
+        for i in stats.indices { stats[i].samples = seen }
         guard done > 0 || nonFinite != nil else { return nil }
         var testLoss: Double?, testAcc: Double?
         if done == batches, let test, test.count > 0 {

@@ -107,7 +107,7 @@ final class PingPong: @unchecked Sendable {
 }
 
 BLAS.setThreads(1)
-print("preflight-bench: MNIST, batch 100, Adam 0.001, relu, Float32, OpenBLAS single-threaded per product")
+print("preflight-bench: MNIST, batch 100, Adam 0.001, relu, Float32, OpenBLAS single-threaded per product, training threads \(threadsArg ?? Trainer.defaultThreads)")
 let cores = ProcessInfo.processInfo.activeProcessorCount
 let rt = PingPong().measure()
 print("machine: \(cores) cores; cache-line round trip between two threads \(f0(rt)) ns (\(rt < 150 ? "near: the vCPUs share a cache" : "far: the vCPUs do not share a cache"))")
@@ -132,6 +132,7 @@ for depth in depths {
     let net = Network(sizes: sizes, activation: .relu)
     net.initialize(Array(repeating: .glorot, count: sizes.count - 1), seed: 1)
     let t = Trainer(network: net, optimizer: .adam(lr: 0.001), seed: 1)
+    if let n = threadsArg { t.threads = n }
     var rates: [Double] = [], secs: [Double] = []
     for _ in 0..<epochs {
         let r = t.trainEpoch(train, test: test, batch: 100, epsilon: 1e-7)!

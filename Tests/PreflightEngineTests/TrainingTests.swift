@@ -46,14 +46,63 @@ final class TrainingTests: XCTestCase {
     func testFirstBatchRecordEqualsProbeBeforeTraining() {
         let train = blobSet(count: 300, seed: 1)
         let t = makeTrainer()
+        t.threads = 1
         let probe = t.probe(train, batch: 50, epsilon: 1e-7)
         t.trainEpoch(train, test: nil, batch: 50, epsilon: 1e-7)
         XCTAssertEqual(t.firstBatch, probe)
+        // Two threads sum the same products in another order: equal to float tolerance.
+        let t2 = makeTrainer()
+        t2.threads = 2
+        t2.trainEpoch(train, test: nil, batch: 50, epsilon: 1e-7)
+        let fb = t2.firstBatch!
+        XCTAssertEqual(fb.loss, probe.loss, accuracy: 1e-5)
+        XCTAssertEqual(fb.saturatedFraction, probe.saturatedFraction)
+        XCTAssertEqual(fb.hidden[1].mean, probe.hidden[1].mean, accuracy: 1e-5)
+        XCTAssertEqual(fb.hidden[0].deadFraction, probe.hidden[0].deadFraction)
+        XCTAssertEqual(fb.hidden[0].samples, 50)
+        for (a, b) in zip(fb.gradNorms, probe.gradNorms) { XCTAssertEqual(a, b, accuracy: 1e-5 * max(1, b)) }
+    }
+
+    /// The two-thread split gives the same training as one thread, to float tolerance, for every shape of split.
+    func testTwoThreadsMatchOneThread() {
+        for sizes in [[32, 16, 16, 4], [32, 48, 4], [32, 64, 32, 16, 4], [32, 1, 4], [32, 35, 17, 4], [32, 4]] {
+            let train = blobSet(count: 400, seed: 1), test = blobSet(count: 100, seed: 2)
+            var results: [(Trainer)] = []
+            for threads in [1, 2] {
+                let net = Network(sizes: sizes, activation: .relu)
+                net.initialize(Array(repeating: .glorot, count: sizes.count - 1), seed: 3)
+                let t = Trainer(network: net, optimizer: .adam(lr: 0.01), seed: 3)
+                t.threads = threads
+                t.measureEvery = 3
+                t.trainEpoch(train, test: test, batch: 32, epsilon: 1e-7)
+                t.trainEpoch(train, test: test, batch: 32, epsilon: 1e-7)
+                results.append(t)
+            }
+            let (a, b) = (results[0], results[1])
+            let pa = a.network.parameterArray, pb = b.network.parameterArray
+            let diff = zip(pa, pb).map { abs($0 - $1) }.max()!
+            XCTAssertLessThan(diff, 1e-2, "\(sizes): max parameter difference \(diff)")
+            for (ea, eb) in zip(a.epochs, b.epochs) {
+                XCTAssertEqual(ea.trainLoss, eb.trainLoss, accuracy: 1e-3 * max(1, ea.trainLoss), "\(sizes)")
+                XCTAssertEqual(ea.hidden.count, eb.hidden.count)
+                for (ha, hb) in zip(ea.hidden, eb.hidden) {
+                    XCTAssertEqual(ha.mean, hb.mean, accuracy: 1e-3 * max(1, ha.mean), "\(sizes)")
+                    XCTAssertEqual(ha.zeroFraction, hb.zeroFraction, accuracy: 1e-3, "\(sizes)")
+                    XCTAssertEqual(ha.samples, hb.samples, "\(sizes)")
+                }
+                for (la, lb) in zip(ea.layers, eb.layers) {
+                    XCTAssertEqual(la.gradNorm, lb.gradNorm, accuracy: 1e-2 * max(1e-3, la.gradNorm), "\(sizes)")
+                    XCTAssertEqual(la.updateRatio, lb.updateRatio, accuracy: 1e-2 * la.updateRatio, "\(sizes)")
+                }
+            }
+        }
     }
 
     func testSameSeedIsBitIdenticalAndSplitTrainingEqualsStraight() {
+      for threads in [1, 2] {
         let train = blobSet(count: 500, seed: 1), test = blobSet(count: 100, seed: 2)
         let a = makeTrainer(), b = makeTrainer()
+        a.threads = threads; b.threads = threads
         for _ in 0..<3 { a.trainEpoch(train, test: test, batch: 32, epsilon: 1e-7) }
         b.trainEpoch(train, test: test, batch: 32, epsilon: 1e-7)
         b.trainEpoch(train, test: test, batch: 32, epsilon: 1e-7)
@@ -63,6 +112,7 @@ final class TrainingTests: XCTestCase {
         let c = makeTrainer(seed: 2)
         c.trainEpoch(train, test: test, batch: 32, epsilon: 1e-7)
         XCTAssertNotEqual(a.epochs[0].trainLoss, c.epochs[0].trainLoss)
+      }
     }
 
     func testBadInitSaturatesTheFirstBatch() {
@@ -89,6 +139,7 @@ final class TrainingTests: XCTestCase {
         net.initialize([.glorot, .glorot, .glorot], seed: 1)
         let t = Trainer(network: net, optimizer: .sgd(lr: 1e9, momentum: 0), seed: 1)
         for _ in 0..<3 { t.trainEpoch(train, test: nil, batch: 10, epsilon: 1e-7) }
+        XCTAssertEqual(t.threads, Trainer.defaultThreads)
         let ev = try! XCTUnwrap(t.nonFinite)
         XCTAssertEqual(ev.epoch, 1)
         XCTAssertFalse(ev.stage.isEmpty); XCTAssertFalse(ev.layer.isEmpty)
