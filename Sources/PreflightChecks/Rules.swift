@@ -248,7 +248,7 @@ struct Ctx {
             let dead = stats.map(\.deadFraction)
             let k = dead.indices.max { dead[$0] < dead[$1] || (dead[$0].isNaN && !dead[$1].isNaN) }!
             let v = dead[k]
-            let g = gradeHigh(v, warn: p("warn"), fail: p("fail"), strict: false)
+            let g = gradeHigh(v, warn: p(atInit ? "init-warn" : "warn"), fail: p("fail"), strict: false)
             var text = "\(pct(v)) of hidden layer \(k + 1)'s units never active \(over)"
             if dead.count > 1 { text += " (layers: \(list(dead, pct)))" }
             let hint: String

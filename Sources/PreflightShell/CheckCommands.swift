@@ -13,7 +13,7 @@ extension Session {
                     guard a.count == 1 else {
                         throw CommandError("explain: which rule? (\(Rules.all.map(\.id).joined(separator: ", ")))", usage: "explain RULE")
                     }
-                    guard let text = Rules.explain(a[0].lowercased()) else { throw s.unknownRule(a[0]) }
+                    guard let text = Rules.explain(a[0].lowercased(), thresholds: s.thresholds) else { throw s.unknownRule(a[0]) }
                     s.console.line(text)
                 }),
     ]
