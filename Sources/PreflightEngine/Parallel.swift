@@ -14,10 +14,12 @@ final class SpinBarrier: @unchecked Sendable {
             count.store(0, ordering: .relaxed)
             generation.store(gen &+ 1, ordering: .releasing)
         } else {
+            // Spin for a few microseconds (the usual wait), then yield the core: if the other thread has been
+            // descheduled (a busy machine), spinning would only keep it off the CPU.
             var spins = 0
             while generation.load(ordering: .acquiring) == gen {
                 spins += 1
-                if spins > 1_000_000 { sched_yield() }
+                if spins > 20_000 { sched_yield() }
             }
         }
     }
@@ -222,6 +224,7 @@ final class TwoThreadStep: @unchecked Sendable {
         // Each thread converts the whole batch into its own buffer: no shared input lines.
         set.pixels.withUnsafeBufferPointer { px in
             let f = set.features
+            touchRows(px.baseAddress!, order! + job.start, rows, f)
             for r in 0..<rows {
                 let idx = Int(order![job.start + r])
                 labels[t][r] = Int32(set.labels[idx])
