@@ -114,7 +114,7 @@ public func completions(line: String, cursor: Int, session: Session) -> (replace
     }
 
     var out = Set(pool.filter { $0.hasPrefix(prefix) })
-    if paths { out.formUnion(pathCompletions(prefix)) }
+    if paths { out.formUnion(Completion.paths(prefix)) }
     var candidates = out.sorted()
     // Re-open the quote the user typed, or quote a path with spaces.
     if let q = openQuote { candidates = candidates.map { String(q) + $0 } }
@@ -122,64 +122,67 @@ public func completions(line: String, cursor: Int, session: Session) -> (replace
     return (wordStart, candidates)
 }
 
-/// File names starting with `prefix` (a path as typed: `~/` is expanded for the lookup, kept in the result).
-/// Folders end with `/`; hidden names only when the typed name starts with `.`.
-func pathCompletions(_ prefix: String) -> [String] {
-    let dirPart: String, base: String
-    if let slash = prefix.lastIndex(of: "/") {
-        dirPart = String(prefix[...slash]); base = String(prefix[prefix.index(after: slash)...])
-    } else { dirPart = ""; base = prefix }
-    if prefix == "~" { return ["~/"] }
-    var lookup = dirPart.isEmpty ? "." : dirPart
-    if lookup.hasPrefix("~/") { lookup = Program.home + lookup.dropFirst() }
-    guard let dir = opendir(lookup) else { return [] }
-    defer { closedir(dir) }
-    var out: [String] = []
-    while let ent = readdir(dir) {
-        let name = withUnsafeBytes(of: ent.pointee.d_name) { raw -> String in
-            String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
+/// The pieces of completion, public for tests.
+public enum Completion {
+    /// File names starting with `prefix` (a path as typed: `~/` is expanded for the lookup, kept in the result).
+    /// Folders end with `/`; hidden names only when the typed name starts with `.`.
+    public static func paths(_ prefix: String) -> [String] {
+        let dirPart: String, base: String
+        if let slash = prefix.lastIndex(of: "/") {
+            dirPart = String(prefix[...slash]); base = String(prefix[prefix.index(after: slash)...])
+        } else { dirPart = ""; base = prefix }
+        if prefix == "~" { return ["~/"] }
+        var lookup = dirPart.isEmpty ? "." : dirPart
+        if lookup.hasPrefix("~/") { lookup = Program.home + lookup.dropFirst() }
+        guard let dir = opendir(lookup) else { return [] }
+        defer { closedir(dir) }
+        var out: [String] = []
+        while let ent = readdir(dir) {
+            let name = withUnsafeBytes(of: ent.pointee.d_name) { raw -> String in
+                String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
+            }
+            if name == "." || name == ".." { continue }
+            if name.hasPrefix(".") && !base.hasPrefix(".") { continue }
+            guard name.hasPrefix(base) else { continue }
+            var full = (lookup.hasSuffix("/") ? lookup : lookup + "/") + name
+            if lookup == "." { full = name }
+            var st = stat()
+            let isDir = stat(full, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+            out.append(dirPart + name + (isDir ? "/" : ""))
         }
-        if name == "." || name == ".." { continue }
-        if name.hasPrefix(".") && !base.hasPrefix(".") { continue }
-        guard name.hasPrefix(base) else { continue }
-        var full = (lookup.hasSuffix("/") ? lookup : lookup + "/") + name
-        if lookup == "." { full = name }
-        var st = stat()
-        let isDir = stat(full, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
-        out.append(dirPart + name + (isDir ? "/" : ""))
+        return out
     }
-    return out
-}
 
-/// The longest common prefix of `strings` (by Character).
-func commonPrefix(_ strings: [String]) -> String {
-    guard var p = strings.first.map(Array.init) else { return "" }
-    for s in strings.dropFirst() {
-        let a = Array(s)
-        var n = 0
-        while n < p.count && n < a.count && p[n] == a[n] { n += 1 }
-        p.removeLast(p.count - n)
-    }
-    return String(p)
-}
-
-/// Lays out `items` in columns for a terminal `width` wide (like `ls`), one string with newlines.
-func columnize(_ items: [String], width: Int) -> String {
-    guard !items.isEmpty else { return "" }
-    let colWidth = (items.map(\.count).max() ?? 0) + 2
-    let cols = max(1, min(items.count, max(1, width) / max(1, colWidth)))
-    let rows = (items.count + cols - 1) / cols
-    var out = ""
-    for r in 0..<rows {
-        var line = ""
-        for c in 0..<cols {
-            let i = c * rows + r
-            guard i < items.count else { continue }
-            let item = items[i]
-            let last = c == cols - 1 || (c + 1) * rows + r >= items.count
-            line += last ? item : item + String(repeating: " ", count: colWidth - item.count)
+    /// The longest common prefix of `strings` (by Character).
+    public static func commonPrefix(_ strings: [String]) -> String {
+        guard var p = strings.first.map(Array.init) else { return "" }
+        for s in strings.dropFirst() {
+            let a = Array(s)
+            var n = 0
+            while n < p.count && n < a.count && p[n] == a[n] { n += 1 }
+            p.removeLast(p.count - n)
         }
-        out += line + "\n"
+        return String(p)
     }
-    return out
+
+    /// Lays out `items` in columns for a terminal `width` wide (like `ls`), one string with newlines.
+    public static func columnize(_ items: [String], width: Int) -> String {
+        guard !items.isEmpty else { return "" }
+        let colWidth = (items.map(\.count).max() ?? 0) + 2
+        let cols = max(1, min(items.count, max(1, width) / max(1, colWidth)))
+        let rows = (items.count + cols - 1) / cols
+        var out = ""
+        for r in 0..<rows {
+            var line = ""
+            for c in 0..<cols {
+                let i = c * rows + r
+                guard i < items.count else { continue }
+                let item = items[i]
+                let last = c == cols - 1 || (c + 1) * rows + r >= items.count
+                line += last ? item : item + String(repeating: " ", count: colWidth - item.count)
+            }
+            out += line + "\n"
+        }
+        return out
+    }
 }

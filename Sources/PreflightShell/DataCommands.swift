@@ -49,6 +49,10 @@ extension Session {
             }
         }
         guard var sp = spec else { throw CommandError("data: which dataset?", usage: usage) }
+        // $PREFLIGHT_LIMIT=N: a default --limit (the golden tests replay the examples on reduced data).
+        if limit == nil, let v = Program.env("PREFLIGHT_LIMIT") {
+            limit = try parseCount(v, "$PREFLIGHT_LIMIT", in: "data")
+        }
         sp.limit = limit; sp.scaleUnit = scaleUnit; sp.syntheticCount = synth
         let t0 = monotonicSeconds()
         let console = self.console

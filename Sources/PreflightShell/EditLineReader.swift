@@ -119,7 +119,7 @@ public final class EditLineReader: LineReader {
     }
 
     /// Surrounds each ANSI escape sequence with `marker` so libedit does not count it as visible width.
-    static func bracketEscapes(_ s: String, marker: Character) -> String {
+    public static func bracketEscapes(_ s: String, marker: Character) -> String {
         var out = "", inEscape = false, sawBracket = false
         for ch in s {
             if inEscape {
@@ -151,7 +151,7 @@ public final class EditLineReader: LineReader {
         let (from, candidates) = completions(line: line, cursor: cursor, session: session)
         guard !candidates.isEmpty else { return UInt8(CC_REFRESH_BEEP) }
         let typed = String(Array(before)[min(from, cursor)...])
-        let common = commonPrefix(candidates)
+        let common = Completion.commonPrefix(candidates)
 
         if candidates.count == 1 {
             let c = candidates[0]
@@ -171,7 +171,7 @@ public final class EditLineReader: LineReader {
         var width = 80
         var ws = winsize()
         if ioctl(1, UInt(TIOCGWINSZ), &ws) == 0, ws.ws_col > 0 { width = Int(ws.ws_col) }
-        let text = columnize(shown, width: width - 1).split(separator: "\n", omittingEmptySubsequences: false)
+        let text = Completion.columnize(shown, width: width - 1).split(separator: "\n", omittingEmptySubsequences: false)
             .joined(separator: "\r\n")
         fputs("\r\n" + text, stdout)
         fflush(stdout)
@@ -179,7 +179,7 @@ public final class EditLineReader: LineReader {
     }
 
     /// What the list shows for a candidate: a path's last component (folders keep their `/`), without quotes.
-    static func displayName(_ c: String) -> String {
+    public static func displayName(_ c: String) -> String {
         var s = Substring(c)
         if s.first == "\"" || s.first == "'" { s = s.dropFirst() }
         let folder = s.hasSuffix("/")

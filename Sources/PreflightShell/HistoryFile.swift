@@ -5,9 +5,9 @@ import Darwin
 #endif
 
 /// Where the prompt's history lives on disk and how it is written without ever leaving a torn file.
-enum HistoryFile {
+public enum HistoryFile {
     /// `$XDG_STATE_HOME/preflight/history` (default `~/.local/state/preflight/history`).
-    static var defaultPath: String { Program.stateDir + "/history" }
+    public static var defaultPath: String { Program.stateDir + "/history" }
 
     /// Creates `dir` and its missing parents (the last one private to the user). True when it exists afterwards.
     @discardableResult

@@ -77,7 +77,7 @@ extension Session {
                 the data are not stored: `load` loads them again with the same `data` command
                 the file is written to a temporary name and renamed into place
                 """,
-                example: "save study.npz", replayable: false, handler: { s, a in
+                example: "save study.npz", handler: { s, a in
                     guard a.count == 1 else { throw CommandError("save: give one file name", usage: "save PATH") }
                     try s.saveSession(to: a[0])
                 }),
@@ -148,7 +148,7 @@ extension Session {
             thresholds: thresholds.changed.map { SavedSetting(key: $0.key, value: $0.value) },
             current: currentRun?.name, runs: savedRuns)
         let enc = JSONEncoder()
-        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+        enc.outputFormatting = [.prettyPrinted, .withoutEscapingSlashes]
         enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         let json: Data
         do { json = try enc.encode(saved) } catch { throw CommandError("save: cannot describe the session: \(error)") }

@@ -1,4 +1,239 @@
+import PreflightEngine
+import PreflightChecks
+
+/// What `sweep` was asked to do.
+struct SweepPlan: Equatable {
+    var inits: [Initializer]
+    var depths: [Int]
+    var epochs = 5
+    var seeds = 1
+    var width = 128
+
+    static let usage = "sweep init INIT… depth D… [epochs E] [seeds S] [width W]"
+
+    /// Parses `init glorot truncnormal:0.5 depth 2 3 4 epochs 10 seeds 5 width 128`.
+    /// An initialiser with a parameter is written NAME:VALUE (`truncnormal:0.5`, `uniform:0.05`).
+    static func parse(_ args: [String]) throws -> SweepPlan {
+        let u = usage
+        guard !args.isEmpty else {
+            throw CommandError("sweep: give the initialisers and depths, e.g. `sweep init glorot truncnormal:0.5 depth 2 3 4`", usage: u)
+        }
+        var inits: [Initializer] = [], depths: [Int] = []
+        var epochs: Int?, seeds: Int?, width: Int?
+        var i = 0
+        func values(after key: String) -> [String] {
+            var v: [String] = []
+            var j = i + 1
+            while j < args.count, !["init", "depth", "epochs", "seeds", "width"].contains(args[j].lowercased()) { v.append(args[j]); j += 1 }
+            return v
+        }
+        func single(_ key: String, _ seen: Int?, lo: Int, hi: Int) throws -> Int {
+            guard seen == nil else { throw CommandError("sweep: `\(key)` given twice", usage: u) }
+            let v = values(after: key)
+            guard v.count == 1 else {
+                throw CommandError(v.isEmpty ? "sweep: `\(key)` needs a number" : "sweep: `\(key)` takes one number, got \(v.count)", usage: u)
+            }
+            return try parseCount(v[0], "`\(key)`", in: "sweep", min: lo, max: hi)
+        }
+        while i < args.count {
+            let key = args[i].lowercased()
+            switch key {
+            case "init":
+                guard inits.isEmpty else { throw CommandError("sweep: `init` given twice", usage: u) }
+                let v = values(after: key)
+                guard !v.isEmpty else { throw CommandError("sweep: `init` needs at least one initialiser, e.g. glorot truncnormal:0.5", usage: u) }
+                for w in v {
+                    let parts = w.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+                    guard parts.count <= 2, let ini = Initializer.parse(parts) else {
+                        throw CommandError("sweep: unknown initialiser `\(w.prefix(40))` (write a parameter after a colon: truncnormal:0.5)", usage: u)
+                    }
+                    guard !inits.contains(ini) else { throw CommandError("sweep: initialiser \(ini) listed twice", usage: u) }
+                    inits.append(ini)
+                }
+                i += 1 + v.count
+            case "depth", "depths":
+                guard depths.isEmpty else { throw CommandError("sweep: `depth` given twice", usage: u) }
+                let v = values(after: key)
+                guard !v.isEmpty else { throw CommandError("sweep: `depth` needs at least one number of hidden layers, e.g. 2 3 4", usage: u) }
+                for w in v {
+                    let d = try parseCount(w, "a depth (hidden layers)", in: "sweep", min: 1, max: 16)
+                    guard !depths.contains(d) else { throw CommandError("sweep: depth \(d) listed twice", usage: u) }
+                    depths.append(d)
+                }
+                i += 1 + v.count
+            case "epochs":
+                epochs = try single(key, epochs, lo: 1, hi: 10_000); i += 2
+            case "seeds":
+                seeds = try single(key, seeds, lo: 1, hi: 1000); i += 2
+            case "width":
+                width = try single(key, width, lo: 1, hi: 65_536); i += 2
+            default:
+                throw CommandError("sweep: unexpected `\(args[i].prefix(30))` (expected init, depth, epochs, seeds or width)", usage: u)
+            }
+        }
+        guard !inits.isEmpty else { throw CommandError("sweep: which initialisers? e.g. `init glorot truncnormal:0.5`", usage: u) }
+        guard !depths.isEmpty else { throw CommandError("sweep: which depths? e.g. `depth 2 3 4`", usage: u) }
+        var p = SweepPlan(inits: inits, depths: depths)
+        if let epochs { p.epochs = epochs }
+        if let seeds { p.seeds = seeds }
+        if let width { p.width = width }
+        let runs = inits.count * depths.count * p.seeds
+        guard runs <= 1000 else { throw CommandError("sweep: \(runs) runs is too many (at most 1000)", usage: u) }
+        return p
+    }
+
+    /// The study's published first-batch saturated share (one unseeded draw per network), where there is one:
+    /// glorot 0% at every depth; truncated normal std 0.5: 80% with 2 hidden layers, 99% with 3, 100% with 4.
+    /// Only for the study's networks (hidden layers of 128 relu units).
+    static func published(_ ini: Initializer, depth: Int, width: Int, activation: Activation) -> Double? {
+        guard width == 128, activation == .relu, (2...4).contains(depth) else { return nil }
+        switch ini {
+        case .glorot: return 0
+        case .truncnormal(let s) where s == 0.5: return [2: 0.80, 3: 0.99, 4: 1.00][depth]
+        default: return nil
+        }
+    }
+}
+
+/// Run name for one cell and seed: `glorot-d2-s0`, `truncnormal:0.5-d3-s1`.
+func sweepRunName(_ ini: Initializer, depth: Int, seed: UInt64) -> String {
+    "\(ini.description.replacingOccurrences(of: " ", with: ":"))-d\(depth)-s\(seed)"
+}
+
 extension Session {
     /// `sweep`: a grid of runs and one table (issue 6).
-    static let sweepCommands: [Command] = []
+    static let sweepCommands: [Command] = [
+        Command(name: "sweep", group: .training, usage: SweepPlan.usage,
+                summary: "train a grid of runs (initialiser × depth × seed) and print the study's table beside our numbers",
+                details: """
+                INIT…: initialisers; one with a parameter is written NAME:VALUE (truncnormal:0.5, normal:0.1, uniform:0.05)
+                D…: numbers of hidden layers, each of W units (width, default 128)
+                epochs E: epochs per run (default 5); seeds S: seeds seed..seed+S-1 (default 1: the session's seed)
+                every other setting (activation, optimizer, batch, epsilon, data) comes from the session
+                each run is named INIT-dDEPTH-sSEED (glorot-d2-s0) and stays in the session for compare, plot and export;
+                a run of that name from an earlier sweep is replaced
+                the table: per initialiser and depth, the first batch's share of softmax outputs below ε or above 1−ε
+                (mean, and min–max over seeds) beside the study's published value, the first and last hidden layer's
+                mean on the first batch, the largest hidden-layer mean over the epochs, final test accuracy and loss,
+                and the check rules that failed (in how many of the seeds)
+                ^C stops after the current batch; finished runs are kept and tabled
+                """,
+                example: "sweep init glorot truncnormal:0.5 depth 2 3 4 epochs 10 seeds 5",
+                handler: { s, a in try s.sweep(SweepPlan.parse(a)) }),
+    ]
+
+    func sweep(_ plan: SweepPlan) throws {
+        let d = try requireData()
+        let base = config
+        var runsOfCell: [[Run]] = []
+        let total = plan.inits.count * plan.depths.count * plan.seeds
+        guard base.batch <= d.train.count else { throw CommandError("batch \(base.batch) is larger than the \(d.train.count) training samples") }
+        // Validate every configuration before training anything.
+        var cells: [(Initializer, Int, [RunConfig])] = []
+        for ini in plan.inits {
+            for depth in plan.depths {
+                var cs: [RunConfig] = []
+                for k in 0..<plan.seeds {
+                    var c = base
+                    c.layers = [d.features] + Array(repeating: plan.width, count: depth) + [d.classes]
+                    c.initializer = ini
+                    c.layerInits = [:]
+                    c.seed = base.seed &+ UInt64(k)
+                    c.data = d.spec
+                    try checkMemory(layers: c.layers!, batch: c.batch)
+                    cs.append(c)
+                }
+                cells.append((ini, depth, cs))
+            }
+        }
+        let selected = currentRun
+        let seedText = plan.seeds == 1 ? "seed \(base.seed)" : "seeds \(base.seed)-\(base.seed &+ UInt64(plan.seeds - 1))"
+        console.info("sweep: \(plan.inits.count) init × \(plan.depths.count) depth × \(plan.seeds) seed = \(total) runs of \(plan.epochs) epochs; hidden layers of \(plan.width) \(base.activation.rawValue), \(base.optimizer), batch \(base.batch), \(seedText), \(d.spec.command)")
+        Interrupt.clear()
+        var done = 0
+        var interrupted = false
+        let eps = Float(base.epsilon)
+        outer: for (ini, depth, cs) in cells {
+            var list: [Run] = []
+            for c in cs {
+                if Interrupt.requested { interrupted = true; break outer }
+                let name = sweepRunName(ini, depth: depth, seed: c.seed)
+                if let i = runs.firstIndex(where: { $0.name == name }) {
+                    console.info("replacing run \(name) (from an earlier sweep)")
+                    runs.remove(at: i)
+                }
+                let r = Run(name: name, config: c)
+                if threads > 0 { r.trainer.threads = threads }
+                runs.append(r)
+                list.append(r)
+                let t0 = monotonicSeconds()
+                for _ in 0..<plan.epochs {
+                    let drawBar = console.interactive
+                    let prefix = "[\(done + 1)/\(total)] \(name) "
+                    let rec = r.trainer.trainEpoch(d.train, test: d.test.count > 0 ? d.test : nil, batch: c.batch, epsilon: eps,
+                                                   shouldStop: { Interrupt.requested },
+                                                   progress: drawBar ? { p in
+                                                       self.console.out("\r\u{1B}[2K" + prefix + "epoch \(p.epoch)/\(plan.epochs)  batch \(p.batch)/\(p.batches)  loss \(fmt(p.loss, 4))")
+                                                   } : nil)
+                    if drawBar { console.out("\r\u{1B}[2K") }
+                    if rec == nil || r.trainer.nonFinite != nil { break }
+                    if Interrupt.requested { interrupted = true; break }
+                }
+                r.findings = findings(for: r)
+                done += 1
+                let last = r.trainer.epochs.last
+                var line = "[\(done)/\(total)] \(name): first-batch saturated \(r.trainer.firstBatch.map { pct($0.saturatedFraction, 1) } ?? "-")"
+                line += ", \(r.trainer.epochs.count) epochs"
+                if let acc = last?.testAccuracy { line += ", test acc \(pct(acc))" }
+                if let tl = last?.testLoss { line += ", test loss \(fmt(tl, 4))" }
+                if let ev = r.trainer.nonFinite { line += ", stopped at NaN/Inf (epoch \(ev.epoch), batch \(ev.batch))" }
+                line += ", \(fmt(monotonicSeconds() - t0, 1))s"
+                console.info(line)
+                if interrupted { break }
+            }
+            if !list.isEmpty { runsOfCell.append(list) }
+            if interrupted { break }
+        }
+        // The selection stays on the run that was selected before (if the sweep did not replace it).
+        currentIndex = selected.flatMap { sel in runs.firstIndex { $0 === sel } }
+        if interrupted {
+            Interrupt.clear()
+            console.info("interrupted: \(done) of \(total) runs trained (the last may have stopped mid-epoch); they are kept")
+        }
+        guard !runsOfCell.isEmpty else { return }
+        console.out(sweepTable(runsOfCell, plan: plan).render(console: console))
+        console.line("saturated: share of the first batch's softmax outputs < ε or > 1−ε (ε = \(num(base.epsilon))), weights before any update"
+                     + (plan.seeds > 1 ? "; mean (min–max) over \(plan.seeds) seeds" : ""))
+        console.line("published: the original study, one unseeded draw per network; h1/hN: first/last hidden layer's mean on the first batch;")
+        console.line("max h mean: the largest hidden-layer mean over the epochs; failing: check rules that failed (in how many seeds)")
+    }
+
+    func sweepTable(_ cells: [[Run]], plan: SweepPlan) -> Table {
+        var rows = [["init", "hidden", "saturated", "published", "h1 mean", "hN mean", "max h mean", "test acc", "test loss", "failing"]]
+        func mean(_ v: [Double]) -> Double? { v.isEmpty ? nil : v.reduce(0, +) / Double(v.count) }
+        for list in cells {
+            let c = list[0].config
+            let depth = c.layers!.count - 2
+            let sat = list.compactMap { $0.trainer.firstBatch?.saturatedFraction }
+            var satText = mean(sat).map { pct($0, 1) } ?? "-"
+            if sat.count > 1 { satText += " (\(fmt(sat.min()! * 100, 1))–\(fmt(sat.max()! * 100, 1)))" }
+            let pub = SweepPlan.published(c.initializer, depth: depth, width: plan.width, activation: c.activation).map { pct($0, 0) } ?? "-"
+            let h1 = mean(list.compactMap { $0.trainer.firstBatch?.hidden.first?.mean }).map { fmt($0, 3) } ?? "-"
+            let hN = mean(list.compactMap { $0.trainer.firstBatch?.hidden.last?.mean }).map { fmt($0, 3) } ?? "-"
+            let peaks = list.compactMap { r in r.trainer.epochs.flatMap { $0.hidden.map(\.mean) }.max() }
+            let peak = peaks.max().map { fmt($0, 3) } ?? "-"
+            let acc = mean(list.compactMap { $0.trainer.epochs.last?.testAccuracy }).map { pct($0) } ?? "-"
+            let loss = mean(list.compactMap { $0.trainer.epochs.last?.testLoss }).map { fmt($0, 4) } ?? "-"
+            var counts: [(String, Int)] = []
+            for r in list {
+                for f in r.findings where f.verdict == .fail {
+                    if let i = counts.firstIndex(where: { $0.0 == f.rule }) { counts[i].1 += 1 } else { counts.append((f.rule, 1)) }
+                }
+            }
+            let failing = counts.isEmpty ? "none"
+                : counts.map { list.count > 1 ? "\($0.0) \($0.1)/\(list.count)" : $0.0 }.joined(separator: ", ")
+            rows.append([c.initializer.description, String(depth), satText, pub, h1, hN, peak, acc, loss, failing])
+        }
+        return Table(rows: rows, rightAligned: [1, 2, 3, 4, 5, 6, 7, 8])
+    }
 }

@@ -1,0 +1,145 @@
+import Foundation
+import PreflightEngine
+import PreflightPlot
+
+/// What `plot` can draw.
+enum PlotKind: String, CaseIterable {
+    case loss, accuracy, hidden, saturation, grads
+}
+
+extension Session {
+    static let plotUsage = "plot loss|accuracy|hidden|saturation|grads [RUN…] [--out FILE.svg|FILE.png]"
+
+    static let plotCommands: [Command] = [
+        Command(name: "plot", group: .pictures, usage: plotUsage,
+                summary: "a chart of the runs' records in the terminal, or an SVG/PNG file with --out",
+                details: """
+                loss, accuracy: train (solid) and test (dashed) per epoch, for each run
+                hidden: each hidden layer's mean activation per epoch (epoch 0 = the first batch, before any update)
+                saturation: the first batch's share of softmax outputs below ε or above 1−ε; each run is a level segment, side by side
+                grads: each weight layer's gradient norm per epoch (epoch 0 = the first batch), log scale
+                RUN…: the runs to draw (default: the current run, or every run when none is selected)
+                --out FILE.svg|FILE.png: write a file instead (800x500)
+                """,
+                example: "plot loss good bad --out loss.svg", handler: { s, a in try s.plot(a) }),
+    ]
+
+    func plot(_ args: [String]) throws {
+        let u = Session.plotUsage
+        guard let first = args.first else {
+            throw CommandError("plot: what to plot? loss, accuracy, hidden, saturation or grads", usage: u)
+        }
+        guard let kind = PlotKind(rawValue: first.lowercased()) else {
+            throw CommandError("plot: unknown chart `\(first.prefix(30))`: loss, accuracy, hidden, saturation or grads", usage: u)
+        }
+        var names: [String] = [], out: String? = nil
+        var i = 1
+        while i < args.count {
+            let a = args[i]
+            if a == "--out" || a == "-o" {
+                guard i + 1 < args.count else { throw CommandError("plot: --out needs a file name", usage: u) }
+                guard out == nil else { throw CommandError("plot: --out given twice", usage: u) }
+                out = args[i + 1]; i += 2
+            } else if a.hasPrefix("--out=") {
+                out = String(a.dropFirst(6)); i += 1
+            } else if a.hasPrefix("-") {
+                throw CommandError("plot: unknown option \(a.prefix(30))", usage: u)
+            } else {
+                names.append(a); i += 1
+            }
+        }
+        let selected = try plotRuns(names, usage: u)
+        let chart = makeChart(kind, runs: selected)
+        if let path = out {
+            let lower = path.lowercased()
+            if lower.hasSuffix(".svg") {
+                try writeFileAtomically(path, Array(chart.renderSVG(width: 800, height: 500).utf8))
+            } else if lower.hasSuffix(".png") {
+                try writeFileAtomically(path, chart.renderPNG(width: 800, height: 500))
+            } else {
+                throw CommandError("plot: --out \(path): the file name must end in .svg or .png", usage: u)
+            }
+            console.info("wrote \(kind.rawValue) chart of \(selected.map(\.name).joined(separator: ", ")) to \(path)")
+            return
+        }
+        let style = TerminalStyle(width: max(console.width, 40), height: 20, unicode: console.unicode, color: console.color)
+        var text = chart.renderTerminal(style)
+        if !text.hasSuffix("\n") { text += "\n" }
+        console.out(text)
+        if kind == .saturation {
+            for (n, r) in selected.enumerated() {
+                let v = r.trainer.firstBatch.map { pct($0.saturatedFraction, 1) } ?? "not recorded (train first)"
+                console.line("  \(n + 1) \(r.name): \(v)")
+            }
+        }
+    }
+
+    /// The runs named, or the default: the current run, or every run when none is selected.
+    func plotRuns(_ names: [String], usage: String) throws -> [Run] {
+        if names.isEmpty {
+            if let r = currentRun { return [r] }
+            guard !runs.isEmpty else { throw CommandError("plot: no runs yet: `train N` records one") }
+            return runs
+        }
+        var out: [Run] = []
+        for n in names {
+            guard let r = run(named: n) else { let e = noSuchRun(n); throw CommandError("plot: " + e.message, usage: usage) }
+            if !out.contains(where: { $0 === r }) { out.append(r) }
+        }
+        return out
+    }
+
+    /// The chart of `kind` with every run in `runs` overlaid.
+    func makeChart(_ kind: PlotKind, runs list: [Run]) -> Chart {
+        let multi = list.count > 1
+        switch kind {
+        case .loss, .accuracy:
+            var series: [Series] = []
+            for r in list {
+                let ep = r.trainer.epochs
+                let train = ep.map { (x: Double($0.epoch), y: kind == .loss ? $0.trainLoss : $0.trainAccuracy) }
+                let test = ep.map { (x: Double($0.epoch), y: (kind == .loss ? $0.testLoss : $0.testAccuracy) ?? .nan) }
+                series.append(Series(name: "\(r.name) train", points: train))
+                series.append(Series(name: "\(r.name) test", points: test, dashed: true))
+            }
+            let title = kind == .loss ? "Loss per epoch" : "Accuracy per epoch"
+            return Chart(title: title + (multi ? "" : ": \(list.first?.name ?? "")"), xLabel: "epoch",
+                         yLabel: kind == .loss ? "cross-entropy loss" : "accuracy", series: series,
+                         yRange: kind == .accuracy ? 0...1 : nil)
+        case .hidden:
+            var series: [Series] = []
+            for r in list {
+                let hidden = r.config.layers!.count - 2
+                for h in 0..<hidden {
+                    var pts: [(x: Double, y: Double)] = []
+                    if let fb = r.trainer.firstBatch, h < fb.hidden.count { pts.append((0, fb.hidden[h].mean)) }
+                    for e in r.trainer.epochs where h < e.hidden.count { pts.append((Double(e.epoch), e.hidden[h].mean)) }
+                    series.append(Series(name: "\(r.name)/h\(h + 1)", points: pts))
+                }
+            }
+            return Chart(title: "Hidden-layer mean activation" + (multi ? "" : ": \(list.first?.name ?? "")"),
+                         xLabel: "epoch (0 = first batch)", yLabel: "mean activation", series: series)
+        case .saturation:
+            // Axis labels stay ASCII: the PNG font has no Greek letters.
+            // One level segment per run, side by side: run i spans x from i−1 to i (markers at both ends).
+            let series = list.enumerated().map { (i, r) -> Series in
+                let v = r.trainer.firstBatch?.saturatedFraction ?? .nan
+                return Series(name: "\(i + 1) \(r.name)", points: [(Double(i), v), (Double(i + 1), v)])
+            }
+            return Chart(title: "First-batch softmax saturation", xLabel: "runs side by side, in the legend's order",
+                         yLabel: "share below eps or above 1-eps", series: series, yRange: -0.02...1.02)
+        case .grads:
+            var series: [Series] = []
+            for r in list {
+                for l in 0..<(r.config.layers!.count - 1) {
+                    var pts: [(x: Double, y: Double)] = []
+                    if let fb = r.trainer.firstBatch, l < fb.gradNorms.count { pts.append((0, fb.gradNorms[l])) }
+                    for e in r.trainer.epochs where l < e.layers.count { pts.append((Double(e.epoch), e.layers[l].gradNorm)) }
+                    series.append(Series(name: "\(r.name)/W\(l + 1)", points: pts))
+                }
+            }
+            return Chart(title: "Gradient norm per layer" + (multi ? "" : ": \(list.first?.name ?? "")"),
+                         xLabel: "epoch (0 = first batch)", yLabel: "gradient norm (L2)", series: series, logY: true)
+        }
+    }
+}

@@ -1,0 +1,210 @@
+import Foundation
+import XCTest
+
+/// The real release binary at a real terminal: tmux on a private socket, keys sent, the screen polled.
+/// Skipped (visibly) where the binary or tmux is missing. No network, no MNIST: `data synthetic`.
+final class TerminalTests: XCTestCase {
+    private var socket = ""
+    private var home = ""
+    private var tmuxPath = ""
+    private var serverStarted = false
+    private let target = "pf"
+
+    /// The release binary: $PREFLIGHT_BIN, else `.build/release/preflight` under the package root.
+    private static var binary: String {
+        if let b = ProcessInfo.processInfo.environment["PREFLIGHT_BIN"], !b.isEmpty { return b }
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        return root.appendingPathComponent(".build/release/preflight").path
+    }
+
+    private static func which(_ name: String) -> String? {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        for d in path.split(separator: ":") where FileManager.default.isExecutableFile(atPath: "\(d)/\(name)") {
+            return "\(d)/\(name)"
+        }
+        return nil
+    }
+
+    override func setUpWithError() throws {
+        guard FileManager.default.isExecutableFile(atPath: Self.binary) else {
+            print("SKIPPED: \(Self.binary) not built (run scripts/setup)")
+            throw XCTSkip("release binary not built")
+        }
+        guard let t = Self.which("tmux") else {
+            print("SKIPPED: tmux not installed (scripts/setup installs it)")
+            throw XCTSkip("tmux not installed")
+        }
+        tmuxPath = t
+        socket = "preflight-test-\(getpid())-\(UUID().uuidString.prefix(8))"
+        home = NSTemporaryDirectory() + "preflight-terminal-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
+    }
+
+    override func tearDown() {
+        if serverStarted { _ = tmux(["kill-server"]) }
+        if !home.isEmpty { try? FileManager.default.removeItem(atPath: home) }
+    }
+
+    // MARK: tmux
+
+    @discardableResult
+    private func tmux(_ args: [String]) -> (status: Int32, out: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: tmuxPath)
+        p.arguments = ["-L", socket, "-f", "/dev/null"] + args
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        p.standardInput = FileHandle.nullDevice
+        do { try p.run() } catch { return (-1, "") }
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    private func quoted(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+
+    /// Starts the shell in a 120×40 terminal with HOME and XDG_STATE_HOME in the test's folder.
+    private func start() {
+        let env = "env HOME=\(quoted(home)) XDG_STATE_HOME=\(quoted(home + "/state")) XDG_CACHE_HOME=\(quoted(home + "/cache"))"
+            + " TERM=xterm-256color LANG=C.UTF-8 PREFLIGHT_DATA="
+        let command = "\(env) \(quoted(Self.binary)); echo PREFLIGHT-EXIT=$?; sleep 600"
+        let r = tmux(["new-session", "-d", "-x", "120", "-y", "40", "-s", target, command])
+        XCTAssertEqual(r.status, 0, "tmux new-session")
+        serverStarted = true
+        waitFor("the first prompt") { $0.lastLine == "preflight>" }
+    }
+
+    private func send(_ keys: String...) { tmux(["send-keys", "-t", target] + keys) }
+    /// Types text literally (no key names).
+    private func type(_ text: String) { tmux(["send-keys", "-t", target, "-l", text]) }
+
+    private struct Screen {
+        let text: String
+        var lines: [String] { text.split(separator: "\n", omittingEmptySubsequences: false).map { String($0) } }
+        /// The last line with something on it, trailing spaces removed.
+        var lastLine: String {
+            lines.last { !$0.trimmingCharacters(in: .whitespaces).isEmpty }.map { $0.replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression) } ?? ""
+        }
+        var prompts: Int { lines.filter { $0.hasPrefix("preflight> ") || $0 == "preflight>" }.count }
+        func contains(_ s: String) -> Bool { text.contains(s) }
+    }
+
+    private func screen() -> Screen {
+        Screen(text: tmux(["capture-pane", "-p", "-J", "-S", "-2000", "-t", target]).out)
+    }
+
+    /// Polls the screen until `ok` holds (10 s at most); fails with the screen otherwise.
+    @discardableResult
+    private func waitFor(_ what: String, timeout: Double = 10, file: StaticString = #filePath, line: UInt = #line,
+                         _ ok: (Screen) -> Bool) -> Screen {
+        let deadline = Date().addingTimeInterval(timeout)
+        var s = screen()
+        while !ok(s) {
+            if Date() > deadline {
+                XCTFail("timed out waiting for \(what); screen:\n\(s.text)", file: file, line: line)
+                return s
+            }
+            usleep(30_000)
+            s = screen()
+        }
+        return s
+    }
+
+    /// Enters a command and waits until it has finished (a new empty prompt below it).
+    private func enter(_ command: String, file: StaticString = #filePath, line: UInt = #line) {
+        let before = screen().prompts
+        type(command)
+        send("Enter")
+        waitFor("`\(command)` to finish", file: file, line: line) { $0.prompts > before && $0.lastLine == "preflight>" }
+    }
+
+    // MARK: tests
+
+    func testPromptCompletionAndSuggestion() {
+        start()
+        type("hel"); send("Tab")
+        waitFor("hel⇥ to complete to help") { $0.lastLine == "preflight> help" }
+        send("C-u")
+        type("init "); send("Tab"); send("Tab")
+        let s = waitFor("the initialisers listed") { $0.contains("glorot") && $0.contains("truncnormal") }
+        XCTAssertTrue(s.contains("he-uniform"), s.text)
+        // The line is redisplayed below the list, with what was typed.
+        waitFor("the line redisplayed") { $0.lastLine == "preflight> init" }
+        send("C-u")
+        type("init trunc"); send("Tab")
+        waitFor("a unique value completed") { $0.lastLine == "preflight> init truncnormal" }
+        send("C-u")
+        enter("trian 3")
+        XCTAssertTrue(screen().contains("did you mean `train`?"), screen().text)
+        // ^W deletes one word, not the line.
+        type("layers 784 10"); send("C-w")
+        waitFor("^W to delete a word") { $0.lastLine == "preflight> layers 784" }
+    }
+
+    func testUpRecallsAndCtrlRSearches() {
+        start()
+        enter("seed 7")
+        enter("batch 50")
+        send("Up")
+        waitFor("Up to recall the previous line") { $0.lastLine == "preflight> batch 50" }
+        send("Up")
+        waitFor("Up again to the line before") { $0.lastLine == "preflight> seed 7" }
+        send("Down")
+        waitFor("Down to come back") { $0.lastLine == "preflight> batch 50" }
+        send("C-c")
+        waitFor("a fresh prompt") { $0.lastLine == "preflight>" }
+        enter("epsilon 1e-6")
+        let before = screen().prompts
+        send("C-r"); type("see")
+        waitFor("^R to find `seed 7`") { $0.lines.suffix(3).contains { $0.contains("seed 7") } }
+        send("Enter")
+        waitFor("the found line to run") { $0.prompts > before && $0.lastLine == "preflight>" }
+        enter("set")
+        let s = screen()
+        XCTAssertTrue(s.lines.contains { $0.range(of: #"seed\s+7"#, options: .regularExpression) != nil }, s.text)
+        XCTAssertFalse(s.contains("error"), s.text)
+    }
+
+    func testCtrlCCancelsTheLineAndStopsTraining() {
+        start()
+        type("layers 784 3"); send("C-c")
+        waitFor("a fresh prompt after ^C") { $0.lastLine == "preflight>" && $0.prompts == 2 }
+        enter("data synthetic 2000")
+        XCTAssertFalse(screen().contains("error"), screen().text)
+        // Long enough that ^C lands mid-training.
+        type("train 100000"); send("Enter")
+        waitFor("training to start") { $0.text.range(of: #"epoch +1"#, options: .regularExpression) != nil }
+        send("C-c")
+        waitFor("the interrupted line and the prompt", timeout: 20) { $0.contains("interrupted") && $0.lastLine == "preflight>" }
+        enter("runs")
+        let s = screen()
+        XCTAssertTrue(s.lines.contains { $0.contains("run1") }, s.text)
+        // The session goes on.
+        enter("show")
+        XCTAssertFalse(screen().contains("PREFLIGHT-EXIT"), screen().text)
+    }
+
+    func testCtrlDQuitsAndSavesHistory() throws {
+        start()
+        enter("seed 5")
+        enter("batch 20")
+        enter("batch 20")   // consecutive duplicates fold
+        send("C-d")
+        waitFor("the program to exit") { $0.contains("PREFLIGHT-EXIT=0") }
+        let path = home + "/state/preflight/history"
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        XCTAssertTrue(text.hasPrefix("_HiStOrY_V2_"), text)
+        let entries = text.split(separator: "\n").dropFirst().map { $0.replacingOccurrences(of: "\\040", with: " ") }
+        XCTAssertEqual(entries, ["seed 5", "batch 20"], text)
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: home + "/state/preflight")
+        XCTAssertEqual(leftovers, ["history"], "no temporary file left behind")
+
+        // A new session starts with that history: Up recalls the last line of the previous one.
+        tmux(["kill-server"])
+        start()
+        send("Up")
+        waitFor("history loaded from the file") { $0.lastLine == "preflight> batch 20" }
+    }
+}
