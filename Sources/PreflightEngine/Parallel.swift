@@ -47,6 +47,8 @@ final class TwoThreadStep: @unchecked Sendable {
     /// Each thread's copy of the output probabilities and output delta, capacity × classes.
     let outs: [UnsafeMutablePointer<Float>]
     let outDeltas: [UnsafeMutablePointer<Float>]
+    /// Each thread's copy of the output bias, taken before the exchange barrier.
+    let outBias: [UnsafeMutablePointer<Float>]
     /// Per-thread hidden statistics (stable storage: each thread writes only its own).
     let stats: [UnsafeMutablePointer<StatsAccumulator>]
     /// Per-thread step measures (one per weight layer).
@@ -88,6 +90,7 @@ final class TwoThreadStep: @unchecked Sendable {
         partials = (0..<net.layerCount).map { l in l == 0 ? [] : [buf(capacity * sizes[l + 1]), buf(capacity * sizes[l + 1])] }
         outs = [buf(capacity * sizes.last!), buf(capacity * sizes.last!)]
         outDeltas = [buf(capacity * sizes.last!), buf(capacity * sizes.last!)]
+        outBias = [buf(sizes.last!), buf(sizes.last!)]
         let hiddenSizes = Array(sizes.dropFirst().dropLast())
         stats = (0..<2).map { _ in
             let p = UnsafeMutablePointer<StatsAccumulator>.allocate(capacity: max(hiddenSizes.count, 1))
@@ -131,7 +134,7 @@ final class TwoThreadStep: @unchecked Sendable {
 
     deinit {
         stopWorker()
-        (xs + acts + deltas + partials.flatMap { $0 } + outs + outDeltas).forEach { $0.deallocate() }
+        (xs + acts + deltas + partials.flatMap { $0 } + outs + outDeltas + outBias).forEach { $0.deallocate() }
         labels.forEach { $0.deallocate() }
         for p in stats { p.deinitialize(count: hiddenLayers); p.deallocate() }
         measures.forEach { $0.deallocate() }
@@ -260,6 +263,11 @@ final class TwoThreadStep: @unchecked Sendable {
                     BLAS.gemm(m: rows, n: nOut, k: inPart.count, a: acts[l - 1] + inPart.lowerBound, lda: nIn,
                               b: P + R[l].weights.lowerBound + inPart.lowerBound * nOut, ldb: nOut, c: mine, ldc: nOut)
                 }
+                if l == L - 1 {
+                    // Read the output bias before the barrier: thread 0 may update it as soon as both have passed.
+                    let b = P + R[l].bias.lowerBound
+                    for j in 0..<nOut { outBias[t][j] = b[j] }
+                }
                 barrier.wait()
                 let p0 = partials[l][0], p1 = partials[l][1]
                 if l < L - 1 {
@@ -274,7 +282,7 @@ final class TwoThreadStep: @unchecked Sendable {
                                          bias: P + R[l].bias.lowerBound + c.lowerBound, stats: stats[t] + l)
                     }
                 } else {
-                    let b = P + R[l].bias.lowerBound
+                    let b = outBias[t]
                     for i in 0..<(rows * nOut) { outLogits[i] = p0[i] + p1[i] + b[i % nOut] }
                 }
             }

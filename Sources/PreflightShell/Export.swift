@@ -111,9 +111,12 @@ extension Session {
         a.removeAll { $0 == "--no-timings" }
         guard a.count == 1 else { throw CommandError("export: give one file name", usage: u) }
         let path = a[0]
+        let lower = path.lowercased()
+        guard lower.hasSuffix(".json") || lower.hasSuffix(".csv") else {
+            throw CommandError("export: the file name must end in .json or .csv, got `\(path.prefix(60))`", usage: u)
+        }
         // Findings of runs not yet checked are computed so the export carries them.
         for r in runs where r.findings.isEmpty && (r.trainer.firstBatch != nil) { r.findings = findings(for: r) }
-        let lower = path.lowercased()
         if lower.hasSuffix(".json") {
             try writeFileAtomically(path, Array((exportJSON(timings: timings).serialized() + "\n").utf8))
         } else if lower.hasSuffix(".csv") {

@@ -47,6 +47,7 @@ extension Session {
         guard run(named: name) == nil else { throw CommandError("run: a run named \(name) exists already (use it with `use \(name)`)") }
         let c = try resolvedConfig()
         let r = Run(name: name, config: c)
+        applyThreads(r)
         runs.append(r)
         currentIndex = runs.count - 1
         console.info("run \(name): \(c.layers!.map(String.init).joined(separator: "-")) \(c.activation.rawValue), init \(c.initDescription), \(c.optimizer), batch \(c.batch), seed \(c.seed)")

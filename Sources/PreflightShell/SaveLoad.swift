@@ -65,6 +65,8 @@ struct SavedRun: Codable {
     var optimizer: SavedOptimizerState
     /// The array entries this run needs.
     var arrays: [String]
+    /// The engine's thread count for this run (results are deterministic per thread count).
+    var threads: Int?
 }
 
 extension Session {
@@ -136,7 +138,7 @@ extension Session {
                                                         verdict: $0.verdict, measured: $0.measured, hint: $0.hint, reason: $0.reason) },
                 shuffleState: [rng.s0, rng.s1, rng.s2, rng.s3].map { hex64($0) },
                 optimizer: SavedOptimizerState(kind: opt.kind.name, steps: opt.steps),
-                arrays: arrays))
+                arrays: arrays, threads: r.trainer.threads))
         }
         let saved = SavedSession(
             format: SavedSession.formatName, version: SavedSession.currentVersion, config: config,
@@ -257,6 +259,10 @@ extension Session {
             }
             net.setParameters(params)
             let trainer = Trainer(network: net, optimizer: sr.config.optimizer, seed: sr.config.seed)
+            if let t = sr.threads {
+                guard t >= 1, t <= 256 else { throw fail("run \(sr.name): bad thread count \(t)") }
+                trainer.threads = t
+            }
             trainer.optimizer.restore(steps: sr.optimizer.steps, m: m, v: v)
             var rng = Xoshiro(seed: 0)
             rng.s0 = words[0]; rng.s1 = words[1]; rng.s2 = words[2]; rng.s3 = words[3]

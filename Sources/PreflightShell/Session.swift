@@ -97,7 +97,7 @@ public final class Session {
     @discardableResult
     public func runForTraining(announce: Bool = true) throws -> Run {
         let c = try resolvedConfig()
-        if let r = currentRun, r.config == c { return r }
+        if let r = currentRun, r.config == c { applyThreads(r); return r }
         let wasLayers = config.layers
         var name: String
         if let r = currentRun, r.trainer.epochs.isEmpty, r.trainer.nonFinite == nil {
@@ -109,10 +109,15 @@ public final class Session {
         if let old = currentRun, announce { console.info("configuration changed since run \(old.name): starting run \(name)") }
         if wasLayers == nil && announce { console.info("layers not set: using \(c.layers!.map(String.init).joined(separator: " "))") }
         let r = Run(name: name, config: c)
+        applyThreads(r)
         runs.append(r)
         currentIndex = runs.count - 1
-        if name == "" { name = "run" }
         return r
+    }
+
+    /// The `threads` setting (0 = the default for this machine) on a run's trainer.
+    func applyThreads(_ r: Run) {
+        r.trainer.threads = threads == 0 ? Trainer.defaultThreads : threads
     }
 
     public func nextRunName() -> String {

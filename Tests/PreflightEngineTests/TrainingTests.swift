@@ -87,7 +87,7 @@ final class TrainingTests: XCTestCase {
                 XCTAssertEqual(ea.hidden.count, eb.hidden.count)
                 for (ha, hb) in zip(ea.hidden, eb.hidden) {
                     XCTAssertEqual(ha.mean, hb.mean, accuracy: 1e-3 * max(1, ha.mean), "\(sizes)")
-                    XCTAssertEqual(ha.zeroFraction, hb.zeroFraction, accuracy: 1e-3, "\(sizes)")
+                    XCTAssertEqual(ha.zeroFraction, hb.zeroFraction, accuracy: 1e-2, "\(sizes)")
                     XCTAssertEqual(ha.samples, hb.samples, "\(sizes)")
                 }
                 for (la, lb) in zip(ea.layers, eb.layers) {
@@ -113,6 +113,24 @@ final class TrainingTests: XCTestCase {
         c.trainEpoch(train, test: test, batch: 32, epsilon: 1e-7)
         XCTAssertNotEqual(a.epochs[0].trainLoss, c.epochs[0].trainLoss)
       }
+    }
+
+    /// Repeated two-thread training is bit-identical for every depth (one hidden layer included).
+    func testTwoThreadTrainingIsRepeatable() {
+        let train = blobSet(count: 600, seed: 1)
+        for sizes in [[32, 48, 4], [32, 32, 16, 4], [32, 4]] {
+            var params: [[Float]] = []
+            for _ in 0..<3 {
+                let net = Network(sizes: sizes, activation: .relu)
+                net.initialize(Array(repeating: .glorot, count: sizes.count - 1), seed: 9)
+                let t = Trainer(network: net, optimizer: .adam(lr: 0.01), seed: 9)
+                t.threads = 2
+                for _ in 0..<3 { t.trainEpoch(train, test: nil, batch: 20, epsilon: 1e-7) }
+                params.append(net.parameterArray)
+            }
+            XCTAssertEqual(params[0], params[1], "\(sizes)")
+            XCTAssertEqual(params[0], params[2], "\(sizes)")
+        }
     }
 
     func testBadInitSaturatesTheFirstBatch() {

@@ -66,7 +66,7 @@ final class MalformedInputTests: XCTestCase {
         ("layers \"784 10", "unmatched quote"),
         ("ŧřåïñ 1", "unknown command"),
         ("layers 784 １２８ 10", "whole number"),
-        (String(repeating: "x", count: 100_000), "unknown command"),
+        (String(repeating: "x", count: 100_000), "line too long"),
         ("train " + String(repeating: "9", count: 100_000), "line too long"),
     ]
 
@@ -89,7 +89,12 @@ final class MalformedInputTests: XCTestCase {
             XCTAssertFalse(c.session.quitRequested)
         }
         XCTAssertEqual(c.session.runs.count, runsBefore)
-        XCTAssertEqual(c.session.exportJSON(timings: false).serialized(), before, "recorded runs are intact")
+        let after = c.session.exportJSON(timings: false).serialized()
+        if after != before {
+            let a = after.split(separator: "\n"), b = before.split(separator: "\n")
+            let i = (0..<min(a.count, b.count)).first { a[$0] != b[$0] } ?? min(a.count, b.count)
+            XCTFail("recorded runs changed at line \(i): before `\(i < b.count ? b[i] : "")`, after `\(i < a.count ? a[i] : "")`")
+        }
         // And the session still works.
         c.run("train 1")
         XCTAssertEqual(c.session.runs[0].trainer.epochs.count, 3)
