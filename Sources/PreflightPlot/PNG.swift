@@ -44,6 +44,7 @@ func encodePNG(width: Int, height: Int, rgb: [UInt8]) -> [UInt8] {
     // adaptive filtering, no interlace.
     chunk("IHDR", be32(UInt32(width)) + be32(UInt32(height)) + [8, 2, 0, 0, 0])
     chunk("IDAT", packed)
+    chunk("tEXt", Array("Software".utf8) + [0] + Array("preflight".utf8))
     chunk("IEND", [])
     return out
 }

@@ -64,7 +64,7 @@ private struct SVGRenderer {
 
         var o = ""
         o += "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(W)\" height=\"\(H)\" viewBox=\"0 0 \(W) \(H)\""
-        o += " font-family=\"DejaVu Sans, Helvetica, Arial, sans-serif\">\n"
+        o += " font-family=\"DejaVu Sans, Helvetica, Arial, sans-serif\">\n<!-- preflight -->\n"
         if !chart.title.isEmpty { o += "<title>\(xmlEscape(chart.title))</title>\n" }
         o += "<defs><clipPath id=\"\(clipId)\"><rect x=\"\(n(L.plotLeft - 2))\" y=\"\(n(L.plotTop - 2))\""
         o += " width=\"\(n(L.plotWidth + 4))\" height=\"\(n(L.plotHeight + 4))\"/></clipPath></defs>\n"

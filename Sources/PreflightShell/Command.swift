@@ -43,7 +43,14 @@ extension Session {
             throw CommandError(msg)
         }
         if options.echo { console.line(console.style("preflight> ", .dim) + text) }
-        try cmd.handler(self, Array(words.dropFirst()))
+        var args = Array(words.dropFirst())
+        forceOverwrite = false
+        if Session.writingCommands.contains(cmd.name), args.contains("--force") {
+            args.removeAll { $0 == "--force" }
+            forceOverwrite = true
+        }
+        defer { forceOverwrite = false }
+        try cmd.handler(self, args)
         history.append(HistoryEntry(line: text, replayable: cmd.replayable))
     }
 

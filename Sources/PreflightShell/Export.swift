@@ -118,9 +118,9 @@ extension Session {
         // Findings of runs not yet checked are computed so the export carries them.
         for r in runs where r.findings.isEmpty && (r.trainer.firstBatch != nil) { r.findings = findings(for: r) }
         if lower.hasSuffix(".json") {
-            try writeFileAtomically(path, Array((exportJSON(timings: timings).serialized() + "\n").utf8))
+            try writeOutput(path, Array((exportJSON(timings: timings).serialized() + "\n").utf8))
         } else if lower.hasSuffix(".csv") {
-            try writeFileAtomically(path, Array(exportCSV(timings: timings).utf8))
+            try writeOutput(path, Array(exportCSV(timings: timings).utf8))
         } else {
             throw CommandError("export: the file name must end in .json or .csv, got `\(path.prefix(60))`", usage: u)
         }

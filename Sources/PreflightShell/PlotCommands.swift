@@ -53,9 +53,9 @@ extension Session {
         if let path = out {
             let lower = path.lowercased()
             if lower.hasSuffix(".svg") {
-                try writeFileAtomically(path, Array(chart.renderSVG(width: 800, height: 500).utf8))
+                try writeOutput(path, Array(chart.renderSVG(width: 800, height: 500).utf8))
             } else if lower.hasSuffix(".png") {
-                try writeFileAtomically(path, chart.renderPNG(width: 800, height: 500))
+                try writeOutput(path, chart.renderPNG(width: 800, height: 500))
             } else {
                 throw CommandError("plot: --out \(path): the file name must end in .svg or .png", usage: u)
             }

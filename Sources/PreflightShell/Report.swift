@@ -21,7 +21,7 @@ extension Session {
                     }
                     guard !s.runs.isEmpty else { throw CommandError("report: no runs yet: `train N` records one") }
                     let html = s.reportHTML()
-                    try writeFileAtomically(a[0], Array(html.utf8))
+                    try s.writeOutput(a[0], Array(html.utf8))
                     s.console.info("wrote the report on \(s.runs.count) run\(s.runs.count == 1 ? "" : "s") to \(a[0])")
                 }),
     ]
@@ -36,6 +36,7 @@ extension Session {
         <html lang="en">
         <head>
         <meta charset="utf-8">
+        <meta name="generator" content="preflight">
         <meta name="viewport" content="width=device-width, initial-scale=1">
         <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
         <title>\(htmlEscape(title))</title>

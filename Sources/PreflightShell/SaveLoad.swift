@@ -160,7 +160,7 @@ extension Session {
     func saveSession(to path: String) throws {
         let bytes: [UInt8]
         do { bytes = try StoredZip.write(sessionArchiveEntries()) } catch let e as ArchiveError { throw CommandError("save: \(path): \(e)") }
-        try writeFileAtomically(path, bytes)
+        try writeOutput(path, bytes)
         let params = runs.reduce(0) { $0 + $1.network.paramCount }
         console.info("saved the session to \(path): \(runs.count) run\(runs.count == 1 ? "" : "s"), \(params) weights, \(formatBytes(Double(bytes.count)))")
     }

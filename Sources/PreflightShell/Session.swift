@@ -42,6 +42,8 @@ public final class Session {
     public var history: [HistoryEntry] = []
     /// Set when a check failed while `strict` was on; the script runner turns it into exit status 2.
     public var strictFailure = false
+    /// `--force` was given to the command now running: it may overwrite files Preflight did not write.
+    public var forceOverwrite = false
     /// Set by `quit`.
     public var quitRequested = false
     /// Scripts being sourced (to refuse a script that sources itself).

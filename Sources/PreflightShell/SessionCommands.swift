@@ -61,7 +61,7 @@ extension Session {
     }
 
     func saveHistory(to path: String) throws {
-        try writeFileAtomically(path, Array(replayScript().utf8))
+        try writeOutput(path, Array(replayScript().utf8))
         console.info("saved \(history.filter(\.replayable).count) commands to \(path)")
     }
 
@@ -87,6 +87,43 @@ func readScript(_ path: String) throws -> String {
     if data.contains(0) { throw CommandError("\(path): is a binary file, not a script") }
     guard let text = String(data: data, encoding: .utf8) else { throw CommandError("\(path): is not UTF-8 text") }
     return text
+}
+
+extension Session {
+    /// Commands that write files; they accept `--force` to overwrite a file Preflight did not write.
+    static let writingCommands: Set<String> = ["export", "plot", "report", "save", "history"]
+
+    /// Writes an output file atomically, creating missing folders. An existing file that Preflight did not
+    /// write (no Preflight signature) is kept unless the command was given `--force`.
+    func writeOutput(_ path: String, _ bytes: [UInt8]) throws {
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), !isDir.boolValue, !forceOverwrite,
+           !isPreflightFile(path) {
+            throw CommandError("\(path) exists and was not written by Preflight: add --force to overwrite it")
+        }
+        try writeFileAtomically(path, bytes)
+    }
+}
+
+/// Whether a file carries the signature of one of Preflight's outputs (so overwriting it loses nothing of the user's).
+func isPreflightFile(_ path: String) -> Bool {
+    guard let h = FileHandle(forReadingAtPath: path) else { return false }
+    defer { try? h.close() }
+    let size = (try? h.seekToEnd()) ?? 0
+    if size == 0 { return true }
+    try? h.seek(toOffset: 0)
+    let head = h.readData(ofLength: 4096)
+    var tail = Data()
+    if size > 4096 { try? h.seek(toOffset: max(0, size - 4096)); tail = h.readData(ofLength: 4096) }
+    let text = String(decoding: head, as: UTF8.self)
+    if text.hasPrefix("{") && text.contains("\"version\"") && text.contains("\"runs\"") { return true }          // export .json
+    if text.hasPrefix("run,phase,epoch,layer,metric,value") { return true }                                // export .csv
+    if text.hasPrefix("# preflight session") { return true }                                                // history save
+    if text.contains("<meta name=\"generator\" content=\"preflight\">") { return true }                    // report
+    if text.hasPrefix("<svg") && text.contains("<!-- preflight -->") { return true }                         // plot .svg
+    if head.starts(with: [0x89, 0x50, 0x4E, 0x47]) && (head + tail).range(of: Data("Software".utf8) + Data([0]) + Data("preflight".utf8)) != nil { return true }  // plot .png
+    if head.starts(with: [0x50, 0x4B, 0x03, 0x04]) && (head + tail).range(of: Data("session.json".utf8)) != nil { return true }         // save
+    return false
 }
 
 /// Writes through a temporary file in the same folder and renames it into place; creates missing parent folders.
