@@ -86,7 +86,7 @@ extension Session {
                 example: "epsilon 1e-7", handler: { s, a in try s.setValue("epsilon", a) }),
         Command(name: "set", group: .model, usage: "set [KEY VALUE]",
                 summary: "show every setting, or change one (check thresholds included)",
-                details: "keys: batch, seed, epsilon, lr, momentum, threads, strict, check.RULE (on|off), check.RULE.warn, check.RULE.fail",
+                details: "keys: batch, seed, epsilon, lr, momentum, threads (auto|1|2), memory (share of RAM a network may use, 0.5), strict, check.RULE (on|off), check.RULE.warn, check.RULE.fail",
                 example: "set check.saturation.fail 0.1", handler: { s, a in
                     if a.isEmpty { s.printSettings(); return }
                     guard a.count == 2 else { throw CommandError("set: give a key and a value", usage: Session.command(named: "set")!.usage) }
@@ -109,6 +109,7 @@ extension Session {
         ]
         if case .sgd(_, let m) = config.optimizer { out.append(("momentum", num(m))) }
         out.append(("threads", threads == 0 ? "auto" : String(threads)))
+        out.append(("memory", num(memoryFraction)))
         out.append(("strict", strict ? "on" : "off"))
         for k in thresholds.keys { out.append((k, thresholds.describe(k))) }
         return out
@@ -151,6 +152,10 @@ extension Session {
         case "threads":
             if v.lowercased() == "auto" { threads = 0; return }
             threads = try parseCount(v, "threads", in: key, min: 0, max: 256)
+        case "memory":
+            let f = try parseNumber(v, "the memory share", in: key, positive: true)
+            guard f <= 0.95 else { throw CommandError("memory: a share of physical memory, above 0 and at most 0.95, got \(v)") }
+            memoryFraction = f
         case "strict":
             switch v.lowercased() {
             case "on", "true", "1": strict = true

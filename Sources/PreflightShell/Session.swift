@@ -36,6 +36,8 @@ public final class Session {
     public var thresholds = Thresholds.defaults
     /// `set strict on` / --strict: a failing check makes a script exit with status 2.
     public var strict = false
+    /// Share of physical memory a network (parameters, optimiser state, batch buffers) may use (`set memory`).
+    public var memoryFraction = 0.5
     /// Threads the engine may use (`set threads`); 0 = the fastest for this machine.
     public var threads = 0
     /// Commands that ran successfully, in order.
@@ -88,9 +90,9 @@ public final class Session {
         for i in 0..<(layers.count - 1) { params += layers[i] * layers[i + 1] + layers[i + 1] }
         let acts = layers.reduce(0, +) * max(batch, 500) * 2
         let bytes = Double(params * 4 + acts) * 4
-        let budget = Double(physicalMemory()) * 0.5
+        let budget = Double(physicalMemory()) * memoryFraction
         if bytes > budget {
-            throw CommandError("this network needs about \(formatBytes(bytes)) (\(params) parameters), more than the budget of \(formatBytes(budget)) (half the machine's memory)")
+            throw CommandError("this network needs about \(formatBytes(bytes)) (\(params) parameters), more than the budget of \(formatBytes(budget)) (set memory \(num(memoryFraction)) of the machine's memory)")
         }
     }
 
