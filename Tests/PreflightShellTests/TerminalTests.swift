@@ -3,12 +3,12 @@ import XCTest
 
 /// The real release binary at a real terminal: tmux on a private socket, keys sent, the screen polled.
 /// Skipped (visibly) where the binary or tmux is missing. No network, no MNIST: `data synthetic`.
-final class TerminalTests: XCTestCase {
+final class InteractiveTerminalTests: XCTestCase {
     private var socket = ""
     private var home = ""
     private var tmuxPath = ""
     private var serverStarted = false
-    private let target = "pf"
+    private var target = "pf"
 
     /// The release binary: $PREFLIGHT_BIN, else `.build/release/preflight` under the package root.
     private static var binary: String {
@@ -48,29 +48,44 @@ final class TerminalTests: XCTestCase {
 
     // MARK: tmux
 
+    /// Runs a tmux command and waits for it with waitpid. Not Foundation's Process: a server that tmux starts
+    /// inherits the descriptors Process watches to notice the child's exit (and any pipe), which then never close.
     @discardableResult
     private func tmux(_ args: [String]) -> (status: Int32, out: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: tmuxPath)
-        p.arguments = ["-L", socket, "-f", "/dev/null"] + args
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
-        p.standardInput = FileHandle.nullDevice
-        do { try p.run() } catch { return (-1, "") }
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+        let outPath = home + "/tmux-out-\(getpid())"
+        let captures = ["capture-pane", "display-message"].contains(args.first ?? "")
+        let argv = [tmuxPath, "-L", socket, "-f", "/dev/null"] + args
+        var cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
+        defer { for a in cArgs { free(a) } }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, captures ? outPath : "/dev/null",
+                                         O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        var pid: pid_t = 0
+        guard posix_spawn(&pid, tmuxPath, &actions, nil, &cArgs, environ) == 0 else { return (-1, "") }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        var out = ""
+        if captures {
+            out = String(decoding: FileManager.default.contents(atPath: outPath) ?? Data(), as: UTF8.self)
+            unlink(outPath)
+        }
+        let exited = (status & 0x7f) == 0
+        return (exited ? (status >> 8) & 0xff : -1, out)
     }
 
     private func quoted(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'" }
 
     /// Starts the shell in a 120×40 terminal with HOME and XDG_STATE_HOME in the test's folder.
-    private func start() {
+    private func start(session: String = "pf") {
+        target = session
         let env = "env HOME=\(quoted(home)) XDG_STATE_HOME=\(quoted(home + "/state")) XDG_CACHE_HOME=\(quoted(home + "/cache"))"
             + " TERM=xterm-256color LANG=C.UTF-8 PREFLIGHT_DATA="
-        let command = "\(env) \(quoted(Self.binary)); echo PREFLIGHT-EXIT=$?; sleep 600"
-        let r = tmux(["new-session", "-d", "-x", "120", "-y", "40", "-s", target, command])
+        let command = "\(env) \(quoted(Self.binary)); echo PREFLIGHT-EXIT=$?; sleep 120"
+        let r = tmux(["new-session", "-d", "-x", "120", "-y", "40", "-s", session, command])
         XCTAssertEqual(r.status, 0, "tmux new-session")
         serverStarted = true
         waitFor("the first prompt") { $0.lastLine == "preflight>" }
@@ -82,7 +97,12 @@ final class TerminalTests: XCTestCase {
 
     private struct Screen {
         let text: String
-        var lines: [String] { text.split(separator: "\n", omittingEmptySubsequences: false).map { String($0) } }
+        /// The lines down to the last one with something on it.
+        var lines: [String] {
+            var ls = text.split(separator: "\n", omittingEmptySubsequences: false).map { String($0) }
+            while let l = ls.last, l.trimmingCharacters(in: .whitespaces).isEmpty { ls.removeLast() }
+            return ls
+        }
         /// The last line with something on it, trailing spaces removed.
         var lastLine: String {
             lines.last { !$0.trimmingCharacters(in: .whitespaces).isEmpty }.map { $0.replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression) } ?? ""
@@ -202,9 +222,29 @@ final class TerminalTests: XCTestCase {
         XCTAssertEqual(leftovers, ["history"], "no temporary file left behind")
 
         // A new session starts with that history: Up recalls the last line of the previous one.
-        tmux(["kill-server"])
-        start()
+        start(session: "again")
         send("Up")
         waitFor("history loaded from the file") { $0.lastLine == "preflight> batch 20" }
+    }
+
+    func testSIGTERMSavesHistoryAndExits() throws {
+        start()
+        enter("seed 9")
+        type("batch 3")   // half-typed: not saved
+        // The shell under the pane's `sh -c`: its only child.
+        let panePID = tmux(["display-message", "-p", "-t", target, "#{pane_pid}"]).out
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        guard let children = try? String(contentsOfFile: "/proc/\(panePID)/task/\(panePID)/children", encoding: .utf8) else {
+            print("SKIPPED: /proc/PID/task/PID/children not available to find the shell's process")
+            throw XCTSkip("no /proc children list")
+        }
+        guard let pid = children.split(separator: " ").first.flatMap({ pid_t($0) }) else {
+            return XCTFail("no child of the pane's shell \(panePID)")
+        }
+        XCTAssertEqual(kill(pid, SIGTERM), 0)
+        waitFor("the program to end with SIGTERM") { $0.contains("PREFLIGHT-EXIT=143") }
+        let text = try String(contentsOfFile: home + "/state/preflight/history", encoding: .utf8)
+        XCTAssertEqual(text.split(separator: "\n").dropFirst().map { $0.replacingOccurrences(of: "\\040", with: " ") },
+                       ["seed 9"], text)
     }
 }
