@@ -19,6 +19,8 @@ let package = Package(
     products: [
         .executable(name: "preflight", targets: ["preflight"]),
         .executable(name: "preflight-bench", targets: ["preflight-bench"]),
+        .library(name: "PreflightData", targets: ["PreflightData"]),
+        .library(name: "PreflightShell", targets: ["PreflightShell"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -48,7 +50,8 @@ let package = Package(
         ], swiftSettings: [.swiftLanguageMode(.v5)]),
 
         // scripts/bench: training speed against the machine's own sgemm ceiling.
-        .executableTarget(name: "preflight-bench", dependencies: ["PreflightEngine", "PreflightData"], swiftSettings: fast),
+        .executableTarget(name: "preflight-bench", dependencies: ["PreflightEngine", "PreflightData"],
+                          swiftSettings: fast + [.swiftLanguageMode(.v5)]),
 
         .testTarget(name: "PreflightEngineTests", dependencies: ["PreflightEngine"]),
         .testTarget(name: "PreflightDataTests", dependencies: ["PreflightData"]),

@@ -4,12 +4,13 @@ import Foundation
 import Synchronization
 
 // Training speed of Preflight's engine on MNIST, against the sgemm ceiling measured in the same run.
-// Usage: preflight-bench [--epochs N] [--depths 2,3,4] [--data-dir DIR] [--threads N]
+// Usage: preflight-bench [--epochs N] [--depths 2,3,4] [--data-dir DIR] [--threads N] [--profile] [--compare]
 
 var epochs = 4
 var depths = [2, 3, 4]
 var dataDir = ProcessInfo.processInfo.environment["PREFLIGHT_DATA"]
 var threadsArg: Int? = nil
+var profile = false, compare = false
 var args = Array(CommandLine.arguments.dropFirst())
 while !args.isEmpty {
     let a = args.removeFirst()
@@ -18,6 +19,8 @@ while !args.isEmpty {
     case "--depths": depths = args.removeFirst().split(separator: ",").map { Int($0)! }
     case "--data-dir": dataDir = args.removeFirst()
     case "--threads": threadsArg = Int(args.removeFirst())!
+    case "--profile": profile = true
+    case "--compare": compare = true
     default: print("unknown argument \(a)"); exit(2)
     }
 }
@@ -61,6 +64,50 @@ func gemmCeiling(_ sizes: [Int], batch b: Int, seconds: Double = 1.0) -> Double 
     var n = 0
     let t0 = monotonicSeconds()
     while monotonicSeconds() - t0 < seconds { for _ in 0..<20 { step() }; n += 20 }
+    let dt = monotonicSeconds() - t0
+    return flopsPerSample(sizes) * Double(b) * Double(n) / dt / 1e9
+}
+
+/// The same products as one two-thread training step (each thread its half of every hidden layer, as the
+/// engine splits them), run by two threads at once: the ceiling of the two-thread engine.
+func gemmCeilingTwoThreads(_ sizes: [Int], batch b: Int, seconds: Double = 1.0) -> Double {
+    let maxN = sizes.max()!
+    func buf(_ n: Int) -> UnsafeMutablePointer<Float> { let p = UnsafeMutablePointer<Float>.allocate(capacity: n); p.initialize(repeating: 0.01, count: n); return p }
+    struct Bufs { let A, D, G, C: UnsafeMutablePointer<Float>; let Ws: [UnsafeMutablePointer<Float>] }
+    let bufs = (0..<2).map { _ in Bufs(A: buf(b * maxN), D: buf(b * maxN), G: buf(maxN * maxN), C: buf(b * maxN),
+                                      Ws: (0..<(sizes.count - 1)).map { buf(sizes[$0] * sizes[$0 + 1]) }) }
+    func half(_ n: Int, _ t: Int) -> Int { let c = n >= 32 ? (n / 2) / 16 * 16 : n / 2; return t == 0 ? c : n - c }
+    func step(_ t: Int) {
+        let B = bufs[t]
+        let L = sizes.count - 1
+        BLAS.gemm(m: b, n: half(sizes[1], t), k: sizes[0], a: B.A, lda: sizes[0], b: B.Ws[0], ldb: sizes[1], c: B.C, ldc: sizes[1])
+        for l in 1..<L {
+            BLAS.gemm(m: b, n: sizes[l + 1], k: half(sizes[l], t), a: B.A, lda: sizes[l], b: B.Ws[l], ldb: sizes[l + 1], c: B.C, ldc: sizes[l + 1])
+        }
+        for l in stride(from: L - 1, through: 1, by: -1) {
+            BLAS.gemm(transA: true, m: half(sizes[l], t), n: sizes[l + 1], k: b, a: B.A, lda: sizes[l], b: B.D, ldb: sizes[l + 1], c: B.G, ldc: sizes[l + 1])
+            BLAS.gemm(transB: true, m: b, n: half(sizes[l], t), k: sizes[l + 1], a: B.D, lda: sizes[l + 1], b: B.Ws[l], ldb: sizes[l + 1], c: B.C, ldc: sizes[l])
+        }
+        BLAS.gemm(transA: true, m: sizes[0], n: half(sizes[1], t), k: b, a: B.A, lda: sizes[0], b: B.D, ldb: sizes[1], c: B.G, ldc: sizes[1])
+    }
+    for _ in 0..<50 { step(0); step(1) }
+    var n = 0
+    while true {   // calibrate the count on one thread
+        let t0 = monotonicSeconds(); for _ in 0..<50 { step(0) }; let dt = monotonicSeconds() - t0
+        n = max(50, Int(seconds / max(dt / 50, 1e-6))); break
+    }
+    let go = Atomic<Int>(0), done = Atomic<Int>(0)
+    let worker = Thread {
+        BLAS.setThreads(1)
+        while go.load(ordering: .acquiring) == 0 {}
+        for _ in 0..<n { step(1) }
+        done.store(1, ordering: .releasing)
+    }
+    worker.start()
+    let t0 = monotonicSeconds()
+    go.store(1, ordering: .releasing)
+    for _ in 0..<n { step(0) }
+    while done.load(ordering: .acquiring) == 0 {}
     let dt = monotonicSeconds() - t0
     return flopsPerSample(sizes) * Double(b) * Double(n) / dt / 1e9
 }
@@ -125,6 +172,7 @@ do {
 let train = SampleSet(pixels: ds.train.images, labels: ds.train.labels, count: ds.train.count, features: 784, scale: 1 / 255)
 let test = SampleSet(pixels: ds.test.images, labels: ds.test.labels, count: ds.test.count, features: 784, scale: 1 / 255)
 
+var firstDepthRate: Double? = nil
 print("")
 print("layers                  samples/s (median, range)     s/epoch   GFLOP/s   ceiling GFLOP/s   of ceiling   test acc")
 for depth in depths {
@@ -138,12 +186,104 @@ for depth in depths {
         let r = t.trainEpoch(train, test: test, batch: 100, epsilon: 1e-7)!
         rates.append(r.samplesPerSecond); secs.append(r.seconds)
     }
-    let ceiling = gemmCeiling(sizes, batch: 100)
+    let ceiling = t.threads >= 2 ? gemmCeilingTwoThreads(sizes, batch: 100) : gemmCeiling(sizes, batch: 100)
     let med = median(rates)
+    if firstDepthRate == nil && depth == 2 { firstDepthRate = med }
     let gflops = med * flopsPerSample(sizes) / 1e9
     let name = sizes.map(String.init).joined(separator: "-")
     func col(_ t: String, _ w: Int) -> String { t.padding(toLength: max(w, t.count + 1), withPad: " ", startingAt: 0) }
     print(col(name, 24) + col("\(f0(med)) (\(f0(rates.min()!))-\(f0(rates.max()!)))", 30)
           + col(String(format: "%.3f", median(secs)), 10) + col(f1(gflops), 10) + col(f1(ceiling), 18)
           + col(String(format: "%.0f%%", gflops / ceiling * 100), 13) + String(format: "%.2f%%", (t.epochs.last!.testAccuracy ?? 0) * 100))
+}
+
+if profile {
+    // Where one single-threaded epoch's time goes (784-128-128-10), phase by phase.
+    let sizes = [784, 128, 128, 10]
+    let net = Network(sizes: sizes, activation: .relu)
+    net.initialize([.glorot, .glorot, .glorot], seed: 1)
+    let opt = Optimizer(kind: .adam(lr: 0.001), count: net.paramCount)
+    let ws = Workspace(sizes: sizes, capacity: 100)
+    var rng = Xoshiro(seed: 1)
+    var order = (0..<Int32(train.count)).map { $0 }
+    var stats = [StatsAccumulator(units: 128), StatsAccumulator(units: 128)]
+    BLAS.setThreads(1); BLAS.setFlushToZero(true)
+    var tShuffle = 0.0, tLoad = 0.0, tFwd = 0.0, tFwdPlain = 0.0, tSoft = 0.0, tBack = 0.0, tAdam = 0.0
+    for _ in 0..<2 {
+        tShuffle = 0; tLoad = 0; tFwd = 0; tFwdPlain = 0; tSoft = 0; tBack = 0; tAdam = 0
+        var t = monotonicSeconds()
+        rng.shuffle(&order)
+        tShuffle = monotonicSeconds() - t
+        for b in 0..<600 {
+            t = monotonicSeconds()
+            order.withUnsafeBufferPointer { ws.load(train, order: $0.baseAddress, start: b * 100, rows: 100) }
+            var u = monotonicSeconds(); tLoad += u - t; t = u
+            net.forward(ws, rows: 100, stats: nil)
+            u = monotonicSeconds(); tFwdPlain += u - t; t = u
+            stats.withUnsafeMutableBufferPointer { net.forward(ws, rows: 100, stats: $0.baseAddress) }
+            u = monotonicSeconds(); tFwd += u - t; t = u
+            _ = net.softmaxLoss(ws, rows: 100, epsilon: 1e-7, delta: true)
+            u = monotonicSeconds(); tSoft += u - t; t = u
+            net.backward(ws, rows: 100)
+            u = monotonicSeconds(); tBack += u - t; t = u
+            opt.step(params: net.params, grads: net.grads, layerRanges: net.ranges, measures: nil)
+            u = monotonicSeconds(); tAdam += u - t; t = u
+        }
+    }
+    let fwdFlops: Double = 2.0 * Double(784 * 128 + 128 * 128 + 128 * 10)
+    let fwdG: Double = fwdFlops * 60000 / 1e9
+    let extra: Double = 2.0 * Double(128 * 128 + 128 * 10)
+    let backG: Double = fwdG + extra * 60000 / 1e9
+    let ceil1 = gemmCeiling(sizes, batch: 100)
+    let gemmEst = (fwdG + backG) / ceil1
+    func ms(_ x: Double) -> String { String(format: "%6.1f ms", x * 1000) }
+    print("")
+    print("profile: one epoch of 784-128-128-10 on one thread, by phase")
+    print("  shuffle                         \(ms(tShuffle))")
+    print("  uint8 -> float conversion       \(ms(tLoad))")
+    print("  forward (sgemm + bias/relu)     \(ms(tFwdPlain))")
+    print("  forward with the recorder       \(ms(tFwd))   (recording costs \(ms(tFwd - tFwdPlain)), \(String(format: "%.1f", (tFwd - tFwdPlain) / (tShuffle + tLoad + tFwd + tSoft + tBack + tAdam) * 100))% of the epoch)")
+    print("  softmax + loss + output delta   \(ms(tSoft))")
+    print("  backward (sgemm + derivatives)  \(ms(tBack))")
+    print("  Adam                            \(ms(tAdam))")
+    let total = tShuffle + tLoad + tFwd + tSoft + tBack + tAdam
+    print("  total                           \(ms(total))   of which the sgemm calls alone take ~\(ms(gemmEst)) (\(String(format: "%.0f", gemmEst / total * 100))%)")
+    // The first-batch check: one forward/backward pass with the recorder, no update.
+    let tr = Trainer(network: net, optimizer: .adam(lr: 0.001), seed: 1)
+    _ = tr.probe(train, batch: 100, epsilon: 1e-7)
+    var best = 1e9
+    for _ in 0..<10 { let t0 = monotonicSeconds(); _ = tr.probe(train, batch: 100, epsilon: 1e-7); best = min(best, monotonicSeconds() - t0) }
+    print("  first-batch probe (what `check` runs before training): \(String(format: "%.2f", best * 1000)) ms")
+}
+
+var usage = rusage()
+getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+print("")
+print("peak memory of this process (MNIST loaded, three networks trained): \(usage.ru_maxrss / 1024) MB")
+
+if compare {
+    print("")
+    let py = Process()
+    py.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    py.arguments = ["python3", "-c", "import jax"]
+    py.standardError = FileHandle.nullDevice
+    var haveJax = false
+    if (try? py.run()) != nil { py.waitUntilExit(); haveJax = py.terminationStatus == 0 }
+    if !haveJax {
+        print("compare: skipped: JAX is not importable by python3 (install it with: pip install 'jax[cpu]')")
+    } else if let dir = dataDir {
+        let script = FileManager.default.currentDirectoryPath + "/scripts/compare_jax.py"   // scripts/bench runs from the repository
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["python3", script, "--data", dir, "--epochs", String(epochs), "--hidden", "2"]
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        try? p.run()
+        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        print("compare: " + text.trimmingCharacters(in: .whitespacesAndNewlines))
+        if let jax = Double(text.split(separator: " ").dropFirst(2).first ?? ""), let ours = firstDepthRate {
+            print("compare: preflight / jax on 784-128-128-10 = \(String(format: "%.2f", ours / jax))x (same machine, same run)")
+        }
+    }
 }
