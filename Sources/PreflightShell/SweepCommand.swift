@@ -13,7 +13,15 @@ struct SweepPlan: Equatable {
 
     /// Parses `init glorot truncnormal:0.5 depth 2 3 4 epochs 10 seeds 5 width 128`.
     /// An initialiser with a parameter is written NAME:VALUE (`truncnormal:0.5`, `uniform:0.05`).
+    /// Every error carries the usage line.
     static func parse(_ args: [String]) throws -> SweepPlan {
+        do { return try parseWords(args) } catch var e as CommandError {
+            if e.usage == nil { e.usage = usage }
+            throw e
+        }
+    }
+
+    private static func parseWords(_ args: [String]) throws -> SweepPlan {
         let u = usage
         guard !args.isEmpty else {
             throw CommandError("sweep: give the initialisers and depths, e.g. `sweep init glorot truncnormal:0.5 depth 2 3 4`", usage: u)
@@ -29,11 +37,8 @@ struct SweepPlan: Equatable {
         }
         func single(_ key: String, _ seen: Int?, lo: Int, hi: Int) throws -> Int {
             guard seen == nil else { throw CommandError("sweep: `\(key)` given twice", usage: u) }
-            let v = values(after: key)
-            guard v.count == 1 else {
-                throw CommandError(v.isEmpty ? "sweep: `\(key)` needs a number" : "sweep: `\(key)` takes one number, got \(v.count)", usage: u)
-            }
-            return try parseCount(v[0], "`\(key)`", in: "sweep", min: lo, max: hi)
+            guard let v = values(after: key).first else { throw CommandError("sweep: `\(key)` needs a number", usage: u) }
+            return try parseCount(v, "`\(key)`", in: "sweep", min: lo, max: hi)
         }
         while i < args.count {
             let key = args[i].lowercased()
@@ -56,7 +61,10 @@ struct SweepPlan: Equatable {
                 let v = values(after: key)
                 guard !v.isEmpty else { throw CommandError("sweep: `depth` needs at least one number of hidden layers, e.g. 2 3 4", usage: u) }
                 for w in v {
-                    let d = try parseCount(w, "a depth (hidden layers)", in: "sweep", min: 1, max: 16)
+                    guard Int(w) != nil || Double(w) != nil else {
+                        throw CommandError("sweep: a depth (number of hidden layers) must be a whole number, got `\(w.prefix(30))` (the keywords are init, depth, epochs, seeds, width)")
+                    }
+                    let d = try parseCount(w, "a depth (number of hidden layers)", in: "sweep", min: 1, max: 16)
                     guard !depths.contains(d) else { throw CommandError("sweep: depth \(d) listed twice", usage: u) }
                     depths.append(d)
                 }

@@ -132,8 +132,13 @@ final class GoldenTests: XCTestCase {
         let lo = max(0, i - context)
         var text = "first difference at line \(i + 1):\n"
         for k in lo..<i { text += "    \(k + 1)  \(e[k])\n" }
-        for k in i..<min(e.count, i + context + 1) { text += "  - \(k + 1)  \(e[k])\n" }
-        for k in i..<min(a.count, i + context + 1) { text += "  + \(k + 1)  \(a[k])\n" }
+        // The next lines: equal ones once, differing ones as an expected/actual pair.
+        for k in i..<min(max(e.count, a.count), i + 2 * context + 1) {
+            let ek = k < e.count ? e[k] : nil, ak = k < a.count ? a[k] : nil
+            if ek == ak { text += "    \(k + 1)  \(ek ?? "")\n"; continue }
+            text += "  - \(k + 1)  \(ek ?? "<no line>")\n"
+            text += "  + \(k + 1)  \(ak ?? "<no line>")\n"
+        }
         let changed = zip(e, a).filter { $0 != $1 }.count + abs(e.count - a.count)
         text += "(\(changed) line(s) differ; expected \(e.count) lines, got \(a.count); - expected, + actual)"
         return text
@@ -153,12 +158,15 @@ final class GoldenTests: XCTestCase {
         try p.run()
         try i.fileHandleForWriting.close()
         // Read stderr on another thread so neither pipe can fill up and block the child.
-        var errData = Data()
+        final class Box: @unchecked Sendable { var data = Data() }
+        let errBox = Box()
         let group = DispatchGroup()
         group.enter()
-        DispatchQueue.global().async { errData = er.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        let errHandle = er.fileHandleForReading
+        DispatchQueue.global().async { errBox.data = errHandle.readDataToEndOfFile(); group.leave() }
         let outData = o.fileHandleForReading.readDataToEndOfFile()
         group.wait()
+        let errData = errBox.data
         p.waitUntilExit()
         return (p.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
     }
