@@ -26,8 +26,8 @@ public final class Network {
         }
         ranges = r.map { (weights: $0.0, bias: $0.1) }
         paramCount = off
-        params = .allocate(capacity: off); params.initialize(repeating: 0, count: off)
-        grads = .allocate(capacity: off); grads.initialize(repeating: 0, count: off)
+        params = alignedFloats(off)
+        grads = alignedFloats(off)
     }
     deinit { params.deallocate(); grads.deallocate() }
 
@@ -61,4 +61,14 @@ public final class Network {
         precondition(a.count == paramCount)
         a.withUnsafeBufferPointer { params.update(from: $0.baseAddress!, count: paramCount) }
     }
+}
+
+/// `n` zeroed floats starting on a cache-line boundary: buffers that two threads write in halves (split at
+/// multiples of 16 floats) then never share a cache line.
+func alignedFloats(_ n: Int) -> UnsafeMutablePointer<Float> {
+    let count = max(n, 1)
+    let raw = UnsafeMutableRawPointer.allocate(byteCount: count * MemoryLayout<Float>.stride, alignment: 64)
+    let p = raw.bindMemory(to: Float.self, capacity: count)
+    p.initialize(repeating: 0, count: count)
+    return p
 }

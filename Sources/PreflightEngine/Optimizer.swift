@@ -45,8 +45,8 @@ public final class Optimizer {
     public init(kind: OptimizerKind, count: Int) {
         self.kind = kind
         self.count = count
-        m = .allocate(capacity: max(count, 1)); m.initialize(repeating: 0, count: max(count, 1))
-        v = .allocate(capacity: max(count, 1)); v.initialize(repeating: 0, count: max(count, 1))
+        m = alignedFloats(count)
+        v = alignedFloats(count)
     }
     deinit { m.deallocate(); v.deallocate() }
 

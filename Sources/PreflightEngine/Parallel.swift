@@ -75,7 +75,7 @@ final class TwoThreadStep: @unchecked Sendable {
         L = net.layerCount
         let sizes = net.sizes
         func buf(_ n: Int) -> UnsafeMutablePointer<Float> {
-            let p = UnsafeMutablePointer<Float>.allocate(capacity: max(n, 1)); p.initialize(repeating: 0, count: max(n, 1)); return p
+            alignedFloats(n)
         }
         parts = (1..<(sizes.count - 1)).map { h in
             let n = sizes[h]

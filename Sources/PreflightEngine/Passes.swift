@@ -15,7 +15,7 @@ public final class Workspace {
         self.capacity = capacity
         self.sizes = sizes
         func buf(_ n: Int) -> UnsafeMutablePointer<Float> {
-            let p = UnsafeMutablePointer<Float>.allocate(capacity: n); p.initialize(repeating: 0, count: n); return p
+            alignedFloats(n)
         }
         x = buf(capacity * sizes[0])
         acts = sizes.dropFirst().map { buf(capacity * $0) }
