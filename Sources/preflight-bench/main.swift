@@ -162,6 +162,7 @@ let peak = gemmPeak()
 print("sgemm 1024x1024x1024, one thread: \(f1(peak)) GFLOP/s")
 
 let ds: Dataset
+let loadStart = monotonicSeconds()
 do {
     ds = try DatasetLoader.load("mnist", dataDir: dataDir, cacheDir: NSHomeDirectory() + "/.cache/preflight", syntheticCount: nil,
                                 seed: 0, allowDownload: false, progress: nil)
@@ -169,6 +170,7 @@ do {
     print("bench: cannot load MNIST: \(error)")
     exit(1)
 }
+print("data mnist: loaded and verified in \(String(format: "%.0f", (monotonicSeconds() - loadStart) * 1000)) ms (target < 300 ms)")
 let train = SampleSet(pixels: ds.train.images, labels: ds.train.labels, count: ds.train.count, features: 784, scale: 1 / 255)
 let test = SampleSet(pixels: ds.test.images, labels: ds.test.labels, count: ds.test.count, features: 784, scale: 1 / 255)
 
