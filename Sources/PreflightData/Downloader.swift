@@ -12,6 +12,9 @@ import Darwin
 /// its SHA-256 is computed while it arrives, and only a file whose digest matches is renamed into place.
 /// A file that fails verification is deleted.
 public enum Downloader {
+    /// Polled about 10 times a second during a download; returning true abandons it (^C in the shell).
+    nonisolated(unsafe) public static var shouldCancel: (() -> Bool)?
+
     /// Downloads `url` to `destination`, verifying `sha256` (lower-case hex) when given.
     /// - Parameters:
     ///   - timeout: seconds without any data before giving up.
@@ -46,6 +49,11 @@ public enum Downloader {
         while sink.done.wait(timeout: .now() + 0.1) == .timedOut {
             let (got, total) = sink.progressSnapshot()
             if got != lastReported { progress?(got, total); lastReported = got }
+            if shouldCancel?() == true {
+                session.invalidateAndCancel()
+                _ = sink.done.wait(timeout: .now() + 2)
+                throw DataError("\(url): download interrupted; the partial file was deleted (it starts afresh next time)")
+            }
         }
         session.finishTasksAndInvalidate()
         let outcome = sink.outcome()
@@ -79,6 +87,7 @@ public enum Downloader {
         let destination = (directory as NSString).appendingPathComponent(fileName)
         var failures: [String] = []
         for base in mirrors {
+            if shouldCancel?() == true { break }
             let url = base.hasSuffix("/") ? base + fileName : base + "/" + fileName
             do {
                 try fetch(url: url, to: destination, sha256: sha256, timeout: timeout, progress: progress)

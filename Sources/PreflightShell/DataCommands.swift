@@ -55,6 +55,7 @@ extension Session {
         }
         sp.limit = limit; sp.scaleUnit = scaleUnit; sp.syntheticCount = synth
         let t0 = monotonicSeconds()
+        Interrupt.clear()   // ^C from here on abandons a download
         let console = self.console
         var lastDraw = 0.0
         let progress: ((Int, Int?) -> Void)? = console.interactive ? { done, total in

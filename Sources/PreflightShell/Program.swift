@@ -4,6 +4,8 @@ import Glibc
 import Darwin
 #endif
 
+import PreflightData
+
 /// The program around the session: flags, where commands come from, exit status.
 public enum Program {
     public static let version = "0.1.0"
@@ -35,6 +37,7 @@ public enum Program {
         if let s = o.seed { session.config.seed = s }
         session.strict = o.strict
         Interrupt.install()
+        Downloader.shouldCancel = { Interrupt.requested }
 
         var failed = false
         for f in o.files {

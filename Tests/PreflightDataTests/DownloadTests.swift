@@ -29,6 +29,23 @@ final class DownloadTests: XCTestCase {
         XCTAssertEqual(server.requestedPaths, ["/d/file.gz"])
     }
 
+    /// ^C during a download: the fetch stops at once, names the URL, and leaves no partial file.
+    func testInterruptedDownloadLeavesNothing() throws {
+        let server = try LoopbackServer(routes: ["/slow.gz": .init(body: body, stallAfter: 100_000, stallSeconds: 3)])
+        defer { server.stop() }
+        let cache = dir.sub("cache")
+        var sawBytes = false
+        Downloader.shouldCancel = { sawBytes }
+        defer { Downloader.shouldCancel = nil }
+        let t0 = Date()
+        assertDataError(try Downloader.fetch(fileName: "slow.gz", mirrors: [server.baseURL, server.baseURL], sha256: SHA256.hex(body),
+                                             into: cache, timeout: 10) { got, _ in if got > 0 { sawBytes = true } },
+                        startsWith: "", contains: ["interrupted", "slow.gz"])
+        XCTAssertLessThan(Date().timeIntervalSince(t0), 2.5, "stopped without waiting for the stalled mirror")
+        XCTAssertEqual(filesIn(cache), [], "no partial file is kept")
+        XCTAssertEqual(server.requestedPaths.count, 1, "the next mirror is not tried after an interrupt")
+    }
+
     func testCorruptedBodyIsRejectedAndRemoved() throws {
         var bad = body
         bad[150_000] ^= 1

@@ -13,6 +13,9 @@ final class LoopbackServer: @unchecked Sendable {
         var body: [UInt8]
         /// Declared Content-Length (defaults to the body's length); a larger value simulates a cut connection.
         var declaredLength: Int? = nil
+        /// Send this many bytes of the body, then stall for `stallSeconds` before the rest (a slow mirror).
+        var stallAfter: Int? = nil
+        var stallSeconds: Double = 0
     }
 
     let port: UInt16
@@ -99,7 +102,13 @@ final class LoopbackServer: @unchecked Sendable {
         let head = "HTTP/1.0 \(response.status) \(reason)\r\nContent-Type: application/octet-stream\r\n"
             + "Content-Length: \(response.declaredLength ?? response.body.count)\r\nConnection: close\r\n\r\n"
         sendAll(client, Array(head.utf8))
-        sendAll(client, response.body)
+        if let cut = response.stallAfter, cut < response.body.count {
+            sendAll(client, Array(response.body[0..<cut]))
+            usleep(useconds_t(response.stallSeconds * 1e6))
+            sendAll(client, Array(response.body[cut...]))
+        } else {
+            sendAll(client, response.body)
+        }
     }
 
     private func sendAll(_ fd: Int32, _ bytes: [UInt8]) {
