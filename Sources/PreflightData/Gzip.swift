@@ -1,9 +1,4 @@
-// The project's zlib shim module (ZIPFoundation brings a module named CZlib of its own); only zlib.h is used here.
-#if canImport(CZlibShim)
 import CZlibShim
-#else
-import CZlibShim
-#endif
 
 /// gzip (and zlib) decompression through the system zlib.
 public enum Gzip {
@@ -50,6 +45,8 @@ final class InflateStream {
     private let strm: UnsafeMutablePointer<z_stream>
     private let input: UnsafeMutablePointer<UInt8>
     private let inputCount: Int
+    /// Size of the compressed input.
+    var compressedCount: Int { inputCount }
     private(set) var finished = false
     private var totalOut = 0
 

@@ -288,7 +288,7 @@ final class TwoThreadStep: @unchecked Sendable {
             }
         }
         // Softmax, loss and output delta: both threads compute the same numbers on their own copies.
-        let res = softmaxLoss(logits: outLogits, labels: labels[t], delta: outDeltas[t], rows: rows, n: sizes.last!)
+        let res = softmaxCrossEntropy(outLogits, labels: labels[t], delta: outDeltas[t], rows: rows, classes: sizes.last!, epsilon: epsilon)
         if t == 0 { loss = res }
         guard res.lossSum.isFinite else { return }
         // Backward.
@@ -349,31 +349,4 @@ final class TwoThreadStep: @unchecked Sendable {
         }
     }
 
-    /// Softmax + cross-entropy of `rows` logits in place; (p − y)/rows into `delta`.
-    private func softmaxLoss(logits out: UnsafeMutablePointer<Float>, labels: UnsafeMutablePointer<Int32>,
-                             delta d: UnsafeMutablePointer<Float>, rows: Int, n: Int) -> LossResult {
-        var res = LossResult()
-        let invRows = 1 / Float(rows), eps = epsilon, hiLimit = 1 - epsilon
-        for r in 0..<rows {
-            let row = out + r * n
-            var mx = row[0], arg = 0
-            for j in 1..<max(n, 1) where row[j] > mx { mx = row[j]; arg = j }
-            var s: Float = 0
-            for j in 0..<n { let e = _expf(row[j] - mx); row[j] = e; s += e }
-            let inv = 1 / s
-            for j in 0..<n {
-                let p = row[j] * inv
-                row[j] = p
-                if p < eps { res.low += 1 } else if p > hiLimit { res.high += 1 }
-            }
-            let y = Int(labels[r])
-            let py = min(max(row[y], eps), hiLimit)
-            res.lossSum -= Double(_logf(py))
-            if arg == y { res.correct += 1 }
-            let dr = d + r * n
-            for j in 0..<n { dr[j] = row[j] * invRows }
-            dr[y] -= invRows
-        }
-        return res
-    }
 }

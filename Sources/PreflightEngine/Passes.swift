@@ -99,39 +99,11 @@ extension Network {
         }
     }
 
-    /// Softmax of the output layer in place, cross-entropy against `ws.labels` with predictions clipped to
-    /// [ε, 1−ε] (as Keras does), accuracy, and the count of outputs below ε / above 1−ε. With `delta`,
-    /// writes ∂(mean loss)/∂logits = (p − y)/rows into the output layer's delta buffer.
+    /// Softmax of the output layer in place, cross-entropy against `ws.labels` (see `softmaxCrossEntropy`).
+    /// With `delta`, writes ∂(mean loss)/∂logits into the output layer's delta buffer.
     public func softmaxLoss(_ ws: Workspace, rows: Int, epsilon: Float, delta: Bool) -> LossResult {
-        let n = sizes[layerCount]
-        let out = ws.acts[layerCount - 1]
-        let d = ws.deltas[layerCount - 1]
-        var res = LossResult()
-        let invRows = 1 / Float(rows)
-        let hiLimit = 1 - epsilon
-        for r in 0..<rows {
-            let row = out + r * n
-            var mx = row[0], arg = 0
-            for j in 1..<max(n, 1) where row[j] > mx { mx = row[j]; arg = j }
-            var s: Float = 0
-            for j in 0..<n { let e = _expf(row[j] - mx); row[j] = e; s += e }
-            let inv = 1 / s
-            for j in 0..<n {
-                let p = row[j] * inv
-                row[j] = p
-                if p < epsilon { res.low += 1 } else if p > hiLimit { res.high += 1 }
-            }
-            let y = Int(ws.labels[r])
-            let py = Swift.min(Swift.max(row[y], epsilon), hiLimit)
-            res.lossSum -= Double(_logf(py))
-            if arg == y { res.correct += 1 }
-            if delta {
-                let dr = d + r * n
-                for j in 0..<n { dr[j] = row[j] * invRows }
-                dr[y] -= invRows
-            }
-        }
-        return res
+        softmaxCrossEntropy(ws.acts[layerCount - 1], labels: ws.labels, delta: delta ? ws.deltas[layerCount - 1] : nil,
+                            rows: rows, classes: sizes[layerCount], epsilon: epsilon)
     }
 
     /// Backward pass from the output delta: fills `grads` for every layer.
@@ -286,4 +258,37 @@ extension Network {
         stats.pointee.zeros += Int(zeros.wrappedSum()); stats.pointee.aboveOne += Int(above.wrappedSum())
         stats.pointee.values += rows * cols; stats.pointee.samples += rows
     }
+}
+
+/// Softmax of `rows` rows of logits in place; cross-entropy against `labels` with predictions clipped to
+/// [ε, 1−ε] (as Keras does); accuracy; the count of outputs below ε / above 1−ε. With `delta`, writes
+/// ∂(mean loss)/∂logits = (p − y)/rows there.
+func softmaxCrossEntropy(_ out: UnsafeMutablePointer<Float>, labels: UnsafePointer<Int32>, delta d: UnsafeMutablePointer<Float>?,
+                         rows: Int, classes n: Int, epsilon: Float) -> LossResult {
+    var res = LossResult()
+    let invRows = 1 / Float(rows)
+    let hiLimit = 1 - epsilon
+    for r in 0..<rows {
+        let row = out + r * n
+        var mx = row[0], arg = 0
+        for j in 1..<max(n, 1) where row[j] > mx { mx = row[j]; arg = j }
+        var s: Float = 0
+        for j in 0..<n { let e = _expf(row[j] - mx); row[j] = e; s += e }
+        let inv = 1 / s
+        for j in 0..<n {
+            let p = row[j] * inv
+            row[j] = p
+            if p < epsilon { res.low += 1 } else if p > hiLimit { res.high += 1 }
+        }
+        let y = Int(labels[r])
+        let py = min(max(row[y], epsilon), hiLimit)
+        res.lossSum -= Double(_logf(py))
+        if arg == y { res.correct += 1 }
+        if let d {
+            let dr = d + r * n
+            for j in 0..<n { dr[j] = row[j] * invRows }
+            dr[y] -= invRows
+        }
+    }
+    return res
 }

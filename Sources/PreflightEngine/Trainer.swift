@@ -47,6 +47,9 @@ public final class Trainer {
     private var stats: [StatsAccumulator]
     private var order: [Int32] = []
 
+    /// The two-thread step's worker thread is parked between epochs and keeps the step alive: end it.
+    deinit { parallel?.stopWorker() }
+
     public init(network: Network, optimizer: OptimizerKind, seed: UInt64) {
         self.network = network
         self.optimizer = Optimizer(kind: optimizer, count: network.paramCount)
@@ -145,17 +148,12 @@ public final class Trainer {
         let ws = workspace(rows: batch)
         let epochNumber = epochs.count + 1
         let n = train.count
-        if order.count != n { order = (0..<Int32(n)).map { $0 } } else { for i in 0..<n { order[i] = Int32(i) } }
-        shuffleRNG.shuffle(&order)
+        shuffleForNextEpoch(n)
         for i in stats.indices { stats[i].reset() }
         let batches = (n + batch - 1) / batch
         let layers = network.layerCount
         var measures = [StepMeasure](repeating: StepMeasure(), count: layers)
-        var gradSum = [Double](repeating: 0, count: layers), ratioSum = [Double](repeating: 0, count: layers)
-        var measured = 0
-        var lossSum: Double = 0, correct = 0, seen = 0, done = 0
-        let t0 = monotonicSeconds()
-        var lastReport = t0
+        var tally = EpochTally(layers: layers, epoch: epochNumber, batches: batches, batch: batch)
         order.withUnsafeBufferPointer { ob in
             stats.withUnsafeMutableBufferPointer { sb in
                 for b in 0..<batches {
@@ -180,46 +178,15 @@ public final class Trainer {
                             optimizer.step(params: network.params, grads: network.grads, layerRanges: network.ranges,
                                            measures: $0.baseAddress)
                         }
-                        for l in 0..<layers {
-                            gradSum[l] += measures[l].gradSquared.squareRoot()
-                            let w = measures[l].weightSquared.squareRoot()
-                            ratioSum[l] += w > 0 ? measures[l].updateSquared.squareRoot() / w : .infinity
-                        }
-                        measured += 1
+                        tally.addMeasures(measures.map { ($0.gradSquared, $0.updateSquared, $0.weightSquared) })
                     } else {
                         optimizer.step(params: network.params, grads: network.grads, layerRanges: network.ranges, measures: nil)
                     }
-                    lossSum += res.lossSum; correct += res.correct; seen += rows; done += 1
-                    if let progress {
-                        let now = monotonicSeconds()
-                        if now - lastReport > 0.05 || b == batches - 1 {
-                            lastReport = now
-                            progress(BatchProgress(epoch: epochNumber, batch: done, batches: batches,
-                                                   loss: lossSum / Double(seen), samplesPerSecond: Double(seen) / (now - t0),
-                                                   batchSize: batch))
-                        }
-                    }
+                    tally.add(res, rows: rows, progress: progress)
                 }
             }
         }
-        let seconds = monotonicSeconds() - t0
-        guard done > 0 || nonFinite != nil else { return nil }
-        var testLoss: Double?, testAcc: Double?
-        if done == batches, let test, test.count > 0 {
-            let e = evaluate(test, epsilon: epsilon)
-            testLoss = e.loss; testAcc = e.accuracy
-        }
-        let m = Double(max(measured, 1))
-        let rec = EpochRecord(epoch: epochNumber,
-                              trainLoss: seen > 0 ? lossSum / Double(seen) : .nan,
-                              trainAccuracy: seen > 0 ? Double(correct) / Double(seen) : .nan,
-                              testLoss: testLoss, testAccuracy: testAcc,
-                              seconds: seconds, samplesPerSecond: seconds > 0 ? Double(seen) / seconds : 0,
-                              hidden: hiddenSummaries(),
-                              layers: (0..<layers).map { LayerGradRecord(gradNorm: gradSum[$0] / m, updateRatio: ratioSum[$0] / m) },
-                              batches: done, totalBatches: batches)
-        epochs.append(rec)
-        return rec
+        return finishEpoch(tally, test: test, epsilon: epsilon)
     }
 
     /// The same epoch on two threads (see TwoThreadStep).
@@ -228,23 +195,21 @@ public final class Trainer {
         BLAS.setFlushToZero(true)
         defer { BLAS.setFlushToZero(false) }
         let batch = max(1, min(batch, train.count))
-        if parallel == nil || parallel!.capacity < batch { parallel = TwoThreadStep(net: network, capacity: batch) }
+        if parallel == nil || parallel!.capacity < batch {
+            parallel?.stopWorker()   // the parked worker holds its step strongly: let it exit, or both leak
+            parallel = TwoThreadStep(net: network, capacity: batch)
+        }
         let par = parallel!
         par.optimizer = optimizer
         par.epsilon = epsilon
         par.set = train
         let epochNumber = epochs.count + 1
         let n = train.count
-        if order.count != n { order = (0..<Int32(n)).map { $0 } } else { for i in 0..<n { order[i] = Int32(i) } }
-        shuffleRNG.shuffle(&order)
+        shuffleForNextEpoch(n)
         par.resetStats()
         let batches = (n + batch - 1) / batch
         let layers = network.layerCount
-        var gradSum = [Double](repeating: 0, count: layers), ratioSum = [Double](repeating: 0, count: layers)
-        var measured = 0
-        var lossSum: Double = 0, correct = 0, seen = 0, done = 0
-        let t0 = monotonicSeconds()
-        var lastReport = t0
+        var tally = EpochTally(layers: layers, epoch: epochNumber, batches: batches, batch: batch)
         var badBatch: (start: Int, rows: Int, b: Int)? = nil
         order.withUnsafeBufferPointer { ob in
             par.order = ob.baseAddress
@@ -260,24 +225,13 @@ public final class Trainer {
                 } : nil)
                 if !res.lossSum.isFinite { badBatch = (start, rows, b); break }
                 if measure {
-                    for l in 0..<layers {
-                        let g = par.measures[0][l].gradSquared + par.measures[1][l].gradSquared
-                        let u = par.measures[0][l].updateSquared + par.measures[1][l].updateSquared
-                        let w = (par.measures[0][l].weightSquared + par.measures[1][l].weightSquared).squareRoot()
-                        gradSum[l] += g.squareRoot()
-                        ratioSum[l] += w > 0 ? u.squareRoot() / w : .infinity
-                    }
-                    measured += 1
+                    tally.addMeasures((0..<layers).map { l in
+                        (par.measures[0][l].gradSquared + par.measures[1][l].gradSquared,
+                         par.measures[0][l].updateSquared + par.measures[1][l].updateSquared,
+                         par.measures[0][l].weightSquared + par.measures[1][l].weightSquared)
+                    })
                 }
-                lossSum += res.lossSum; correct += res.correct; seen += rows; done += 1
-                if let progress {
-                    let now = monotonicSeconds()
-                    if now - lastReport > 0.05 || b == batches - 1 {
-                        lastReport = now
-                        progress(BatchProgress(epoch: epochNumber, batch: done, batches: batches, loss: lossSum / Double(seen),
-                                               samplesPerSecond: Double(seen) / (now - t0), batchSize: batch))
-                    }
-                }
+                tally.add(res, rows: rows, progress: progress)
             }
             par.parkWorker()
             if let bad = badBatch {
@@ -288,24 +242,38 @@ public final class Trainer {
                 nonFinite = locateNonFinite(ws, rows: bad.rows, epoch: epochNumber, batch: bad.b + 1)
             }
         }
-        let seconds = monotonicSeconds() - t0
+        tally.stop()
         stats = par.mergedStats()
-        for i in stats.indices { stats[i].samples = seen }
-        guard done > 0 || nonFinite != nil else { return nil }
+        for i in stats.indices { stats[i].samples = tally.seen }
+        return finishEpoch(tally, test: test, epsilon: epsilon)
+    }
+
+    /// Visits the samples in a fresh permutation each epoch (the generator advances once per epoch).
+    private func shuffleForNextEpoch(_ n: Int) {
+        if order.count != n { order = (0..<Int32(n)).map { $0 } } else { for i in 0..<n { order[i] = Int32(i) } }
+        shuffleRNG.shuffle(&order)
+    }
+
+    /// Evaluates the test set after a complete epoch and appends the epoch's record.
+    private func finishEpoch(_ tally: EpochTally, test: SampleSet?, epsilon: Float) -> EpochRecord? {
+        var tally = tally
+        tally.stop()
+        guard tally.done > 0 || nonFinite != nil else { return nil }
         var testLoss: Double?, testAcc: Double?
-        if done == batches, let test, test.count > 0 {
+        if tally.done == tally.batches, let test, test.count > 0 {
             let e = evaluate(test, epsilon: epsilon)
             testLoss = e.loss; testAcc = e.accuracy
         }
-        let m = Double(max(measured, 1))
-        let rec = EpochRecord(epoch: epochNumber,
-                              trainLoss: seen > 0 ? lossSum / Double(seen) : .nan,
-                              trainAccuracy: seen > 0 ? Double(correct) / Double(seen) : .nan,
+        let m = Double(max(tally.measured, 1))
+        let seen = tally.seen, seconds = tally.seconds
+        let rec = EpochRecord(epoch: tally.epoch,
+                              trainLoss: seen > 0 ? tally.lossSum / Double(seen) : .nan,
+                              trainAccuracy: seen > 0 ? Double(tally.correct) / Double(seen) : .nan,
                               testLoss: testLoss, testAccuracy: testAcc,
                               seconds: seconds, samplesPerSecond: seconds > 0 ? Double(seen) / seconds : 0,
                               hidden: hiddenSummaries(),
-                              layers: (0..<layers).map { LayerGradRecord(gradNorm: gradSum[$0] / m, updateRatio: ratioSum[$0] / m) },
-                              batches: done, totalBatches: batches)
+                              layers: tally.gradSum.indices.map { LayerGradRecord(gradNorm: tally.gradSum[$0] / m, updateRatio: tally.ratioSum[$0] / m) },
+                              batches: tally.done, totalBatches: tally.batches)
         epochs.append(rec)
         return rec
     }
@@ -334,5 +302,50 @@ public final class Trainer {
             return NonFiniteEvent(epoch: epoch, batch: batch, stage: "forward", layer: name(l))
         }
         return NonFiniteEvent(epoch: epoch, batch: batch, stage: "forward", layer: "output layer (softmax/loss)")
+    }
+}
+
+/// What one epoch adds up as it goes: losses, accuracy, measured gradient and update sizes, timing.
+struct EpochTally {
+    let epoch: Int, batches: Int, batch: Int
+    var lossSum: Double = 0, correct = 0, seen = 0, done = 0
+    var gradSum: [Double], ratioSum: [Double]
+    var measured = 0
+    let t0 = monotonicSeconds()
+    var lastReport: Double
+    /// Training time, fixed by `stop()` (before the test set is evaluated).
+    var seconds: Double = 0
+    private var stopped = false
+
+    init(layers: Int, epoch: Int, batches: Int, batch: Int) {
+        self.epoch = epoch; self.batches = batches; self.batch = batch
+        gradSum = Array(repeating: 0, count: layers); ratioSum = Array(repeating: 0, count: layers)
+        lastReport = t0
+    }
+
+    /// One measured step: per layer ‖g‖², ‖Δw‖², ‖w‖².
+    mutating func addMeasures(_ m: [(Double, Double, Double)]) {
+        for (l, (g2, u2, w2)) in m.enumerated() {
+            gradSum[l] += g2.squareRoot()
+            let w = w2.squareRoot()
+            ratioSum[l] += w > 0 ? u2.squareRoot() / w : .infinity
+        }
+        measured += 1
+    }
+
+    /// One finished batch; reports progress at most 20 times a second (and on the last batch).
+    mutating func add(_ res: LossResult, rows: Int, progress: ((BatchProgress) -> Void)?) {
+        lossSum += res.lossSum; correct += res.correct; seen += rows; done += 1
+        guard let progress else { return }
+        let now = monotonicSeconds()
+        if now - lastReport > 0.05 || done == batches {
+            lastReport = now
+            progress(BatchProgress(epoch: epoch, batch: done, batches: batches, loss: lossSum / Double(seen),
+                                   samplesPerSecond: Double(seen) / (now - t0), batchSize: batch))
+        }
+    }
+
+    mutating func stop() {
+        if !stopped { seconds = monotonicSeconds() - t0; stopped = true }
     }
 }

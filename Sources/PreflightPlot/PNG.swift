@@ -1,9 +1,4 @@
-// The zlib shim target was renamed CZlib -> CZlibShim; accept either.
-#if canImport(CZlibShim)
 import CZlibShim
-#else
-import CZlib
-#endif
 
 /// Encode 8-bit RGB pixels (row-major, top row first) as a PNG file:
 /// signature, IHDR, one zlib-deflated IDAT and IEND, each with its CRC-32.

@@ -1,9 +1,4 @@
-// The zlib shim target was renamed CZlib -> CZlibShim; accept either.
-#if canImport(CZlibShim)
 import CZlibShim
-#else
-import CZlib
-#endif
 import Foundation
 import PreflightPlot
 
