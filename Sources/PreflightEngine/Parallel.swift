@@ -57,6 +57,19 @@ final class TwoThreadStep: @unchecked Sendable {
     let owned: [[(layer: Int, range: Range<Int>, isWeight: Bool)]]
     let barrier = SpinBarrier(parties: 2)
     let hiddenLayers: Int
+    /// Seconds each thread spent waiting at the step's barriers (since the last `resetStats`): the
+    /// two-thread split's imbalance, reported by scripts/bench.
+    let waitSeconds: UnsafeMutablePointer<Double> = {
+        let p = UnsafeMutablePointer<Double>.allocate(capacity: 16); p.initialize(repeating: 0, count: 16); return p
+    }()
+
+    /// A barrier inside the step, timed for thread `t`.
+    @inline(__always)
+    func sync(_ t: Int) {
+        let t0 = monotonicSeconds()
+        barrier.wait()
+        waitSeconds[t * 8] += monotonicSeconds() - t0
+    }
 
     // The job the main thread publishes before each step's start barrier.
     struct Job { var start = 0; var rows = 0; var measure = false; var stop = false; var keepGrads = false }
@@ -138,6 +151,7 @@ final class TwoThreadStep: @unchecked Sendable {
         labels.forEach { $0.deallocate() }
         for p in stats { p.deinitialize(count: hiddenLayers); p.deallocate() }
         measures.forEach { $0.deallocate() }
+        waitSeconds.deallocate()
     }
 
     /// Starts (or resumes) the worker thread for an epoch.
@@ -171,7 +185,7 @@ final class TwoThreadStep: @unchecked Sendable {
         BLAS.setThreads(1)
         BLAS.setFlushToZero(true)
         while true {
-            barrier.wait()
+            sync(1)
             if job.stop {
                 parked.signal()
                 wake.wait()
@@ -184,6 +198,7 @@ final class TwoThreadStep: @unchecked Sendable {
 
     func resetStats() {
         for t in 0..<2 { for i in 0..<hiddenLayers { stats[t][i].reset() } }
+        waitSeconds[0] = 0; waitSeconds[8] = 0
     }
 
     /// Merges both threads' statistics (disjoint units).
@@ -207,7 +222,7 @@ final class TwoThreadStep: @unchecked Sendable {
         job = Job(start: start, rows: rows, measure: measure, stop: false, keepGrads: gradsReady != nil)
         self.gradsReady = gradsReady
         optimizer!.beginStep()
-        barrier.wait()
+        sync(0)
         step(thread: 0)
         self.gradsReady = nil
         return loss
@@ -268,7 +283,7 @@ final class TwoThreadStep: @unchecked Sendable {
                     let b = P + R[l].bias.lowerBound
                     for j in 0..<nOut { outBias[t][j] = b[j] }
                 }
-                barrier.wait()
+                sync(t)
                 let p0 = partials[l][0], p1 = partials[l][1]
                 if l < L - 1 {
                     let c = parts[l][t]
@@ -304,7 +319,7 @@ final class TwoThreadStep: @unchecked Sendable {
                 let nIn = sizes[l], nOut = sizes[l + 1]
                 let inPart = parts[l - 1][t]
                 let d: UnsafeMutablePointer<Float> = l == L - 1 ? dOut : deltas[l]
-                if l < L - 1 { barrier.wait() }   // the other half of this layer's delta
+                if l < L - 1 { sync(t) }   // the other half of this layer's delta
                 if l == L - 1 {
                     if t == 0 { net.columnSums(d, rows: rows, cols: nOut, into: G + R[l].bias.lowerBound) }
                 } else {
@@ -331,9 +346,9 @@ final class TwoThreadStep: @unchecked Sendable {
         }
         if job.keepGrads {
             // The main thread reads every gradient (first-batch record) before anyone updates.
-            barrier.wait()
+            sync(t)
             if t == 0 { gradsReady?(res) }
-            barrier.wait()
+            sync(t)
         }
         // Update my parameters.
         let opt = optimizer!
@@ -343,7 +358,7 @@ final class TwoThreadStep: @unchecked Sendable {
             for o in owned[t] {
                 opt.apply(params: P, grads: G, range: o.range, stepCount: stepCount, measure: o.isWeight ? mb + o.layer : nil)
             }
-            barrier.wait()   // the main thread reads both threads' measures after this step
+            sync(t)   // the main thread reads both threads' measures after this step
         } else {
             for o in owned[t] { opt.apply(params: P, grads: G, range: o.range, stepCount: stepCount, measure: nil) }
         }

@@ -44,6 +44,8 @@ public final class Trainer {
 
     private var workspace: Workspace?
     private var parallel: TwoThreadStep?
+    /// Seconds the main thread and the worker waited at barriers in the last two-thread epoch (diagnostics).
+    public private(set) var lastBarrierWait: (main: Double, worker: Double) = (0, 0)
     private var stats: [StatsAccumulator]
     private var order: [Int32] = []
 
@@ -243,6 +245,7 @@ public final class Trainer {
             }
         }
         tally.stop()
+        lastBarrierWait = (par.waitSeconds[0], par.waitSeconds[8])
         stats = par.mergedStats()
         for i in stats.indices { stats[i].samples = tally.seen }
         return finishEpoch(tally, test: test, epsilon: epsilon)

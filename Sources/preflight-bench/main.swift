@@ -175,6 +175,7 @@ let train = SampleSet(pixels: ds.train.images, labels: ds.train.labels, count: d
 let test = SampleSet(pixels: ds.test.images, labels: ds.test.labels, count: ds.test.count, features: 784, scale: 1 / 255)
 
 var firstDepthRate: Double? = nil
+var waits: [String] = []
 print("")
 print("layers                  samples/s (median, range)     s/epoch   GFLOP/s   ceiling GFLOP/s   of ceiling   test acc")
 for depth in depths {
@@ -188,6 +189,9 @@ for depth in depths {
         let r = t.trainEpoch(train, test: test, batch: 100, epsilon: 1e-7)!
         rates.append(r.samplesPerSecond); secs.append(r.seconds)
     }
+    if t.threads >= 2 {
+        waits.append("\(sizes.map(String.init).joined(separator: "-")): main thread \(String(format: "%.0f", t.lastBarrierWait.main * 1000)) ms, worker \(String(format: "%.0f", t.lastBarrierWait.worker * 1000)) ms of \(String(format: "%.0f", t.epochs.last!.seconds * 1000)) ms")
+    }
     let ceiling = t.threads >= 2 ? gemmCeilingTwoThreads(sizes, batch: 100) : gemmCeiling(sizes, batch: 100)
     let med = median(rates)
     if firstDepthRate == nil && depth == 2 { firstDepthRate = med }
@@ -197,6 +201,10 @@ for depth in depths {
     print(col(name, 24) + col("\(f0(med)) (\(f0(rates.min()!))-\(f0(rates.max()!)))", 30)
           + col(String(format: "%.3f", median(secs)), 10) + col(f1(gflops), 10) + col(f1(ceiling), 18)
           + col(String(format: "%.0f%%", gflops / ceiling * 100), 13) + String(format: "%.2f%%", (t.epochs.last!.testAccuracy ?? 0) * 100))
+}
+
+if !waits.isEmpty {
+    print("two-thread barrier waits in the last epoch: " + waits.joined(separator: "; "))
 }
 
 if profile {
