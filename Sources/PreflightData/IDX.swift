@@ -59,8 +59,10 @@ public enum IDX {
         }
         let headerSize = 4 + 4 * ndims
         var filled = 0
-        let data = try [UInt8](unsafeUninitializedCapacity: total) { buf, initialized in
-            if total > 0 { filled = try reader.read(into: buf.baseAddress!, count: total) }
+        // Never allocate more than the source can hold: a 20-byte file may claim 16 GiB of data.
+        let room = min(total, reader.mostRemaining)
+        let data = try [UInt8](unsafeUninitializedCapacity: room) { buf, initialized in
+            if room > 0 { filled = try reader.read(into: buf.baseAddress!, count: room) }
             initialized = filled
         }
         if filled < total {
@@ -102,6 +104,8 @@ private protocol IDXByteReader: AnyObject {
     func read(into dst: UnsafeMutableRawPointer, count: Int) throws -> Int
     /// Reads to the end and returns how many bytes were left (for gzip this also verifies the stream's CRC).
     func countRemaining() throws -> Int
+    /// An upper bound on the bytes still to come.
+    var mostRemaining: Int { get }
 }
 
 private final class RawReader: IDXByteReader {
@@ -113,11 +117,19 @@ private final class RawReader: IDXByteReader {
         let end = lseek(handle.fd, 0, SEEK_END)
         return here >= 0 && end >= here ? Int(end - here) : 0
     }
+    var mostRemaining: Int {
+        var st = stat()
+        let here = lseek(handle.fd, 0, SEEK_CUR)
+        guard fstat(handle.fd, &st) == 0, here >= 0 else { return handle.size }
+        return max(0, Int(st.st_size) - Int(here))
+    }
 }
 
 private final class GzipReader: IDXByteReader {
     let stream: InflateStream
     init(stream: InflateStream) { self.stream = stream }
+    /// Deflate expands at most 1032:1.
+    var mostRemaining: Int { stream.compressedCount.multipliedReportingOverflow(by: 1032).overflow ? Int.max : stream.compressedCount * 1032 }
     func read(into dst: UnsafeMutableRawPointer, count: Int) throws -> Int { try stream.read(into: dst, count: count) }
     func countRemaining() throws -> Int {
         var total = 0

@@ -98,7 +98,8 @@ public enum NPZ {
             }
             let label = "\(path) [\(entry.path)]"
             var data = [UInt8]()
-            data.reserveCapacity(Int(min(entry.uncompressedSize, 1 << 34)))
+            // The declared size is only a hint: no entry of this file can expand past 1032 times the file's size.
+            data.reserveCapacity(Int(min(entry.uncompressedSize, UInt64(size) * 1032, 1 << 34)))
             do {
                 _ = try archive.extract(entry, bufferSize: 1 << 20, skipCRC32: false) { chunk in
                     chunk.withUnsafeBytes { raw in data.append(contentsOf: raw.bindMemory(to: UInt8.self)) }

@@ -57,6 +57,8 @@ final class TwoThreadStep: @unchecked Sendable {
     let owned: [[(layer: Int, range: Range<Int>, isWeight: Bool)]]
     let barrier = SpinBarrier(parties: 2)
     let hiddenLayers: Int
+    /// Each thread's sink for the row-touching pass, a cache line apart.
+    let sinks = UnsafeMutablePointer<UInt8>.allocate(capacity: 128)
     /// Seconds each thread spent waiting at the step's barriers (since the last `resetStats`): the
     /// two-thread split's imbalance, reported by scripts/bench.
     let waitSeconds: UnsafeMutablePointer<Double> = {
@@ -152,6 +154,7 @@ final class TwoThreadStep: @unchecked Sendable {
         for p in stats { p.deinitialize(count: hiddenLayers); p.deallocate() }
         measures.forEach { $0.deallocate() }
         waitSeconds.deallocate()
+        sinks.deallocate()
     }
 
     /// Starts (or resumes) the worker thread for an epoch.
@@ -242,7 +245,7 @@ final class TwoThreadStep: @unchecked Sendable {
         // Each thread converts the whole batch into its own buffer: no shared input lines.
         set.pixels.withUnsafeBufferPointer { px in
             let f = set.features
-            touchRows(px.baseAddress!, order! + job.start, rows, f)
+            touchRows(px.baseAddress!, order! + job.start, rows, f, sink: sinks + 64 * t)
             for r in 0..<rows {
                 let idx = Int(order![job.start + r])
                 labels[t][r] = Int32(set.labels[idx])

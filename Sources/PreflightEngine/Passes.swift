@@ -10,6 +10,8 @@ public final class Workspace {
     public let deltas: [UnsafeMutablePointer<Float>]
     /// Labels of the rows.
     public let labels: UnsafeMutablePointer<Int32>
+    /// Where the row-touching pass leaves its (meaningless) sum.
+    let sink = UnsafeMutablePointer<UInt8>.allocate(capacity: 64)
 
     public init(sizes: [Int], capacity: Int) {
         self.capacity = capacity
@@ -23,7 +25,7 @@ public final class Workspace {
         labels = .allocate(capacity: capacity); labels.initialize(repeating: 0, count: capacity)
     }
     deinit {
-        x.deallocate(); acts.forEach { $0.deallocate() }; deltas.forEach { $0.deallocate() }; labels.deallocate()
+        x.deallocate(); acts.forEach { $0.deallocate() }; deltas.forEach { $0.deallocate() }; labels.deallocate(); sink.deallocate()
     }
 
     /// Converts rows `order[start..<start+rows]` of `set` into `x` and `labels`.
@@ -32,7 +34,7 @@ public final class Workspace {
         let scale = set.scale
         set.pixels.withUnsafeBufferPointer { px in
             let base = px.baseAddress!
-            if let order { touchRows(base, order + start, rows, f) }
+            if let order { touchRows(base, order + start, rows, f, sink: sink) }
             for r in 0..<rows {
                 let idx = order.map { Int($0[start + r]) } ?? (start + r)
                 labels[r] = Int32(set.labels[idx])
@@ -44,8 +46,9 @@ public final class Workspace {
 
 /// Reads one byte of every cache line of the batch's rows before converting them: the loads of
 /// randomly placed rows then overlap instead of stalling the conversion one line at a time.
+/// The sum goes to `sink` (memory only the calling thread writes) so the loads cannot be optimised away.
 @inline(__always)
-func touchRows(_ base: UnsafePointer<UInt8>, _ order: UnsafePointer<Int32>, _ rows: Int, _ f: Int) {
+func touchRows(_ base: UnsafePointer<UInt8>, _ order: UnsafePointer<Int32>, _ rows: Int, _ f: Int, sink: UnsafeMutablePointer<UInt8>) {
     var acc: UInt8 = 0
     for r in 0..<rows {
         let row = base + Int(order[r]) * f
@@ -53,9 +56,8 @@ func touchRows(_ base: UnsafePointer<UInt8>, _ order: UnsafePointer<Int32>, _ ro
         while i < f { acc &+= row[i]; i += 64 }
         acc &+= row[f - 1]
     }
-    touchSink = acc
+    sink.pointee = acc
 }
-nonisolated(unsafe) var touchSink: UInt8 = 0
 
 @inline(__always)
 func convertRow(_ src: UnsafePointer<UInt8>, _ dst: UnsafeMutablePointer<Float>, _ n: Int, _ scale: Float) {

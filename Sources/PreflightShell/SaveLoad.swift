@@ -237,6 +237,24 @@ extension Session {
                 throw fail("run \(sr.name): the first-batch records do not match its \(hiddenCount) hidden layers")
             }
 
+            // Every array must be in the file, and together they must roughly hold the layers, before anything is
+            // allocated: a small file must not make us reserve gigabytes for layers it does not hold. (An array of
+            // the wrong shape gets its own message below.)
+            var needed = 0, held = 0
+            for l in 0..<(sizes.count - 1) {
+                let (wCount, overflow) = sizes[l].multipliedReportingOverflow(by: sizes[l + 1])
+                guard !overflow, wCount < Int.max / 64 else { throw fail("run \(sr.name): layer \(l + 1) is impossibly large") }
+                for (name, count) in [("W\(l + 1)", wCount), ("b\(l + 1)", sizes[l + 1])] {
+                    for prefix in ["", "optimizer/m_", "optimizer/v_"] {
+                        let entry = "\(sr.folder)/\(prefix)\(name).npy"
+                        guard let bytes = byName[entry] else { throw fail("entry \(entry) is missing") }
+                        needed += count * 4; held += bytes.count
+                    }
+                }
+            }
+            guard needed <= held * 2 else {
+                throw fail("run \(sr.name)'s arrays hold \(held) bytes, far too few for its layers \(sizes.map(String.init).joined(separator: "-")) (\(needed) bytes)")
+            }
             let net = Network(sizes: sizes, activation: sr.config.activation)
             var params = [Float](repeating: 0, count: net.paramCount)
             var m = params, v = params

@@ -107,6 +107,7 @@ public final class Session {
         if let r = currentRun, r.trainer.epochs.isEmpty, r.trainer.nonFinite == nil {
             name = r.name
             runs.remove(at: currentIndex!)
+            currentIndex = nil   // the index no longer names a run (it was out of range when r was the last one)
         } else {
             name = nextRunName()
         }
@@ -134,7 +135,8 @@ public final class Session {
     public func findings(for run: Run, only: [String]? = nil) -> [Finding] {
         let t = run.trainer
         var first = t.firstBatch
-        if first == nil, let d = data, d.spec == run.config.data {
+        // No probe when a label has no output unit (it would index past the softmax row); output-units says so.
+        if first == nil, let d = data, d.spec == run.config.data, run.config.layers!.last! >= d.classes {
             first = t.probe(d.train, batch: run.config.batch, epsilon: Float(run.config.epsilon))
         }
         let input = CheckInput(layers: run.config.layers!, classes: data?.classes ?? run.config.layers!.last!,

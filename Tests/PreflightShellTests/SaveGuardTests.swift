@@ -1,0 +1,43 @@
+import Foundation
+import XCTest
+import PreflightShell
+
+/// A small save file that claims huge layers is refused before anything is allocated.
+final class SaveGuardTests: XCTestCase {
+    func testHugeLayersWithoutArraysAreRefusedCheaply() throws {
+        guard let py = pythonWithNumpy() else {
+            print("SKIPPED: python3 with numpy not found")
+            throw XCTSkip("no python3")
+        }
+        let p = PicsSession()
+        let file = p.path("ok.npz"), bad = p.path("huge.npz")
+        p.run("data synthetic 300; layers 784 16 10; train 1; save \(file)")
+        let script = """
+        import sys, json, zipfile
+        src = zipfile.ZipFile(sys.argv[1])
+        dst = zipfile.ZipFile(sys.argv[2], "w", zipfile.ZIP_STORED)
+        for name in src.namelist():
+            data = src.read(name)
+            if name == "session.json":
+                s = json.loads(data)
+                def fix(o):
+                    if isinstance(o, dict):
+                        for k, v in o.items():
+                            if k == "layers" and isinstance(v, list) and v == [784, 16, 10]: o[k] = [784, 500000, 10]
+                            else: fix(v)
+                    elif isinstance(o, list):
+                        for v in o: fix(v)
+                fix(s)
+                data = json.dumps(s).encode()
+            dst.writestr(name, data)
+        dst.close()
+        """
+        let (status, _, stderr) = try runProcess(py, ["-c", script, file, bad])
+        XCTAssertEqual(status, 0, stderr)
+        let before = snapshot(p.session)
+        let e = p.fails("load \(bad)")
+        XCTAssertTrue(e?.message.contains(bad) ?? false, "\(String(describing: e))")
+        XCTAssertTrue(e?.message.contains("too few") ?? false, "\(String(describing: e))")
+        XCTAssertEqual(snapshot(p.session), before)
+    }
+}
