@@ -36,6 +36,7 @@ struct Table {
     var rows: [[String]]
     var rightAligned: Set<Int> = []
 
+    /// With a console on a terminal, the last column is cut (with "…") so that no line wraps.
     func render(indent: String = "", console: Console? = nil) -> String {
         guard let first = rows.first else { return "" }
         var widths = Array(repeating: 0, count: first.count)
@@ -49,6 +50,9 @@ struct Table {
                 line += (i > 0 ? "  " : "") + cell
             }
             while line.hasSuffix(" ") { line.removeLast() }
+            if let console, console.interactive, visibleWidth(line) > console.width {
+                line = truncateVisible(line, to: max(console.width - 1, 10)) + "…"
+            }
             if ri == 0, let console { line = console.style(line, .bold) }
             out += line + "\n"
         }
@@ -65,4 +69,16 @@ func visibleWidth(_ s: String) -> Int {
         n += 1
     }
     return n
+}
+
+/// The first `width` visible characters of `s`, keeping ANSI escape sequences (and closing any style).
+func truncateVisible(_ s: String, to width: Int) -> String {
+    var out = String.UnicodeScalarView(), n = 0, esc = false, styled = false
+    for u in s.unicodeScalars {
+        if esc { out.append(u); if u == "m" { esc = false }; continue }
+        if u == "\u{1B}" { esc = true; styled = true; out.append(u); continue }
+        if n == width { break }
+        out.append(u); n += 1
+    }
+    return String(out) + (styled ? "\u{1B}[0m" : "")
 }

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 import PreflightShell
+import PreflightChecks
 
 /// Whatever is typed, the session survives and the recorded runs stay as they were.
 final class MalformedInputTests: XCTestCase {
@@ -115,5 +116,37 @@ final class MalformedInputTests: XCTestCase {
         XCTAssertEqual(failures, 2)
         XCTAssertEqual(c.session.runs.first?.trainer.epochs.count, 2)
         XCTAssertTrue(c.errors.contains("did you mean `train`"))
+    }
+}
+
+final class TableTests: XCTestCase {
+    func testTablesFitTheTerminalWithoutWrapping() {
+        var lines: [String] = []
+        let console = Console(out: { lines += $0.split(separator: "\n").map(String.init) }, err: { _ in }, color: true, interactive: true, width: 60)
+        let s = Session(console: console, options: SessionOptions(dataDir: nil, cacheDir: NSTemporaryDirectory()))
+        try? s.execute("data synthetic 300")
+        try? s.execute("layers 784 16 10")
+        lines = []
+        try? s.execute("check")
+        // The table's rows: the header and one row per rule, each starting with the rule id.
+        let ids = Set(Rules.all.map(\.id) + ["rule"])
+        let rows = lines.filter { l in
+            let plain = l.replacingOccurrences(of: "\u{1B}[1m", with: "")
+            let first = plain.split(separator: " ").first.map(String.init) ?? ""
+            return plain.hasPrefix("  ") && ids.contains(first) && !plain.contains(first + ":")
+        }
+        XCTAssertGreaterThan(rows.count, 10)
+        for l in rows { XCTAssertLessThanOrEqual(visible(l), 60, l) }
+        XCTAssertTrue(rows.contains { $0.hasSuffix("…") || $0.hasSuffix("…\u{1B}[0m") })
+    }
+
+    func visible(_ s: String) -> Int {
+        var n = 0, esc = false
+        for u in s.unicodeScalars {
+            if esc { if u == "m" { esc = false }; continue }
+            if u == "\u{1B}" { esc = true; continue }
+            n += 1
+        }
+        return n
     }
 }
