@@ -64,7 +64,7 @@ public final class Optimizer {
     /// When `measure` is non-nil, ‖g‖², ‖Δw‖² and ‖w‖² (before the update) over the range are added to it.
     @inline(__always)
     func update(params: UnsafeMutablePointer<Float>, grads: UnsafePointer<Float>, range: Range<Int>,
-                stepCount t: Int, measure: UnsafeMutablePointer<StepMeasure>?) {
+                stepCount t: Int, rate: Float? = nil, measure: UnsafeMutablePointer<StepMeasure>?) {
         let lo = range.lowerBound, hi = range.upperBound
         switch kind {
         case .sgd(let lrD, let momD):
@@ -84,10 +84,10 @@ public final class Optimizer {
             } else {
                 for i in lo..<hi { params[i] -= lr * grads[i] }
             }
-        case .adam(let lrD):
+        case .adam:
             let b1 = Self.beta1, b2 = Self.beta2, eps = Self.adamEpsilon
             // Keras: lr_t = lr·√(1−β2^t)/(1−β1^t); w −= lr_t·m/(√v + ε)
-            let lrt = Float(lrD * (1 - pow(Double(b2), Double(t))).squareRoot() / (1 - pow(Double(b1), Double(t))))
+            let lrt = rate ?? stepRate(t)
             let c1 = 1 - b1, c2 = 1 - b2
             if let measure {
                 var g2: Double = 0, d2: Double = 0, w2: Double = 0
@@ -118,6 +118,11 @@ public final class Optimizer {
                 measure.pointee.gradSquared += g2; measure.pointee.updateSquared += d2; measure.pointee.weightSquared += w2
             }
         }
+    }
+
+    /// Adam's bias-corrected rate lr·√(1−β2^t)/(1−β1^t) for step t (Keras' form).
+    public func stepRate(_ t: Int) -> Float {
+        Float(kind.learningRate * (1 - pow(Double(Self.beta2), Double(t))).squareRoot() / (1 - pow(Double(Self.beta1), Double(t))))
     }
 
     /// The hot Adam loop, 16 lanes at a time.
@@ -158,9 +163,10 @@ public final class Optimizer {
 
     /// Updates one range of the current step (after `beginStep`).
     @inline(__always)
+    /// `rate`: `stepRate(stepCount)`, computed once by the caller when a step comes in many ranges.
     public func apply(params: UnsafeMutablePointer<Float>, grads: UnsafePointer<Float>, range: Range<Int>,
-                      stepCount: Int, measure: UnsafeMutablePointer<StepMeasure>?) {
-        update(params: params, grads: grads, range: range, stepCount: stepCount, measure: measure)
+                      stepCount: Int, rate: Float, measure: UnsafeMutablePointer<StepMeasure>?) {
+        update(params: params, grads: grads, range: range, stepCount: stepCount, rate: rate, measure: measure)
     }
 
     /// Applies one step to every layer's parameter range; `measures` (one per layer, weights only) when measuring.
