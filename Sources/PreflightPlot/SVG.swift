@@ -12,9 +12,9 @@ extension Chart {
     }
 }
 
-/// Escape text for XML content and attribute values; characters XML 1.0
+/// Escape text for XML (and HTML) content and attribute values; characters XML 1.0
 /// cannot hold are replaced.
-func xmlEscape(_ s: String) -> String {
+public func xmlEscape(_ s: String) -> String {
     var out = ""
     out.reserveCapacity(s.utf8.count)
     for u in s.unicodeScalars {

@@ -39,7 +39,7 @@ extension Session {
         <meta name="generator" content="preflight">
         <meta name="viewport" content="width=device-width, initial-scale=1">
         <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
-        <title>\(htmlEscape(title))</title>
+        <title>\(xmlEscape(title))</title>
         <style>
         body { font-family: "DejaVu Sans", Helvetica, Arial, sans-serif; color: #222; margin: 24px auto; max-width: 1180px; padding: 0 16px; line-height: 1.4; }
         h1 { font-size: 26px; margin-bottom: 4px; }
@@ -64,11 +64,11 @@ extension Session {
         </style>
         </head>
         <body>
-        <h1>\(htmlEscape(title))</h1>
+        <h1>\(xmlEscape(title))</h1>
 
         """
         let dataText = data.map { "\($0.spec.name): \($0.dataset.train.count) train, \($0.dataset.test.count) test samples" } ?? "no data loaded"
-        h += "<p class=\"meta\">\(runs.count) run\(runs.count == 1 ? "" : "s") · \(htmlEscape(dataText)) · written \(htmlEscape(isoNow()))</p>\n"
+        h += "<p class=\"meta\">\(runs.count) run\(runs.count == 1 ? "" : "s") · \(xmlEscape(dataText)) · written \(xmlEscape(isoNow()))</p>\n"
 
         // Overview: one line per run.
         let allFindings = runs.map { findings(for: $0) }
@@ -77,13 +77,13 @@ extension Session {
         for (i, (r, f)) in zip(runs, allFindings).enumerated() {
             let worst = f.map(\.verdict).filter { $0 != .notRun }.max() ?? .ok
             let bad = f.filter { $0.verdict == .fail || $0.verdict == .warn }.map { "\($0.rule) (\($0.verdict.rawValue))" }
-            h += "<tr class=\"\(worst.rawValue)\"><td><a href=\"#run-\(i + 1)\">\(htmlEscape(r.name))</a></td>"
-            h += "<td>\(htmlEscape(r.config.layers!.map(String.init).joined(separator: "-")))</td><td>\(htmlEscape(r.config.activation.rawValue))</td>"
-            h += "<td>\(htmlEscape(r.config.initDescription))</td><td>\(htmlEscape(r.config.optimizer.description))</td>"
+            h += "<tr class=\"\(worst.rawValue)\"><td><a href=\"#run-\(i + 1)\">\(xmlEscape(r.name))</a></td>"
+            h += "<td>\(xmlEscape(r.config.layers!.map(String.init).joined(separator: "-")))</td><td>\(xmlEscape(r.config.activation.rawValue))</td>"
+            h += "<td>\(xmlEscape(r.config.initDescription))</td><td>\(xmlEscape(r.config.optimizer.description))</td>"
             h += "<td class=\"num\">\(r.trainer.epochs.count)</td>"
-            h += "<td class=\"num\">\(htmlEscape(r.trainer.epochs.last?.testAccuracy.map { pct($0) } ?? "–"))</td>"
-            h += "<td class=\"num\">\(htmlEscape(r.trainer.firstBatch.map { pct($0.saturatedFraction, 1) } ?? "–"))</td>"
-            h += "<td class=\"v\">\(htmlEscape(f.isEmpty ? "–" : bad.isEmpty ? "all ok" : bad.joined(separator: ", ")))</td></tr>\n"
+            h += "<td class=\"num\">\(xmlEscape(r.trainer.epochs.last?.testAccuracy.map { pct($0) } ?? "–"))</td>"
+            h += "<td class=\"num\">\(xmlEscape(r.trainer.firstBatch.map { pct($0.saturatedFraction, 1) } ?? "–"))</td>"
+            h += "<td class=\"v\">\(xmlEscape(f.isEmpty ? "–" : bad.isEmpty ? "all ok" : bad.joined(separator: ", ")))</td></tr>\n"
         }
         h += "</table>\n"
 
@@ -98,7 +98,7 @@ extension Session {
         for k in Session.reportCharts {
             let chart = makeChart(k, runs: runs)
             h += "<figure class=\"chart\" id=\"chart-\(k.rawValue)\">\n" + chart.renderSVG(width: 640, height: 400)
-            h += "<figcaption>\(htmlEscape(captions[k] ?? ""))</figcaption>\n</figure>\n"
+            h += "<figcaption>\(xmlEscape(captions[k] ?? ""))</figcaption>\n</figure>\n"
         }
         h += "</div>\n"
 
@@ -110,7 +110,7 @@ extension Session {
 
     private func runSection(_ r: Run, index: Int, findings f: [Finding]) -> String {
         let c = r.config
-        var h = "<section class=\"run\" id=\"run-\(index)\">\n<h2>Run \(htmlEscape(r.name))</h2>\n<div class=\"cols\">\n<div>\n<h3>Configuration</h3>\n"
+        var h = "<section class=\"run\" id=\"run-\(index)\">\n<h2>Run \(xmlEscape(r.name))</h2>\n<div class=\"cols\">\n<div>\n<h3>Configuration</h3>\n"
         var rows: [(String, String)] = [
             ("data", c.data.map { $0.command.replacingOccurrences(of: "data ", with: "") } ?? "–"),
             ("layers", c.layers!.map(String.init).joined(separator: " ")),
@@ -125,7 +125,7 @@ extension Session {
         if let ev = r.trainer.nonFinite {
             rows.append(("stopped by NaN/Inf", "epoch \(ev.epoch), batch \(ev.batch), \(ev.stage), \(ev.layer)"))
         }
-        h += "<table class=\"config\">\n" + rows.map { "<tr><th>\(htmlEscape($0.0))</th><td>\(htmlEscape($0.1))</td></tr>\n" }.joined() + "</table>\n</div>\n"
+        h += "<table class=\"config\">\n" + rows.map { "<tr><th>\(xmlEscape($0.0))</th><td>\(xmlEscape($0.1))</td></tr>\n" }.joined() + "</table>\n</div>\n"
 
         h += "<div>\n<h3>First batch (before any update)</h3>\n"
         if let fb = r.trainer.firstBatch {
@@ -137,12 +137,12 @@ extension Session {
                 ("input range", "\(num(fb.inputMin)) … \(num(fb.inputMax))"),
                 ("gradient norms", fb.gradNorms.enumerated().map { "W\($0.offset + 1) \(num($0.element))" }.joined(separator: ", ")),
             ]
-            h += "<table class=\"first-batch\">\n" + fr.map { "<tr><th>\(htmlEscape($0.0))</th><td class=\"num\">\(htmlEscape($0.1))</td></tr>\n" }.joined() + "</table>\n"
+            h += "<table class=\"first-batch\">\n" + fr.map { "<tr><th>\(xmlEscape($0.0))</th><td class=\"num\">\(xmlEscape($0.1))</td></tr>\n" }.joined() + "</table>\n"
             if !fb.hidden.isEmpty {
                 h += "<table class=\"hidden\">\n<tr><th>hidden layer</th><th>mean</th><th>std</th><th>max</th><th>zeros</th><th>&gt; 1</th><th>dead units</th></tr>\n"
                 for (i, s) in fb.hidden.enumerated() {
                     h += "<tr><td>h\(i + 1)</td>" + [num(s.mean), num(s.std), num(s.max), pct(s.zeroFraction, 1), pct(s.aboveOneFraction, 1), pct(s.deadFraction, 1)]
-                        .map { "<td class=\"num\">\(htmlEscape($0))</td>" }.joined() + "</tr>\n"
+                        .map { "<td class=\"num\">\(xmlEscape($0))</td>" }.joined() + "</tr>\n"
                 }
                 h += "</table>\n"
             }
@@ -157,10 +157,10 @@ extension Session {
         } else {
             h += "<table class=\"checks\">\n<tr><th>rule</th><th>phase</th><th>measured</th><th>value</th><th>threshold</th><th>verdict</th><th>what to try</th></tr>\n"
             for x in f.sorted(by: { $0.verdict.severity > $1.verdict.severity }) {
-                h += "<tr class=\"\(x.verdict.rawValue)\"><td>\(htmlEscape(x.rule))</td><td>\(htmlEscape(x.phase))</td><td>\(htmlEscape(x.measured))</td>"
-                h += "<td class=\"num\">\(htmlEscape(x.value.map(num) ?? "–"))</td><td class=\"num\">\(htmlEscape(x.threshold.map(num) ?? "–"))</td>"
-                h += "<td class=\"v\"><span class=\"verdict\">\(htmlEscape(x.verdict.rawValue))</span></td>"
-                h += "<td>\(htmlEscape(x.verdict == .notRun ? x.reason : x.hint))</td></tr>\n"
+                h += "<tr class=\"\(x.verdict.rawValue)\"><td>\(xmlEscape(x.rule))</td><td>\(xmlEscape(x.phase))</td><td>\(xmlEscape(x.measured))</td>"
+                h += "<td class=\"num\">\(xmlEscape(x.value.map(num) ?? "–"))</td><td class=\"num\">\(xmlEscape(x.threshold.map(num) ?? "–"))</td>"
+                h += "<td class=\"v\"><span class=\"verdict\">\(xmlEscape(x.verdict.rawValue))</span></td>"
+                h += "<td>\(xmlEscape(x.verdict == .notRun ? x.reason : x.hint))</td></tr>\n"
             }
             h += "</table>\n"
         }
@@ -173,7 +173,7 @@ extension Session {
                              e.testLoss.map { fmt($0, 4) } ?? "–", e.testAccuracy.map { pct($0) } ?? "–"]
                 cells += e.hidden.map { num($0.mean) }
                 cells.append(fmt(e.seconds, 2))
-                h += "<tr>" + cells.map { "<td class=\"num\">\(htmlEscape($0))</td>" }.joined() + "</tr>\n"
+                h += "<tr>" + cells.map { "<td class=\"num\">\(xmlEscape($0))</td>" }.joined() + "</tr>\n"
             }
             h += "</table>\n"
         }
@@ -182,22 +182,6 @@ extension Session {
     }
 }
 
-/// Escapes text for HTML content and attribute values.
-func htmlEscape(_ s: String) -> String {
-    var out = ""
-    out.reserveCapacity(s.utf8.count)
-    for ch in s.unicodeScalars {
-        switch ch {
-        case "&": out += "&amp;"
-        case "<": out += "&lt;"
-        case ">": out += "&gt;"
-        case "\"": out += "&quot;"
-        case "'": out += "&#39;"
-        default: out.unicodeScalars.append(ch)
-        }
-    }
-    return out
-}
 
 private func isoNow() -> String {
     let f = DateFormatter()

@@ -10,7 +10,7 @@ public final class Run {
     public let trainer: Trainer
     /// The findings of the latest `check` on this run (empty until checked).
     public var findings: [Finding] = []
-    /// Epochs planned by the `train` commands so far (progress display).
+    /// The run's network (weights as trained so far).
     public var network: Network { trainer.network }
 
     public init(name: String, config: RunConfig, trainer: Trainer) {

@@ -36,7 +36,7 @@ extension Session {
         Interrupt.clear()
         let eps = Float(c.epsilon)
         let start = t.epochs.count
-        for e in 1...n {
+        for _ in 1...n {
             let drawBar = console.interactive
             let epochTotal = start + n
             let rec = t.trainEpoch(d.train, test: d.test.count > 0 ? d.test : nil, batch: c.batch, epsilon: eps,
@@ -53,7 +53,6 @@ extension Session {
                 console.info("interrupted: stopped after batch \(rec?.batches ?? 0) of epoch \(t.epochs.count); \(t.epochs.count) epochs recorded in run \(r.name)")
                 break
             }
-            _ = e
         }
     }
 
