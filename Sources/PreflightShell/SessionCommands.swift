@@ -40,15 +40,18 @@ extension Session {
             if !c.example.isEmpty { console.line("  example: " + c.example) }
             return
         }
+        // Short forms of the usages too long for one column (`help CMD` gives the full one).
+        let brief = ["data": "data NAME|PATH [options]", "activation": "activation NAME", "init": "init NAME [P] [layer K]",
+                     "optimizer": "optimizer NAME LR [momentum M]", "plot": "plot KIND [RUN…] [--out F]",
+                     "sweep": "sweep init I… depth D… […]", "export": "export FILE.json|.csv",
+                     "history": "history [N] | save FILE"]
+        func short(_ c: Command) -> String { c.usage.count <= 30 ? c.usage : (brief[c.name] ?? c.name) }
+        let w = Session.commands.map { short($0).count }.max() ?? 20
         for g in Command.Group.allCases {
             let cs = Session.commands.filter { $0.group == g }
             guard !cs.isEmpty else { continue }
             console.line(console.style(g.rawValue, .bold))
-            let w = cs.map { $0.usage.count }.max()!
-            for c in cs {
-                let u = c.usage.count > 44 ? c.name : c.usage
-                console.line("  " + u.rightPad(min(w, 44)) + "  " + c.summary)
-            }
+            for c in cs { console.line("  " + short(c).rightPad(w) + "  " + c.summary) }
         }
         console.line("`help COMMAND` for details.")
     }
