@@ -105,7 +105,7 @@ extension Session {
             let title = kind == .loss ? "Loss per epoch" : "Accuracy per epoch"
             return Chart(title: title + (multi ? "" : ": \(list.first?.name ?? "")"), xLabel: "epoch",
                          yLabel: kind == .loss ? "cross-entropy loss" : "accuracy", series: series,
-                         yRange: kind == .accuracy ? 0...1 : nil)
+                         yRange: nil)   // accuracy zooms to the data: 96% against 97% must be visible
         case .hidden:
             var series: [Series] = []
             for r in list {
