@@ -103,7 +103,7 @@ public final class Session {
         let c = try resolvedConfig()
         if let r = currentRun, r.config == c { applyThreads(r); return r }
         let wasLayers = config.layers
-        var name: String
+        let name: String
         if let r = currentRun, r.trainer.epochs.isEmpty, r.trainer.nonFinite == nil {
             name = r.name
             runs.remove(at: currentIndex!)
