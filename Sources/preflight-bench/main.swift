@@ -91,11 +91,10 @@ func gemmCeilingTwoThreads(_ sizes: [Int], batch b: Int, seconds: Double = 1.0) 
         BLAS.gemm(transA: true, m: sizes[0], n: half(sizes[1], t), k: b, a: B.A, lda: sizes[0], b: B.D, ldb: sizes[1], c: B.G, ldc: sizes[1])
     }
     for _ in 0..<50 { step(0); step(1) }
-    var n = 0
-    while true {   // calibrate the count on one thread
-        let t0 = monotonicSeconds(); for _ in 0..<50 { step(0) }; let dt = monotonicSeconds() - t0
-        n = max(50, Int(seconds / max(dt / 50, 1e-6))); break
-    }
+    // Calibrate the count on one thread.
+    let c0 = monotonicSeconds()
+    for _ in 0..<50 { step(0) }
+    let n = max(50, Int(seconds / max((monotonicSeconds() - c0) / 50, 1e-6)))
     let go = Atomic<Int>(0), done = Atomic<Int>(0)
     let worker = Thread {
         BLAS.setThreads(1)
