@@ -74,6 +74,12 @@ public final class Trainer {
         return ws
     }
 
+    /// Whether the network can take these samples: one input per feature and an output for every label.
+    /// Every pass checks it, since a label beyond the output layer would index past the softmax row.
+    public func accepts(_ set: SampleSet) -> Bool {
+        set.features == network.sizes[0] && set.labelBound <= network.sizes.last!
+    }
+
     /// The order in which the next epoch visits the samples (does not advance the generator).
     public func peekOrder(count: Int) -> [Int32] {
         var rng = shuffleRNG
@@ -87,6 +93,7 @@ public final class Trainer {
     /// One forward and backward pass over the batch the next epoch would start with, without any update:
     /// what the first batch looks like with the current weights.
     public func probe(_ set: SampleSet, batch: Int, epsilon: Float) -> FirstBatchRecord {
+        precondition(accepts(set), "probe: the samples do not fit the network (see accepts)")
         let rows = min(batch, set.count)
         let ws = workspace(rows: max(rows, 1))
         let o = peekOrder(count: set.count)
@@ -120,7 +127,7 @@ public final class Trainer {
 
     /// Mean loss and accuracy over a whole set, in forward passes of `evalBatch` rows.
     public func evaluate(_ set: SampleSet, epsilon: Float) -> (loss: Double, accuracy: Double) {
-        guard set.count > 0 else { return (.nan, .nan) }
+        guard set.count > 0, accepts(set) else { return (.nan, .nan) }
         let ws = workspace(rows: min(evalBatch, set.count))
         var lossSum: Double = 0, correct = 0, start = 0
         while start < set.count {
@@ -135,12 +142,13 @@ public final class Trainer {
     }
 
     /// Trains one epoch. `shouldStop` is polled between batches (^C); `progress` is called after each batch.
-    /// Returns the epoch's record (also appended to `epochs`), or nil if training is stopped by an earlier NaN.
+    /// Returns the epoch's record (also appended to `epochs`), or nil if training is stopped by an earlier NaN
+    /// or the samples do not fit the network (`accepts`).
     @discardableResult
     public func trainEpoch(_ train: SampleSet, test: SampleSet?, batch: Int, epsilon: Float,
                            shouldStop: () -> Bool = { false },
                            progress: ((BatchProgress) -> Void)? = nil) -> EpochRecord? {
-        guard nonFinite == nil, train.count > 0 else { return nil }
+        guard nonFinite == nil, train.count > 0, accepts(train) else { return nil }
         if threads >= 2 && network.hiddenCount >= 1 {
             return trainEpochParallel(train, test: test, batch: batch, epsilon: epsilon, shouldStop: shouldStop, progress: progress)
         }

@@ -135,8 +135,8 @@ public final class Session {
     public func findings(for run: Run, only: [String]? = nil) -> [Finding] {
         let t = run.trainer
         var first = t.firstBatch
-        // No probe when a label has no output unit (it would index past the softmax row); output-units says so.
-        if first == nil, let d = data, d.spec == run.config.data, run.config.layers!.last! >= d.classes {
+        // No probe when the data do not fit the network (a label without an output unit); output-units says so.
+        if first == nil, let d = data, d.spec == run.config.data, t.accepts(d.train) {
             first = t.probe(d.train, batch: run.config.batch, epsilon: Float(run.config.epsilon))
         }
         let input = CheckInput(layers: run.config.layers!, classes: data?.classes ?? run.config.layers!.last!,
