@@ -60,11 +60,11 @@ public final class Optimizer {
     public var mArray: [Float] { Array(UnsafeBufferPointer(start: m, count: count)) }
     public var vArray: [Float] { Array(UnsafeBufferPointer(start: v, count: count)) }
 
-    /// One update of `params` from `grads` over `range`. `stepCount` is the 1-based step number (Adam's t).
+    /// One update of `params` from `grads` over `range`; `lrt` is the step's `stepRate` (Adam's bias-corrected rate).
     /// When `measure` is non-nil, ‖g‖², ‖Δw‖² and ‖w‖² (before the update) over the range are added to it.
     @inline(__always)
     func update(params: UnsafeMutablePointer<Float>, grads: UnsafePointer<Float>, range: Range<Int>,
-                stepCount t: Int, rate: Float? = nil, measure: UnsafeMutablePointer<StepMeasure>?) {
+                rate lrt: Float, measure: UnsafeMutablePointer<StepMeasure>?) {
         let lo = range.lowerBound, hi = range.upperBound
         switch kind {
         case .sgd(let lrD, let momD):
@@ -87,7 +87,6 @@ public final class Optimizer {
         case .adam:
             let b1 = Self.beta1, b2 = Self.beta2, eps = Self.adamEpsilon
             // Keras: lr_t = lr·√(1−β2^t)/(1−β1^t); w −= lr_t·m/(√v + ε)
-            let lrt = rate ?? stepRate(t)
             let c1 = 1 - b1, c2 = 1 - b2
             if let measure {
                 var g2: Double = 0, d2: Double = 0, w2: Double = 0
@@ -163,19 +162,20 @@ public final class Optimizer {
 
     /// Updates one range of the current step (after `beginStep`).
     @inline(__always)
-    /// `rate`: `stepRate(stepCount)`, computed once by the caller when a step comes in many ranges.
+    /// `rate`: `stepRate(t)` of the step being applied, computed once by the caller (a step comes in many ranges).
     public func apply(params: UnsafeMutablePointer<Float>, grads: UnsafePointer<Float>, range: Range<Int>,
-                      stepCount: Int, rate: Float, measure: UnsafeMutablePointer<StepMeasure>?) {
-        update(params: params, grads: grads, range: range, stepCount: stepCount, rate: rate, measure: measure)
+                      rate: Float, measure: UnsafeMutablePointer<StepMeasure>?) {
+        update(params: params, grads: grads, range: range, rate: rate, measure: measure)
     }
 
     /// Applies one step to every layer's parameter range; `measures` (one per layer, weights only) when measuring.
     public func step(params: UnsafeMutablePointer<Float>, grads: UnsafePointer<Float>,
                      layerRanges: [(weights: Range<Int>, bias: Range<Int>)], measures: UnsafeMutablePointer<StepMeasure>?) {
-        steps += 1
+        beginStep()
+        let rate = stepRate(steps)
         for (l, r) in layerRanges.enumerated() {
-            update(params: params, grads: grads, range: r.weights, stepCount: steps, measure: measures.map { $0 + l })
-            update(params: params, grads: grads, range: r.bias, stepCount: steps, measure: nil)
+            apply(params: params, grads: grads, range: r.weights, rate: rate, measure: measures.map { $0 + l })
+            apply(params: params, grads: grads, range: r.bias, rate: rate, measure: nil)
         }
     }
 }

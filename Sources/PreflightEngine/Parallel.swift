@@ -360,11 +360,11 @@ final class TwoThreadStep: @unchecked Sendable {
             let mb = measures[t]
             for l in 0..<L { mb[l] = StepMeasure() }
             for o in owned[t] {
-                opt.apply(params: P, grads: G, range: o.range, stepCount: stepCount, rate: rate, measure: o.isWeight ? mb + o.layer : nil)
+                opt.apply(params: P, grads: G, range: o.range, rate: rate, measure: o.isWeight ? mb + o.layer : nil)
             }
             sync(t)   // the main thread reads both threads' measures after this step
         } else {
-            for o in owned[t] { opt.apply(params: P, grads: G, range: o.range, stepCount: stepCount, rate: rate, measure: nil) }
+            for o in owned[t] { opt.apply(params: P, grads: G, range: o.range, rate: rate, measure: nil) }
         }
     }
 
