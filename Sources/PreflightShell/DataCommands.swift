@@ -92,8 +92,7 @@ extension Session {
         let ds = d.dataset
         console.info("\(console.style(d.spec.name, .bold)): \(ds.train.count) train, \(ds.test.count) test, \(ds.rows)x\(ds.cols) (\(ds.features) features), \(ds.classes) classes"
                      + (seconds.map { ", loaded in \(fmt($0 * 1000, 0)) ms" } ?? ""))
-        let raw = (Int(d.inputMin / (d.spec.scaleUnit ? 1 / 255.0 : 1)), Int((d.inputMax / (d.spec.scaleUnit ? 1 / 255.0 : 1)).rounded()))
-        console.info("  pixels \(raw.0)-\(raw.1), " + (d.spec.scaleUnit ? "scaled to [\(num(d.inputMin)), \(num(d.inputMax))]" : "not scaled (--scale none): inputs up to \(num(d.inputMax))"))
+        console.info("  pixels \(d.pixelRange.lowerBound)-\(d.pixelRange.upperBound), " + (d.spec.scaleUnit ? "scaled to [\(num(d.inputMin)), \(num(d.inputMax))]" : "not scaled (--scale none): inputs up to \(num(d.inputMax))"))
         var counts = [Int](repeating: 0, count: ds.classes)
         for l in ds.train.labels where Int(l) < counts.count { counts[Int(l)] += 1 }
         let n = Double(max(ds.train.count, 1))

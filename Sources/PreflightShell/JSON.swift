@@ -1,8 +1,6 @@
 /// A JSON value whose objects keep their keys in insertion order, so exports are stable byte for byte.
-public indirect enum JSON: Equatable {
+public indirect enum JSON {
     case null, bool(Bool), number(Double), int(Int), string(String), array([JSON]), object([(String, JSON)])
-
-    public static func == (a: JSON, b: JSON) -> Bool { a.serialized() == b.serialized() }
 
     /// A Double, or null when it is NaN or infinite (JSON has no such numbers).
     public static func num(_ v: Double?) -> JSON { v.map { $0.isFinite ? .number($0) : .null } ?? .null }

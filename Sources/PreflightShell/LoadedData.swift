@@ -7,9 +7,8 @@ public struct LoadedData {
     public var dataset: Dataset
     public var train: SampleSet
     public var test: SampleSet
-    /// Smallest and largest network input over the training set (after scaling).
-    public var inputMin: Double
-    public var inputMax: Double
+    /// Smallest and largest pixel byte over the training set.
+    public let pixelRange: ClosedRange<UInt8>
 
     public init(spec: DataSpec, dataset: Dataset) {
         self.spec = spec
@@ -23,9 +22,12 @@ public struct LoadedData {
         dataset.train.images.withUnsafeBufferPointer { p in
             for v in p { if v < lo { lo = v }; if v > hi { hi = v } }
         }
-        if dataset.train.images.isEmpty { lo = 0 }
-        inputMin = Double(Float(lo) * scale); inputMax = Double(Float(hi) * scale)
+        pixelRange = dataset.train.images.isEmpty ? 0...0 : lo...hi
     }
+
+    /// Smallest and largest network input over the training set (after scaling).
+    public var inputMin: Double { Double(Float(pixelRange.lowerBound) * train.scale) }
+    public var inputMax: Double { Double(Float(pixelRange.upperBound) * train.scale) }
 
     public var classes: Int { dataset.classes }
     public var features: Int { dataset.features }
