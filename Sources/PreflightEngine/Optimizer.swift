@@ -63,8 +63,9 @@ public final class Optimizer {
     /// One update of `params` from `grads` over `range`; `lrt` is the step's `stepRate` (Adam's bias-corrected rate).
     /// When `measure` is non-nil, ‖g‖², ‖Δw‖² and ‖w‖² (before the update) over the range are added to it.
     @inline(__always)
-    func update(params: UnsafeMutablePointer<Float>, grads: UnsafePointer<Float>, range: Range<Int>,
-                rate lrt: Float, measure: UnsafeMutablePointer<StepMeasure>?) {
+    /// `m` and `v` are the state arrays indexed like `params` (this optimiser's own, or a thread's private copy).
+    func update(params: UnsafeMutablePointer<Float>, grads: UnsafePointer<Float>, m: UnsafeMutablePointer<Float>,
+                v: UnsafeMutablePointer<Float>, range: Range<Int>, rate lrt: Float, measure: UnsafeMutablePointer<StepMeasure>?) {
         let lo = range.lowerBound, hi = range.upperBound
         switch kind {
         case .sgd(let lrD, let momD):
@@ -100,7 +101,7 @@ public final class Optimizer {
                 }
                 measure.pointee.gradSquared += g2; measure.pointee.updateSquared += d2; measure.pointee.weightSquared += w2
             } else {
-                adamLoop(params: params, grads: grads, lo: lo, hi: hi, lrt: lrt)
+                adamLoop(params: params, grads: grads, m: m, v: v, lo: lo, hi: hi, lrt: lrt)
             }
         case .rmsprop(let lrD):
             let lr = Float(lrD), rho = Self.rho, c = 1 - Self.rho, eps = Self.rmsEpsilon
@@ -126,7 +127,8 @@ public final class Optimizer {
 
     /// The hot Adam loop, 16 lanes at a time.
     @inline(__always)
-    private func adamLoop(params: UnsafeMutablePointer<Float>, grads: UnsafePointer<Float>, lo: Int, hi: Int, lrt: Float) {
+    private func adamLoop(params: UnsafeMutablePointer<Float>, grads: UnsafePointer<Float>, m: UnsafeMutablePointer<Float>,
+                          v: UnsafeMutablePointer<Float>, lo: Int, hi: Int, lrt: Float) {
         typealias V = SIMD16<Float>
         let b1 = V(repeating: Self.beta1), b2 = V(repeating: Self.beta2)
         let c1 = V(repeating: 1 - Self.beta1), c2 = V(repeating: 1 - Self.beta2)
@@ -165,7 +167,15 @@ public final class Optimizer {
     /// `rate`: `stepRate(t)` of the step being applied, computed once by the caller (a step comes in many ranges).
     public func apply(params: UnsafeMutablePointer<Float>, grads: UnsafePointer<Float>, range: Range<Int>,
                       rate: Float, measure: UnsafeMutablePointer<StepMeasure>?) {
-        update(params: params, grads: grads, range: range, rate: rate, measure: measure)
+        update(params: params, grads: grads, m: m, v: v, range: range, rate: rate, measure: measure)
+    }
+
+    /// Updates `count` parameters whose state lives in caller-owned arrays `m` and `v` (a training thread's
+    /// private, contiguous copy of part of this optimiser's state; see TwoThreadStep). Same arithmetic as `apply`.
+    @inline(__always)
+    public func apply(params: UnsafeMutablePointer<Float>, grads: UnsafePointer<Float>, m: UnsafeMutablePointer<Float>,
+                      v: UnsafeMutablePointer<Float>, count: Int, rate: Float, measure: UnsafeMutablePointer<StepMeasure>?) {
+        update(params: params, grads: grads, m: m, v: v, range: 0..<count, rate: rate, measure: measure)
     }
 
     /// Applies one step to every layer's parameter range; `measures` (one per layer, weights only) when measuring.

@@ -30,6 +30,12 @@ final class SpinBarrier: @unchecked Sendable {
 /// its units), and the units' biases. The threads exchange only partial sums of each later layer's
 /// pre-activations and the hidden deltas — never parameters or gradients — so each thread's optimiser
 /// update touches memory only it reads. Results are deterministic for a given thread count.
+///
+/// Memory a thread works on is kept contiguous and apart from the other thread's: two cores writing
+/// alternate 256-byte pieces of one array run many times slower than on separate arrays (each core's
+/// prefetcher pulls in the neighbour's lines). So each thread keeps its own copy of its columns of
+/// layer 0's weights and optimiser state for the length of an epoch (`beginEpoch` copies them out of the
+/// network and optimiser, `endEpoch` back), and its own hidden outputs.
 final class TwoThreadStep: @unchecked Sendable {
     let net: Network
     let capacity: Int
@@ -39,8 +45,11 @@ final class TwoThreadStep: @unchecked Sendable {
     /// Each thread's own copy of the input batch and labels.
     let xs: [UnsafeMutablePointer<Float>]
     let labels: [UnsafeMutablePointer<Int32>]
-    /// Hidden outputs and deltas (each thread writes its own columns), capacity × n_h.
-    let acts: [UnsafeMutablePointer<Float>]
+    /// acts[h][t]: thread t's columns of hidden layer h's outputs, capacity × parts[h][t].count, contiguous.
+    let acts: [[UnsafeMutablePointer<Float>]]
+    /// delta0[t]: thread t's columns of hidden layer 0's delta (only it reads them), contiguous.
+    let delta0: [UnsafeMutablePointer<Float>]
+    /// deltas[h], h ≥ 1: hidden layer h's delta, capacity × n_h; each thread writes its columns, both read all.
     let deltas: [UnsafeMutablePointer<Float>]
     /// partials[l][t]: thread t's partial pre-activation of weight layer l ≥ 1, capacity × n_{l+1}.
     let partials: [[UnsafeMutablePointer<Float>]]
@@ -49,11 +58,20 @@ final class TwoThreadStep: @unchecked Sendable {
     let outDeltas: [UnsafeMutablePointer<Float>]
     /// Each thread's copy of the output bias, taken before the exchange barrier.
     let outBias: [UnsafeMutablePointer<Float>]
+    /// Thread t's columns of layer 0's weights and of the optimiser's two state arrays, n_0 × parts[0][t].count,
+    /// during an epoch (see `beginEpoch`), and a chunk of their gradient.
+    let w0: [UnsafeMutablePointer<Float>]
+    let m0: [UnsafeMutablePointer<Float>]
+    let v0: [UnsafeMutablePointer<Float>]
+    let g0: [UnsafeMutablePointer<Float>]
+    /// Input rows of layer 0's gradient made (and applied) at a time: about 25 KB of gradient.
+    let chunkRows: [Int]
     /// Per-thread hidden statistics (stable storage: each thread writes only its own).
     let stats: [UnsafeMutablePointer<StatsAccumulator>]
     /// Per-thread step measures (one per weight layer).
     let measures: [UnsafeMutablePointer<StepMeasure>]
-    /// The parameter ranges each thread updates: [(layer, range)].
+    /// The parameter ranges each thread updates in the network's own arrays: [(layer, range)]. (Layer 0's
+    /// weights, when there are hidden layers, are updated in the thread's copy instead.)
     let owned: [[(layer: Int, range: Range<Int>, isWeight: Bool)]]
     let barrier = SpinBarrier(parties: 2)
     let hiddenLayers: Int
@@ -70,7 +88,28 @@ final class TwoThreadStep: @unchecked Sendable {
     func sync(_ t: Int) {
         let t0 = monotonicSeconds()
         barrier.wait()
-        waitSeconds[t * 8] += monotonicSeconds() - t0
+        let t1 = monotonicSeconds()
+        waitSeconds[t * 8] += t1 - t0
+        if profiling { phaseMark[t * 8] = t1 }
+    }
+
+    /// Phase timers for scripts/bench --profile (off otherwise): seconds per thread and phase since
+    /// `resetStats`, 16 slots a thread (see `Phase`).
+    public enum Phase: Int, CaseIterable { case convert, forwardGemm, forwardElementwise, softmax, backwardGemm, backwardElementwise, inputLayerGradient, optimizer }
+    var profiling = false
+    let phaseSeconds: UnsafeMutablePointer<Double> = {
+        let p = UnsafeMutablePointer<Double>.allocate(capacity: 32); p.initialize(repeating: 0, count: 32); return p
+    }()
+    private let phaseMark: UnsafeMutablePointer<Double> = {
+        let p = UnsafeMutablePointer<Double>.allocate(capacity: 16); p.initialize(repeating: 0, count: 16); return p
+    }()
+    /// Charges the time since the last mark (or barrier) to `phase` for thread `t`.
+    @inline(__always)
+    private func lap(_ t: Int, _ phase: Phase) {
+        guard profiling else { return }
+        let now = monotonicSeconds()
+        phaseSeconds[t * 16 + phase.rawValue] += now - phaseMark[t * 8]
+        phaseMark[t * 8] = now
     }
 
     // The job the main thread publishes before each step's start barrier.
@@ -98,21 +137,29 @@ final class TwoThreadStep: @unchecked Sendable {
             if n >= 32 && n % 16 != 0 { c = n / 2 }
             return [0..<c, c..<n]
         }
+        let hiddenSizes = Array(sizes.dropFirst().dropLast())
+        hiddenLayers = hiddenSizes.count
         xs = [buf(capacity * sizes[0]), buf(capacity * sizes[0])]
         labels = (0..<2).map { _ in let p = UnsafeMutablePointer<Int32>.allocate(capacity: capacity); p.initialize(repeating: 0, count: capacity); return p }
-        acts = (1..<(sizes.count - 1)).map { buf(capacity * sizes[$0]) }
-        deltas = (1..<(sizes.count - 1)).map { buf(capacity * sizes[$0]) }
+        acts = parts.map { hp in hp.map { buf(capacity * $0.count) } }
+        delta0 = hiddenLayers > 0 ? parts[0].map { buf(capacity * $0.count) } : []
+        deltas = hiddenSizes.enumerated().map { h, n in h == 0 ? buf(1) : buf(capacity * n) }
         partials = (0..<net.layerCount).map { l in l == 0 ? [] : [buf(capacity * sizes[l + 1]), buf(capacity * sizes[l + 1])] }
         outs = [buf(capacity * sizes.last!), buf(capacity * sizes.last!)]
         outDeltas = [buf(capacity * sizes.last!), buf(capacity * sizes.last!)]
         outBias = [buf(sizes.last!), buf(sizes.last!)]
-        let hiddenSizes = Array(sizes.dropFirst().dropLast())
+        let cols0 = hiddenLayers > 0 ? parts[0].map { $0.count } : [0, 0]
+        w0 = cols0.map { buf(sizes[0] * $0) }
+        m0 = cols0.map { buf(sizes[0] * $0) }
+        v0 = cols0.map { buf(sizes[0] * $0) }
+        let chunks = cols0.map { min(sizes[0], max(8, (98 * 64) / max($0, 1))) }
+        chunkRows = chunks
+        g0 = (0..<2).map { buf(chunks[$0] * cols0[$0]) }
         stats = (0..<2).map { _ in
             let p = UnsafeMutablePointer<StatsAccumulator>.allocate(capacity: max(hiddenSizes.count, 1))
             for (i, n) in hiddenSizes.enumerated() { (p + i).initialize(to: StatsAccumulator(units: n)) }
             return p
         }
-        hiddenLayers = hiddenSizes.count
         measures = (0..<2).map { _ in
             let p = UnsafeMutablePointer<StepMeasure>.allocate(capacity: net.layerCount)
             p.initialize(repeating: StepMeasure(), count: net.layerCount)
@@ -121,13 +168,11 @@ final class TwoThreadStep: @unchecked Sendable {
         var own: [[(Int, Range<Int>, Bool)]] = [[], []]
         let r = net.ranges
         for t in 0..<2 {
-            // Layer 0: the columns of hidden layer 0 owned by t, row by row.
+            // Layer 0: its bias columns owned by t (its weights are in t's own copy); with no hidden layer,
+            // thread 0 updates the whole layer.
             let c0 = sizes.count > 2 ? parts[0][t] : (t == 0 ? 0..<sizes[1] : 0..<0)
             if !c0.isEmpty {
-                for i in 0..<sizes[0] {
-                    let base = r[0].weights.lowerBound + i * sizes[1]
-                    own[t].append((0, (base + c0.lowerBound)..<(base + c0.upperBound), true))
-                }
+                if sizes.count == 2 { own[t].append((0, r[0].weights, true)) }
                 own[t].append((0, (r[0].bias.lowerBound + c0.lowerBound)..<(r[0].bias.lowerBound + c0.upperBound), false))
             }
             for l in 1..<max(net.layerCount, 1) {
@@ -149,16 +194,35 @@ final class TwoThreadStep: @unchecked Sendable {
 
     deinit {
         stopWorker()
-        (xs + acts + deltas + partials.flatMap { $0 } + outs + outDeltas + outBias).forEach { $0.deallocate() }
+        (xs + acts.flatMap { $0 } + delta0 + deltas + partials.flatMap { $0 } + outs + outDeltas + outBias + w0 + m0 + v0 + g0).forEach { $0.deallocate() }
         labels.forEach { $0.deallocate() }
         for p in stats { p.deinitialize(count: hiddenLayers); p.deallocate() }
         measures.forEach { $0.deallocate() }
         waitSeconds.deallocate()
+        phaseSeconds.deallocate(); phaseMark.deallocate()
         sinks.deallocate()
     }
 
-    /// Starts (or resumes) the worker thread for an epoch.
-    func startWorker() {
+    /// Copies each thread's columns of layer 0's weights and optimiser state out of the network and the
+    /// optimiser (`toCopies`), or back.
+    private func exchangeInputLayer(toCopies: Bool) {
+        guard hiddenLayers > 0, let opt = optimizer else { return }
+        let n0 = net.sizes[0], n1 = net.sizes[1], base = net.ranges[0].weights.lowerBound
+        for t in 0..<2 {
+            let c = parts[0][t], ct = c.count
+            guard ct > 0 else { continue }
+            for (shared, mine) in [(net.params, w0[t]), (opt.m, m0[t]), (opt.v, v0[t])] {
+                for i in 0..<n0 {
+                    let s = shared + base + i * n1 + c.lowerBound, p = mine + i * ct
+                    if toCopies { p.update(from: s, count: ct) } else { s.update(from: p, count: ct) }
+                }
+            }
+        }
+    }
+
+    /// Starts an epoch: takes the threads' copies of layer 0, then starts (or resumes) the worker thread.
+    func beginEpoch() {
+        exchangeInputLayer(toCopies: true)
         if worker == nil {
             let t = Thread { [unowned self] in self.workerLoop() }
             t.stackSize = 1 << 22
@@ -169,11 +233,12 @@ final class TwoThreadStep: @unchecked Sendable {
         }
     }
 
-    /// Parks the worker until the next epoch.
-    func parkWorker() {
+    /// Ends an epoch: parks the worker until the next one and puts layer 0 back into the network and optimiser.
+    func endEpoch() {
         job = Job(); job.stop = true
         barrier.wait()
         parked.wait()
+        exchangeInputLayer(toCopies: false)
     }
 
     private var exiting = false
@@ -202,6 +267,7 @@ final class TwoThreadStep: @unchecked Sendable {
     func resetStats() {
         for t in 0..<2 { for i in 0..<hiddenLayers { stats[t][i].reset() } }
         waitSeconds[0] = 0; waitSeconds[8] = 0
+        for i in 0..<32 { phaseSeconds[i] = 0 }
     }
 
     /// Merges both threads' statistics (disjoint units).
@@ -220,7 +286,7 @@ final class TwoThreadStep: @unchecked Sendable {
     /// Runs one training step on the main thread as thread 0 (the worker runs thread 1).
     /// Returns the loss result; if it is not finite nothing was updated.
     /// With `gradsReady`, the main thread calls it once every gradient of the step is computed and before
-    /// any parameter is updated (the first-batch record).
+    /// any parameter is updated (the first-batch record); the network's gradient arrays are complete then.
     func runStep(start: Int, rows: Int, measure: Bool, gradsReady: ((LossResult) -> Void)? = nil) -> LossResult {
         job = Job(start: start, rows: rows, measure: measure, stop: false, keepGrads: gradsReady != nil)
         self.gradsReady = gradsReady
@@ -242,6 +308,7 @@ final class TwoThreadStep: @unchecked Sendable {
         let R = net.ranges
         let x = xs[t]
         let set = self.set!
+        if profiling { phaseMark[t * 8] = monotonicSeconds() }
         // Each thread converts the whole batch into its own buffer: no shared input lines.
         set.pixels.withUnsafeBufferPointer { px in
             let f = set.features
@@ -252,35 +319,37 @@ final class TwoThreadStep: @unchecked Sendable {
                 convertRow(px.baseAddress! + idx * f, x + r * f, f, set.scale)
             }
         }
+        lap(t, .convert)
         let hidden = L - 1
-        // Forward, layer 0: my columns of hidden layer 0.
+        let n0 = sizes[0]
+        // Forward, layer 0: my columns of hidden layer 0, from my copy of their weights.
         if hidden > 0 {
-            let c = parts[0][t], n1 = sizes[1]
-            if !c.isEmpty {
-                BLAS.gemm(m: rows, n: c.count, k: sizes[0], a: x, lda: sizes[0], b: P + R[0].weights.lowerBound + c.lowerBound,
-                          ldb: n1, c: acts[0] + c.lowerBound, ldc: n1)
-                net.biasActivate(acts[0] + c.lowerBound, rows: rows, cols: c.count, stride: n1, unit0: c.lowerBound,
+            let c = parts[0][t], ct = c.count
+            if ct > 0 {
+                BLAS.gemm(m: rows, n: ct, k: n0, a: x, lda: n0, b: w0[t], ldb: ct, c: acts[0][t], ldc: ct)
+                lap(t, .forwardGemm)
+                net.biasActivate(acts[0][t], rows: rows, cols: ct, stride: ct, unit0: c.lowerBound,
                                  bias: P + R[0].bias.lowerBound + c.lowerBound, stats: stats[t])
+                lap(t, .forwardElementwise)
             }
         }
         // Later layers: partial sums over my input units, exchanged, then my columns.
-        var outLogits: UnsafeMutablePointer<Float>
+        let outLogits = outs[t]
         if hidden == 0 {
             // No hidden layer: thread-local full product.
-            outLogits = outs[t]
-            BLAS.gemm(m: rows, n: sizes[1], k: sizes[0], a: x, lda: sizes[0], b: P + R[0].weights.lowerBound, ldb: sizes[1], c: outLogits, ldc: sizes[1])
+            BLAS.gemm(m: rows, n: sizes[1], k: n0, a: x, lda: n0, b: P + R[0].weights.lowerBound, ldb: sizes[1], c: outLogits, ldc: sizes[1])
             net.addBias(outLogits, rows: rows, cols: sizes[1], bias: P + R[0].bias.lowerBound)
         } else {
-            outLogits = outs[t]
             for l in 1..<L {
-                let inPart = parts[l - 1][t], nIn = sizes[l], nOut = sizes[l + 1]
+                let inPart = parts[l - 1][t], nOut = sizes[l + 1]
                 let mine = partials[l][t]
                 if inPart.isEmpty {
                     mine.initialize(repeating: 0, count: rows * nOut)
                 } else {
-                    BLAS.gemm(m: rows, n: nOut, k: inPart.count, a: acts[l - 1] + inPart.lowerBound, lda: nIn,
+                    BLAS.gemm(m: rows, n: nOut, k: inPart.count, a: acts[l - 1][t], lda: inPart.count,
                               b: P + R[l].weights.lowerBound + inPart.lowerBound * nOut, ldb: nOut, c: mine, ldc: nOut)
                 }
+                lap(t, .forwardGemm)
                 if l == L - 1 {
                     // Read the output bias before the barrier: thread 0 may update it as soon as both have passed.
                     let b = P + R[l].bias.lowerBound
@@ -289,38 +358,47 @@ final class TwoThreadStep: @unchecked Sendable {
                 sync(t)
                 let p0 = partials[l][0], p1 = partials[l][1]
                 if l < L - 1 {
-                    let c = parts[l][t]
-                    if !c.isEmpty {
-                        let out = acts[l]
+                    let c = parts[l][t], ct = c.count
+                    if ct > 0 {
+                        let out = acts[l][t]
                         for r in 0..<rows {
-                            let o = r * nOut
-                            for j in c { out[o + j] = p0[o + j] + p1[o + j] }
+                            let o = r * nOut + c.lowerBound, q = r * ct
+                            for j in 0..<ct { out[q + j] = p0[o + j] + p1[o + j] }
                         }
-                        net.biasActivate(out + c.lowerBound, rows: rows, cols: c.count, stride: nOut, unit0: c.lowerBound,
+                        net.biasActivate(out, rows: rows, cols: ct, stride: ct, unit0: c.lowerBound,
                                          bias: P + R[l].bias.lowerBound + c.lowerBound, stats: stats[t] + l)
                     }
                 } else {
                     let b = outBias[t]
-                    for i in 0..<(rows * nOut) { outLogits[i] = p0[i] + p1[i] + b[i % nOut] }
+                    for r in 0..<rows {
+                        let o = r * nOut
+                        for j in 0..<nOut { outLogits[o + j] = p0[o + j] + p1[o + j] + b[j] }
+                    }
                 }
+                lap(t, .forwardElementwise)
             }
         }
         // Softmax, loss and output delta: both threads compute the same numbers on their own copies.
         let res = softmaxCrossEntropy(outLogits, labels: labels[t], delta: outDeltas[t], rows: rows, classes: sizes.last!, epsilon: epsilon)
         if t == 0 { loss = res }
+        lap(t, .softmax)
         guard res.lossSum.isFinite else { return }
+        let opt = optimizer!
+        let rate = opt.stepRate(stepCount)
+        let mb = measures[t]
+        if job.measure { for l in 0..<L { mb[l] = StepMeasure() } }
         // Backward.
         let dOut = outDeltas[t]
         if hidden == 0 {
             if t == 0 {
-                BLAS.gemm(transA: true, m: sizes[0], n: sizes[1], k: rows, a: x, lda: sizes[0], b: dOut, ldb: sizes[1],
+                BLAS.gemm(transA: true, m: n0, n: sizes[1], k: rows, a: x, lda: n0, b: dOut, ldb: sizes[1],
                           c: G + R[0].weights.lowerBound, ldc: sizes[1])
                 net.columnSums(dOut, rows: rows, cols: sizes[1], into: G + R[0].bias.lowerBound)
             }
         } else {
             for l in stride(from: L - 1, through: 1, by: -1) {
                 let nIn = sizes[l], nOut = sizes[l + 1]
-                let inPart = parts[l - 1][t]
+                let inPart = parts[l - 1][t], ctIn = inPart.count
                 let d: UnsafeMutablePointer<Float> = l == L - 1 ? dOut : deltas[l]
                 if l < L - 1 { sync(t) }   // the other half of this layer's delta
                 if l == L - 1 {
@@ -329,22 +407,46 @@ final class TwoThreadStep: @unchecked Sendable {
                     let c = parts[l][t]
                     if !c.isEmpty { net.columnSums(d + c.lowerBound, rows: rows, cols: c.count, stride: nOut, into: G + R[l].bias.lowerBound + c.lowerBound) }
                 }
-                guard !inPart.isEmpty else { continue }
+                lap(t, .backwardElementwise)
+                guard ctIn > 0 else { continue }
+                let a = acts[l - 1][t]
                 // dW_l[my rows, :] = A_{l-1}[:, my]ᵀ · d
-                BLAS.gemm(transA: true, m: inPart.count, n: nOut, k: rows, a: acts[l - 1] + inPart.lowerBound, lda: nIn,
+                BLAS.gemm(transA: true, m: ctIn, n: nOut, k: rows, a: a, lda: ctIn,
                           b: d, ldb: nOut, c: G + R[l].weights.lowerBound + inPart.lowerBound * nOut, ldc: nOut)
                 // dA_{l-1}[:, my] = d · W_l[my rows, :]ᵀ, then through the activation.
-                BLAS.gemm(transB: true, m: rows, n: inPart.count, k: nOut, a: d, lda: nOut,
-                          b: P + R[l].weights.lowerBound + inPart.lowerBound * nOut, ldb: nOut,
-                          c: deltas[l - 1] + inPart.lowerBound, ldc: nIn)
-                net.applyDerivative(deltas[l - 1] + inPart.lowerBound, outputs: acts[l - 1] + inPart.lowerBound,
-                                    rows: rows, cols: inPart.count, stride: nIn)
+                let dPrev = l == 1 ? delta0[t] : deltas[l - 1] + inPart.lowerBound
+                let dPrevStride = l == 1 ? ctIn : nIn
+                BLAS.gemm(transB: true, m: rows, n: ctIn, k: nOut, a: d, lda: nOut,
+                          b: P + R[l].weights.lowerBound + inPart.lowerBound * nOut, ldb: nOut, c: dPrev, ldc: dPrevStride)
+                lap(t, .backwardGemm)
+                net.applyDerivative(dPrev, dStride: dPrevStride, outputs: a, aStride: ctIn, rows: rows, cols: ctIn)
+                lap(t, .backwardElementwise)
             }
-            let c = parts[0][t], n1 = sizes[1]
-            if !c.isEmpty {
-                BLAS.gemm(transA: true, m: sizes[0], n: c.count, k: rows, a: x, lda: sizes[0], b: deltas[0] + c.lowerBound, ldb: n1,
-                          c: G + R[0].weights.lowerBound + c.lowerBound, ldc: n1)
-                net.columnSums(deltas[0] + c.lowerBound, rows: rows, cols: c.count, stride: n1, into: G + R[0].bias.lowerBound + c.lowerBound)
+            let c = parts[0][t], ct = c.count, n1 = sizes[1]
+            if ct > 0 {
+                let d0 = delta0[t]
+                net.columnSums(d0, rows: rows, cols: ct, stride: ct, into: G + R[0].bias.lowerBound + c.lowerBound)
+                lap(t, .backwardElementwise)
+                // dW_0[:, my] = Xᵀ · d_0[:, my], a chunk of input rows at a time (small products skip OpenBLAS's
+                // packing), each chunk applied to my copy of the weights while its gradient is in cache. For the
+                // first-batch record the whole gradient goes to the network's array and is applied after it.
+                let chunk = chunkRows[t]
+                var r0 = 0
+                while r0 < n0 {
+                    let n = min(chunk, n0 - r0)
+                    if job.keepGrads {
+                        BLAS.gemm(transA: true, m: n, n: ct, k: rows, a: x + r0, lda: n0, b: d0, ldb: ct,
+                                  c: G + R[0].weights.lowerBound + r0 * n1 + c.lowerBound, ldc: n1)
+                        lap(t, .inputLayerGradient)
+                    } else {
+                        BLAS.gemm(transA: true, m: n, n: ct, k: rows, a: x + r0, lda: n0, b: d0, ldb: ct, c: g0[t], ldc: ct)
+                        lap(t, .inputLayerGradient)
+                        opt.apply(params: w0[t] + r0 * ct, grads: g0[t], m: m0[t] + r0 * ct, v: v0[t] + r0 * ct, count: n * ct,
+                                  rate: rate, measure: job.measure ? mb : nil)
+                        lap(t, .optimizer)
+                    }
+                    r0 += n
+                }
             }
         }
         if job.keepGrads {
@@ -352,20 +454,23 @@ final class TwoThreadStep: @unchecked Sendable {
             sync(t)
             if t == 0 { gradsReady?(res) }
             sync(t)
+            let c = hidden > 0 ? parts[0][t] : 0..<0, ct = c.count
+            for i in 0..<(ct > 0 ? n0 : 0) {
+                opt.apply(params: w0[t] + i * ct, grads: G + R[0].weights.lowerBound + i * sizes[1] + c.lowerBound,
+                          m: m0[t] + i * ct, v: v0[t] + i * ct, count: ct, rate: rate, measure: job.measure ? mb : nil)
+            }
         }
-        // Update my parameters.
-        let opt = optimizer!
-        let rate = opt.stepRate(stepCount)
+        // Update the rest of my parameters.
         if job.measure {
-            let mb = measures[t]
-            for l in 0..<L { mb[l] = StepMeasure() }
             for o in owned[t] {
                 opt.apply(params: P, grads: G, range: o.range, rate: rate, measure: o.isWeight ? mb + o.layer : nil)
             }
+            lap(t, .optimizer)
             sync(t)   // the main thread reads both threads' measures after this step
         } else {
             for o in owned[t] { opt.apply(params: P, grads: G, range: o.range, rate: rate, measure: nil) }
         }
+        lap(t, .optimizer)
     }
 
 }

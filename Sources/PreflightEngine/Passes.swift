@@ -147,11 +147,13 @@ extension Network {
     }
 
     /// d ⊙= f′(a) over a block of `rows` × `cols` with row stride `stride`.
-    func applyDerivative(_ d: UnsafeMutablePointer<Float>, outputs a: UnsafePointer<Float>, rows: Int, cols: Int, stride: Int) {
-        if stride == cols {
+    /// The derivative over a block of `rows` × `cols`, the deltas and the outputs each with their own row stride.
+    func applyDerivative(_ d: UnsafeMutablePointer<Float>, dStride: Int, outputs a: UnsafePointer<Float>, aStride: Int,
+                         rows: Int, cols: Int) {
+        if dStride == cols && aStride == cols {
             applyDerivative(d, outputs: a, count: rows * cols)
         } else {
-            for r in 0..<rows { applyDerivative(d + r * stride, outputs: a + r * stride, count: cols) }
+            for r in 0..<rows { applyDerivative(d + r * dStride, outputs: a + r * aStride, count: cols) }
         }
     }
 

@@ -46,6 +46,11 @@ public final class Trainer {
     private var parallel: TwoThreadStep?
     /// Seconds the main thread and the worker waited at barriers in the last two-thread epoch (diagnostics).
     public private(set) var lastBarrierWait: (main: Double, worker: Double) = (0, 0)
+    /// With `profilePhases`, each training thread's seconds per phase in the last two-thread epoch
+    /// (names in `phaseNames`): for scripts/bench --profile.
+    public var profilePhases = false
+    public private(set) var lastPhaseSeconds: [[Double]] = []
+    public static let phaseNames = TwoThreadStep.Phase.allCases.map { "\($0)" }
     private var stats: [StatsAccumulator]
     private var order: [Int32] = []
 
@@ -213,6 +218,7 @@ public final class Trainer {
         par.optimizer = optimizer
         par.epsilon = epsilon
         par.set = train
+        par.profiling = profilePhases
         let epochNumber = epochs.count + 1
         let n = train.count
         shuffleForNextEpoch(n)
@@ -223,7 +229,7 @@ public final class Trainer {
         var badBatch: (start: Int, rows: Int, b: Int)? = nil
         order.withUnsafeBufferPointer { ob in
             par.order = ob.baseAddress
-            par.startWorker()
+            par.beginEpoch()
             for b in 0..<batches {
                 if b > 0 && shouldStop() { break }
                 let start = b * batch, rows = min(batch, n - start)
@@ -243,7 +249,7 @@ public final class Trainer {
                 }
                 tally.add(res, rows: rows, progress: progress)
             }
-            par.parkWorker()
+            par.endEpoch()
             if let bad = badBatch {
                 // Locate the NaN/Inf single-threaded on the same batch (no update happened).
                 let ws = workspace(rows: batch)
@@ -254,6 +260,7 @@ public final class Trainer {
         }
         tally.stop()
         lastBarrierWait = (par.waitSeconds[0], par.waitSeconds[8])
+        lastPhaseSeconds = (0..<2).map { t in TwoThreadStep.Phase.allCases.map { par.phaseSeconds[t * 16 + $0.rawValue] } }
         stats = par.mergedStats()
         for i in stats.indices { stats[i].samples = tally.seen }
         return finishEpoch(tally, test: test, epsilon: epsilon)

@@ -175,6 +175,7 @@ let test = SampleSet(pixels: ds.test.images, labels: ds.test.labels, count: ds.t
 
 var firstDepthRate: Double? = nil
 var waits: [String] = []
+var profileLines: [String] = []
 print("")
 print("layers                  samples/s (median, range)     s/epoch   GFLOP/s   ceiling GFLOP/s   of ceiling   test acc")
 for depth in depths {
@@ -187,6 +188,21 @@ for depth in depths {
     for _ in 0..<epochs {
         let r = t.trainEpoch(train, test: test, batch: 100, epsilon: 1e-7)!
         rates.append(r.samplesPerSecond); secs.append(r.seconds)
+    }
+    if t.threads >= 2 && profile {
+        // One more epoch with phase timers on (not counted above): where each thread's time goes.
+        t.profilePhases = true
+        let r = t.trainEpoch(train, test: nil, batch: 100, epsilon: 1e-7)!
+        t.profilePhases = false
+        var lines = ["two-thread profile of one more epoch of \(sizes.map(String.init).joined(separator: "-")) (\(String(format: "%.0f", r.seconds * 1000)) ms):",
+                     "  phase                 main thread   worker"]
+        for (i, name) in Trainer.phaseNames.enumerated() {
+            lines.append("  " + name.padding(toLength: 22, withPad: " ", startingAt: 0)
+                         + String(format: "%8.1f ms   %6.1f ms", t.lastPhaseSeconds[0][i] * 1000, t.lastPhaseSeconds[1][i] * 1000))
+        }
+        lines.append("  " + "barrier waits".padding(toLength: 22, withPad: " ", startingAt: 0)
+                     + String(format: "%8.1f ms   %6.1f ms", t.lastBarrierWait.main * 1000, t.lastBarrierWait.worker * 1000))
+        profileLines.append(contentsOf: lines)
     }
     if t.threads >= 2 {
         waits.append("\(sizes.map(String.init).joined(separator: "-")): main thread \(String(format: "%.0f", t.lastBarrierWait.main * 1000)) ms, worker \(String(format: "%.0f", t.lastBarrierWait.worker * 1000)) ms of \(String(format: "%.0f", t.epochs.last!.seconds * 1000)) ms")
@@ -204,6 +220,10 @@ for depth in depths {
 
 if !waits.isEmpty {
     print("two-thread barrier waits in the last epoch: " + waits.joined(separator: "; "))
+}
+if !profileLines.isEmpty {
+    print("")
+    profileLines.forEach { print($0) }
 }
 
 if profile {
