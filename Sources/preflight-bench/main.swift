@@ -189,6 +189,7 @@ for depth in depths {
         let r = t.trainEpoch(train, test: test, batch: 100, epsilon: 1e-7)!
         rates.append(r.samplesPerSecond); secs.append(r.seconds)
     }
+    let testAccuracy = t.epochs.last!.testAccuracy ?? 0
     if t.threads >= 2 && profile {
         // One more epoch with phase timers on (not counted above): where each thread's time goes.
         t.profilePhases = true
@@ -215,7 +216,7 @@ for depth in depths {
     func col(_ t: String, _ w: Int) -> String { t.padding(toLength: max(w, t.count + 1), withPad: " ", startingAt: 0) }
     print(col(name, 24) + col("\(f0(med)) (\(f0(rates.min()!))-\(f0(rates.max()!)))", 30)
           + col(String(format: "%.3f", median(secs)), 10) + col(f1(gflops), 10) + col(f1(ceiling), 18)
-          + col(String(format: "%.0f%%", gflops / ceiling * 100), 13) + String(format: "%.2f%%", (t.epochs.last!.testAccuracy ?? 0) * 100))
+          + col(String(format: "%.0f%%", gflops / ceiling * 100), 13) + String(format: "%.2f%%", testAccuracy * 100))
 }
 
 if !waits.isEmpty {
