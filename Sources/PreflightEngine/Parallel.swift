@@ -25,6 +25,13 @@ final class SpinBarrier: @unchecked Sendable {
     }
 }
 
+/// Input rows of layer 0's weight gradient a training thread makes (and applies) at a time when it owns
+/// `columns` of the layer's `inputs` × n weight columns: about 25 KB of gradient, small enough for OpenBLAS's
+/// small-matrix kernels and for the chunk to stay in cache until its update.
+public func inputGradientChunkRows(inputs: Int, columns: Int) -> Int {
+    min(inputs, max(8, (98 * 64) / max(columns, 1)))
+}
+
 /// Two-thread model-parallel training step. Thread t owns half of every hidden layer's units: for layer 0
 /// the matching weight columns, for every later layer the matching weight *rows* (the inputs coming from
 /// its units), and the units' biases. The threads exchange only partial sums of each later layer's
@@ -152,7 +159,7 @@ final class TwoThreadStep: @unchecked Sendable {
         w0 = cols0.map { buf(sizes[0] * $0) }
         m0 = cols0.map { buf(sizes[0] * $0) }
         v0 = cols0.map { buf(sizes[0] * $0) }
-        let chunks = cols0.map { min(sizes[0], max(8, (98 * 64) / max($0, 1))) }
+        let chunks = cols0.map { inputGradientChunkRows(inputs: sizes[0], columns: $0) }
         chunkRows = chunks
         g0 = (0..<2).map { buf(chunks[$0] * cols0[$0]) }
         stats = (0..<2).map { _ in

@@ -76,11 +76,14 @@ func gemmCeilingTwoThreads(_ sizes: [Int], batch b: Int, seconds: Double = 1.0) 
     struct Bufs { let A, D, G, C: UnsafeMutablePointer<Float>; let Ws: [UnsafeMutablePointer<Float>] }
     let bufs = (0..<2).map { _ in Bufs(A: buf(b * maxN), D: buf(b * maxN), G: buf(maxN * maxN), C: buf(b * maxN),
                                       Ws: (0..<(sizes.count - 1)).map { buf(sizes[$0] * sizes[$0 + 1]) }) }
-    func half(_ n: Int, _ t: Int) -> Int { let c = n >= 32 ? (n / 2) / 16 * 16 : n / 2; return t == 0 ? c : n - c }
-    func step(_ t: Int) {
+    @Sendable func half(_ n: Int, _ t: Int) -> Int { let c = n >= 32 ? (n / 2) / 16 * 16 : n / 2; return t == 0 ? c : n - c }
+    @Sendable func step(_ t: Int) {
         let B = bufs[t]
         let L = sizes.count - 1
-        BLAS.gemm(m: b, n: half(sizes[1], t), k: sizes[0], a: B.A, lda: sizes[0], b: B.Ws[0], ldb: sizes[1], c: B.C, ldc: sizes[1])
+        // Layer 0 as the training step runs it: the thread's own copy of its weight columns (leading
+        // dimension its half), and the weight gradient in chunks of about 25 KB.
+        let h0 = half(sizes[1], t)
+        BLAS.gemm(m: b, n: h0, k: sizes[0], a: B.A, lda: sizes[0], b: B.Ws[0], ldb: h0, c: B.C, ldc: h0)
         for l in 1..<L {
             BLAS.gemm(m: b, n: sizes[l + 1], k: half(sizes[l], t), a: B.A, lda: sizes[l], b: B.Ws[l], ldb: sizes[l + 1], c: B.C, ldc: sizes[l + 1])
         }
@@ -88,7 +91,13 @@ func gemmCeilingTwoThreads(_ sizes: [Int], batch b: Int, seconds: Double = 1.0) 
             BLAS.gemm(transA: true, m: half(sizes[l], t), n: sizes[l + 1], k: b, a: B.A, lda: sizes[l], b: B.D, ldb: sizes[l + 1], c: B.G, ldc: sizes[l + 1])
             BLAS.gemm(transB: true, m: b, n: half(sizes[l], t), k: sizes[l + 1], a: B.D, lda: sizes[l + 1], b: B.Ws[l], ldb: sizes[l + 1], c: B.C, ldc: sizes[l])
         }
-        BLAS.gemm(transA: true, m: sizes[0], n: half(sizes[1], t), k: b, a: B.A, lda: sizes[0], b: B.D, ldb: sizes[1], c: B.G, ldc: sizes[1])
+        let chunk = inputGradientChunkRows(inputs: sizes[0], columns: h0)
+        var r0 = 0
+        while r0 < sizes[0] {
+            let n = min(chunk, sizes[0] - r0)
+            BLAS.gemm(transA: true, m: n, n: h0, k: b, a: B.A + r0, lda: sizes[0], b: B.D, ldb: h0, c: B.G, ldc: h0)
+            r0 += n
+        }
     }
     for _ in 0..<50 { step(0); step(1) }
     // Calibrate the count on one thread.
