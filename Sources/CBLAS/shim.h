@@ -15,4 +15,14 @@ static inline void preflight_set_flush_to_zero(int on) {
     (void)on;
 #endif
 }
+
+/// Asks for the cache line holding `p` to be brought towards this core's L2, without waiting for it.
+static inline void preflight_prefetch(const void *p) {
+    __builtin_prefetch(p, 0, 2);
+}
+/// dst[i] = src[i] · scale for n bytes: the image rows' conversion (the compiler vectorises this loop; the
+/// Swift generic SIMD conversions it replaces were not inlined).
+static inline void preflight_bytes_to_floats(const unsigned char *src, float *dst, long n, float scale) {
+    for (long i = 0; i < n; i++) dst[i] = (float)src[i] * scale;
+}
 #endif

@@ -438,9 +438,21 @@ final class TwoThreadStep: @unchecked Sendable {
                 // packing), each chunk applied to my copy of the weights while its gradient is in cache. For the
                 // first-batch record the whole gradient goes to the network's array and is applied after it.
                 let chunk = chunkRows[t]
-                var r0 = 0
+                // Meanwhile the next batch's image rows are fetched towards this core, a slice per chunk, so
+                // that converting them next step does not wait on memory.
+                let nextStart = job.start + rows
+                let nextRows = max(0, min(rows, set.count - nextStart))
+                let chunks = (n0 + chunk - 1) / chunk
+                var r0 = 0, k = 0
                 while r0 < n0 {
                     let n = min(chunk, n0 - r0)
+                    if nextRows > 0 {
+                        let a = k * nextRows / chunks, b = (k + 1) * nextRows / chunks
+                        set.pixels.withUnsafeBufferPointer { px in
+                            prefetchRows(px.baseAddress!, order! + nextStart + a, b - a, set.features)
+                        }
+                    }
+                    k += 1
                     if job.keepGrads {
                         BLAS.gemm(transA: true, m: n, n: ct, k: rows, a: x + r0, lda: n0, b: d0, ldb: ct,
                                   c: G + R[0].weights.lowerBound + r0 * n1 + c.lowerBound, ldc: n1)

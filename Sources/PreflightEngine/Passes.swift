@@ -1,3 +1,4 @@
+import CBLAS
 /// Buffers for one batch of up to `capacity` rows, allocated once per network and batch size.
 public final class Workspace {
     public let capacity: Int
@@ -59,18 +60,21 @@ func touchRows(_ base: UnsafePointer<UInt8>, _ order: UnsafePointer<Int32>, _ ro
     sink.pointee = acc
 }
 
+/// Starts bringing rows `order[0..<rows]` towards the cache without waiting for them (call it a while
+/// before `touchRows`/`convertRow` need them: the next batch's rows, during this batch's products).
+@inline(__always)
+func prefetchRows(_ base: UnsafePointer<UInt8>, _ order: UnsafePointer<Int32>, _ rows: Int, _ f: Int) {
+    for r in 0..<rows {
+        let row = base + Int(order[r]) * f
+        var i = 0
+        while i < f { preflight_prefetch(row + i); i += 64 }
+        preflight_prefetch(row + f - 1)
+    }
+}
+
 @inline(__always)
 func convertRow(_ src: UnsafePointer<UInt8>, _ dst: UnsafeMutablePointer<Float>, _ n: Int, _ scale: Float) {
-    var i = 0
-    let s = SIMD16<Float>(repeating: scale)
-    let rs = UnsafeRawPointer(src), rd = UnsafeMutableRawPointer(dst)
-    while i + 16 <= n {
-        let b = rs.loadUnaligned(fromByteOffset: i, as: SIMD16<UInt8>.self)
-        rd.storeBytes(of: SIMD16<Float>(SIMD16<Int32>(truncatingIfNeeded: b)) * s,
-                      toByteOffset: i * 4, as: SIMD16<Float>.self)
-        i += 16
-    }
-    while i < n { dst[i] = Float(src[i]) * scale; i += 1 }
+    preflight_bytes_to_floats(src, dst, n, scale)
 }
 
 /// Result of the softmax + cross-entropy pass over a batch.
@@ -110,22 +114,45 @@ extension Network {
 
     /// Backward pass from the output delta: fills `grads` for every layer.
     public func backward(_ ws: Workspace, rows: Int) {
-        for l in stride(from: layerCount - 1, through: 0, by: -1) {
+        backwardHidden(ws, rows: rows)
+        inputLayerBiasGradient(ws, rows: rows)
+        let chunk = inputGradientChunkRows(inputs: sizes[0], columns: sizes[1])
+        var r0 = 0
+        while r0 < sizes[0] {
+            let r1 = min(r0 + chunk, sizes[0])
+            inputLayerGradient(ws, rows: rows, inputs: r0..<r1)
+            r0 = r1
+        }
+    }
+
+    /// The backward pass down to layer 0's delta: every gradient of layers ≥ 1.
+    func backwardHidden(_ ws: Workspace, rows: Int) {
+        for l in stride(from: layerCount - 1, through: 1, by: -1) {
             let nIn = sizes[l], nOut = sizes[l + 1]
             let d = ws.deltas[l]
-            let input = l == 0 ? UnsafePointer(ws.x) : UnsafePointer(ws.acts[l - 1])
-            // dW[nIn×nOut] = inputᵀ[nIn×rows] · d[rows×nOut]
-            BLAS.gemm(transA: true, m: nIn, n: nOut, k: rows, a: input, lda: nIn, b: d, ldb: nOut,
+            // dW[nIn×nOut] = Aᵀ[nIn×rows] · d[rows×nOut]
+            BLAS.gemm(transA: true, m: nIn, n: nOut, k: rows, a: ws.acts[l - 1], lda: nIn, b: d, ldb: nOut,
                       c: grads + ranges[l].weights.lowerBound, ldc: nOut)
             columnSums(d, rows: rows, cols: nOut, into: grads + ranges[l].bias.lowerBound)
-            if l > 0 {
-                // dA[rows×nIn] = d[rows×nOut] · Wᵀ[nOut×nIn], then through the activation's derivative.
-                let dPrev = ws.deltas[l - 1]
-                BLAS.gemm(transB: true, m: rows, n: nIn, k: nOut, a: d, lda: nOut,
-                          b: params + ranges[l].weights.lowerBound, ldb: nOut, c: dPrev, ldc: nIn)
-                applyDerivative(dPrev, outputs: ws.acts[l - 1], count: rows * nIn)
-            }
+            // dA[rows×nIn] = d[rows×nOut] · Wᵀ[nOut×nIn], then through the activation's derivative.
+            let dPrev = ws.deltas[l - 1]
+            BLAS.gemm(transB: true, m: rows, n: nIn, k: nOut, a: d, lda: nOut,
+                      b: params + ranges[l].weights.lowerBound, ldb: nOut, c: dPrev, ldc: nIn)
+            applyDerivative(dPrev, outputs: ws.acts[l - 1], count: rows * nIn)
         }
+    }
+
+    /// Layer 0's bias gradient (after `backwardHidden`).
+    func inputLayerBiasGradient(_ ws: Workspace, rows: Int) {
+        columnSums(ws.deltas[0], rows: rows, cols: sizes[1], into: grads + ranges[0].bias.lowerBound)
+    }
+
+    /// Layer 0's weight gradient for input rows `inputs` (after `backwardHidden`): Xᵀ[inputs×rows] · d[rows×n1].
+    /// Made a chunk at a time (see `inputGradientChunkRows`), so that each chunk can be applied while in cache.
+    func inputLayerGradient(_ ws: Workspace, rows: Int, inputs: Range<Int>) {
+        let n0 = sizes[0], n1 = sizes[1]
+        BLAS.gemm(transA: true, m: inputs.count, n: n1, k: rows, a: ws.x + inputs.lowerBound, lda: n0, b: ws.deltas[0], ldb: n1,
+                  c: grads + ranges[0].weights.lowerBound + inputs.lowerBound * n1, ldc: n1)
     }
 
     @inline(__always)

@@ -181,22 +181,51 @@ public final class Trainer {
                         nonFinite = locateNonFinite(ws, rows: rows, epoch: epochNumber, batch: b + 1)
                         break
                     }
-                    network.backward(ws, rows: rows)
-                    if epochNumber == 1 && b == 0 && firstBatch == nil {
-                        firstBatch = firstBatchRecord(ws, rows: rows, loss: res,
-                                                      hidden: sb.map { $0.summary(activation: network.activation) })
-                    }
                     let measure = b % measureEvery == 0 || b == batches - 1
-                    if measure {
-                        for l in 0..<layers { measures[l] = StepMeasure() }
-                        measures.withUnsafeMutableBufferPointer {
-                            optimizer.step(params: network.params, grads: network.grads, layerRanges: network.ranges,
-                                           measures: $0.baseAddress)
+                    if measure { for l in 0..<layers { measures[l] = StepMeasure() } }
+                    let record = epochNumber == 1 && b == 0 && firstBatch == nil
+                    measures.withUnsafeMutableBufferPointer { mb in
+                        let m = measure ? mb.baseAddress : nil
+                        // Backward; layer 0's weight gradient (the largest) a chunk of input rows at a time, each
+                        // chunk applied while in cache unless the first-batch record needs every gradient first.
+                        // Meanwhile the next batch's image rows are fetched towards the cache.
+                        network.backwardHidden(ws, rows: rows)
+                        network.inputLayerBiasGradient(ws, rows: rows)
+                        optimizer.beginStep()
+                        let rate = optimizer.stepRate(optimizer.steps)
+                        let P = network.params, G = network.grads, R = network.ranges
+                        let n0 = network.sizes[0], n1 = network.sizes[1]
+                        let chunk = inputGradientChunkRows(inputs: n0, columns: n1)
+                        let chunks = (n0 + chunk - 1) / chunk
+                        let nextStart = start + rows, nextRows = max(0, min(rows, n - nextStart))
+                        var r0 = 0, k = 0
+                        while r0 < n0 {
+                            let r1 = min(r0 + chunk, n0)
+                            network.inputLayerGradient(ws, rows: rows, inputs: r0..<r1)
+                            if nextRows > 0 {
+                                let a = k * nextRows / chunks, z = (k + 1) * nextRows / chunks
+                                train.pixels.withUnsafeBufferPointer { px in
+                                    prefetchRows(px.baseAddress!, ob.baseAddress! + nextStart + a, z - a, train.features)
+                                }
+                            }
+                            if !record {
+                                let w = R[0].weights.lowerBound
+                                optimizer.apply(params: P, grads: G, range: (w + r0 * n1)..<(w + r1 * n1), rate: rate, measure: m)
+                            }
+                            r0 = r1; k += 1
                         }
-                        tally.addMeasures(measures.map { ($0.gradSquared, $0.updateSquared, $0.weightSquared) })
-                    } else {
-                        optimizer.step(params: network.params, grads: network.grads, layerRanges: network.ranges, measures: nil)
+                        if record {
+                            firstBatch = firstBatchRecord(ws, rows: rows, loss: res,
+                                                          hidden: sb.map { $0.summary(activation: network.activation) })
+                            optimizer.apply(params: P, grads: G, range: R[0].weights, rate: rate, measure: m)
+                        }
+                        optimizer.apply(params: P, grads: G, range: R[0].bias, rate: rate, measure: nil)
+                        for l in 1..<layers {
+                            optimizer.apply(params: P, grads: G, range: R[l].weights, rate: rate, measure: m.map { $0 + l })
+                            optimizer.apply(params: P, grads: G, range: R[l].bias, rate: rate, measure: nil)
+                        }
                     }
+                    if measure { tally.addMeasures(measures.map { ($0.gradSquared, $0.updateSquared, $0.weightSquared) }) }
                     tally.add(res, rows: rows, progress: progress)
                 }
             }

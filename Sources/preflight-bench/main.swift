@@ -56,7 +56,18 @@ func gemmCeiling(_ sizes: [Int], batch b: Int, seconds: Double = 1.0) -> Double 
             BLAS.gemm(m: b, n: sizes[l + 1], k: sizes[l], a: A, lda: sizes[l], b: Ws[l], ldb: sizes[l + 1], c: C, ldc: sizes[l + 1])
         }
         for l in stride(from: sizes.count - 2, through: 0, by: -1) {
-            BLAS.gemm(transA: true, m: sizes[l], n: sizes[l + 1], k: b, a: A, lda: sizes[l], b: D, ldb: sizes[l + 1], c: G, ldc: sizes[l + 1])
+            if l == 0 {
+                // Layer 0's weight gradient in chunks of input rows, as the training step makes it.
+                let chunk = inputGradientChunkRows(inputs: sizes[0], columns: sizes[1])
+                var r0 = 0
+                while r0 < sizes[0] {
+                    let n = min(chunk, sizes[0] - r0)
+                    BLAS.gemm(transA: true, m: n, n: sizes[1], k: b, a: A + r0, lda: sizes[0], b: D, ldb: sizes[1], c: G + r0 * sizes[1], ldc: sizes[1])
+                    r0 += n
+                }
+            } else {
+                BLAS.gemm(transA: true, m: sizes[l], n: sizes[l + 1], k: b, a: A, lda: sizes[l], b: D, ldb: sizes[l + 1], c: G, ldc: sizes[l + 1])
+            }
             if l > 0 { BLAS.gemm(transB: true, m: b, n: sizes[l], k: sizes[l + 1], a: D, lda: sizes[l + 1], b: Ws[l], ldb: sizes[l + 1], c: C, ldc: sizes[l]) }
         }
     }

@@ -174,4 +174,66 @@ final class TrainingTests: XCTestCase {
         XCTAssertEqual(a.accuracy, b.accuracy)
         XCTAssertEqual(a.loss, b.loss, accuracy: 1e-6)
     }
+
+    /// One-thread training (layer 0's gradient made and applied a chunk of input rows at a time, the first
+    /// step applied only after its record) does exactly what the plain passes and `Optimizer.step` do.
+    /// Every sample is the same image with the same label, so the batches' shuffled order cannot change a sum.
+    func testOneThreadTrainingEqualsThePlainPassesBitForBit() {
+        let sizes = [200, 128, 16, 4]   // 200 inputs: layer 0's gradient comes in several chunks
+        var rng = Xoshiro(seed: 5)
+        let image = (0..<200).map { _ in UInt8(rng.below(256)) }
+        let count = 60, batch = 20
+        let set = SampleSet(pixels: Array((0..<count).map { _ in image }.joined()), labels: Array(repeating: 2, count: count),
+                            count: count, features: 200, scale: 1 / 255)
+        let a = Network(sizes: sizes, activation: .relu), b = Network(sizes: sizes, activation: .relu)
+        a.initialize(Array(repeating: .glorot, count: 3), seed: 4); b.initialize(Array(repeating: .glorot, count: 3), seed: 4)
+        let t = Trainer(network: a, optimizer: .adam(lr: 0.01), seed: 4)
+        t.threads = 1
+        t.measureEvery = 2
+        for _ in 0..<2 { t.trainEpoch(set, test: nil, batch: batch, epsilon: 1e-7) }
+        let opt = Optimizer(kind: .adam(lr: 0.01), count: b.paramCount)
+        let ws = Workspace(sizes: sizes, capacity: batch)
+        for _ in 0..<(2 * count / batch) {
+            ws.load(set, order: nil, start: 0, rows: batch)
+            b.forward(ws, rows: batch, stats: nil)
+            _ = b.softmaxLoss(ws, rows: batch, epsilon: 1e-7, delta: true)
+            b.backward(ws, rows: batch)
+            opt.step(params: b.params, grads: b.grads, layerRanges: b.ranges, measures: nil)
+        }
+        XCTAssertEqual(t.optimizer.steps, opt.steps)
+        func firstDifference(_ x: [Float], _ y: [Float]) -> String? {
+            guard x.count == y.count else { return "sizes \(x.count) vs \(y.count)" }
+            guard let i = x.indices.first(where: { x[$0] != y[$0] }) else { return nil }
+            return "index \(i): \(x[i]) vs \(y[i])"
+        }
+        XCTAssertNil(firstDifference(a.parameterArray, b.parameterArray), "parameters")
+        XCTAssertNil(firstDifference(t.optimizer.mArray, opt.mArray), "first moments")
+        XCTAssertNil(firstDifference(t.optimizer.vArray, opt.vArray), "second moments")
+        XCTAssertNotEqual(a.parameterArray, { let n = Network(sizes: sizes, activation: .relu); n.initialize(Array(repeating: .glorot, count: 3), seed: 4); return n.parameterArray }())
+    }
+
+    /// Two threads train layer 0 in their own copies during an epoch; after it, the network and the optimiser
+    /// hold the result (what evaluation, `save` and one-thread training read), close to one thread's.
+    func testTwoThreadEpochLeavesLayerZeroInTheNetworkAndOptimizer() {
+        let train = blobSet(count: 400, seed: 1)
+        var trainers: [Trainer] = []
+        for threads in [1, 2] {
+            let net = Network(sizes: [32, 48, 4], activation: .relu)
+            net.initialize([.glorot, .glorot], seed: 6)
+            let t = Trainer(network: net, optimizer: .adam(lr: 0.01), seed: 6)
+            t.threads = threads
+            t.trainEpoch(train, test: nil, batch: 40, epsilon: 1e-7)
+            trainers.append(t)
+        }
+        let one = trainers[0], two = trainers[1]
+        let w = two.network.ranges[0].weights
+        let initial: [Float] = { let n = Network(sizes: [32, 48, 4], activation: .relu); n.initialize([.glorot, .glorot], seed: 6); return n.parameterArray }()
+        let p1 = one.network.parameterArray, p2 = two.network.parameterArray
+        let m1 = one.optimizer.mArray, m2 = two.optimizer.mArray, v2 = two.optimizer.vArray
+        XCTAssertGreaterThan(w.filter { p2[$0] != initial[$0] }.count, w.count * 99 / 100, "layer 0 weights moved")
+        XCTAssertGreaterThan(w.filter { m2[$0] != 0 && v2[$0] > 0 }.count, w.count * 99 / 100, "layer 0 moments kept")
+        XCTAssertLessThan(w.map { abs(p2[$0] - p1[$0]) }.max()!, 1e-3, "layer 0 weights against one thread's")
+        XCTAssertLessThan(w.map { abs(m2[$0] - m1[$0]) }.max()!, 1e-3, "layer 0 first moments against one thread's")
+        XCTAssertEqual(two.evaluate(train, epsilon: 1e-7).loss, one.evaluate(train, epsilon: 1e-7).loss, accuracy: 1e-3)
+    }
 }
