@@ -63,7 +63,7 @@ func touchRows(_ base: UnsafePointer<UInt8>, _ order: UnsafePointer<Int32>, _ ro
 /// Starts bringing rows `order[0..<rows]` towards the cache without waiting for them (call it a while
 /// before `touchRows`/`convertRow` need them: the next batch's rows, during this batch's products).
 @inline(__always)
-func prefetchRows(_ base: UnsafePointer<UInt8>, _ order: UnsafePointer<Int32>, _ rows: Int, _ f: Int) {
+public func prefetchRows(_ base: UnsafePointer<UInt8>, _ order: UnsafePointer<Int32>, _ rows: Int, _ f: Int) {
     for r in 0..<rows {
         let row = base + Int(order[r]) * f
         var i = 0
@@ -126,7 +126,7 @@ extension Network {
     }
 
     /// The backward pass down to layer 0's delta: every gradient of layers ≥ 1.
-    func backwardHidden(_ ws: Workspace, rows: Int) {
+    public func backwardHidden(_ ws: Workspace, rows: Int) {
         for l in stride(from: layerCount - 1, through: 1, by: -1) {
             let nIn = sizes[l], nOut = sizes[l + 1]
             let d = ws.deltas[l]
@@ -143,13 +143,13 @@ extension Network {
     }
 
     /// Layer 0's bias gradient (after `backwardHidden`).
-    func inputLayerBiasGradient(_ ws: Workspace, rows: Int) {
+    public func inputLayerBiasGradient(_ ws: Workspace, rows: Int) {
         columnSums(ws.deltas[0], rows: rows, cols: sizes[1], into: grads + ranges[0].bias.lowerBound)
     }
 
     /// Layer 0's weight gradient for input rows `inputs` (after `backwardHidden`): Xᵀ[inputs×rows] · d[rows×n1].
     /// Made a chunk at a time (see `inputGradientChunkRows`), so that each chunk can be applied while in cache.
-    func inputLayerGradient(_ ws: Workspace, rows: Int, inputs: Range<Int>) {
+    public func inputLayerGradient(_ ws: Workspace, rows: Int, inputs: Range<Int>) {
         let n0 = sizes[0], n1 = sizes[1]
         BLAS.gemm(transA: true, m: inputs.count, n: n1, k: rows, a: ws.x + inputs.lowerBound, lda: n0, b: ws.deltas[0], ldb: n1,
                   c: grads + ranges[0].weights.lowerBound + inputs.lowerBound * n1, ldc: n1)

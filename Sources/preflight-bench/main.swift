@@ -283,9 +283,13 @@ if profile {
     var order = (0..<Int32(train.count)).map { $0 }
     var stats = [StatsAccumulator(units: 128), StatsAccumulator(units: 128)]
     BLAS.setThreads(1); BLAS.setFlushToZero(true)
-    var tShuffle = 0.0, tLoad = 0.0, tFwd = 0.0, tFwdPlain = 0.0, tSoft = 0.0, tBack = 0.0, tAdam = 0.0
+    var tShuffle = 0.0, tLoad = 0.0, tFwd = 0.0, tFwdPlain = 0.0, tSoft = 0.0, tBack = 0.0, tInput = 0.0, tAdam = 0.0
+    // The same passes, in the same order, as Trainer's one-thread step (the forward pass twice, with and
+    // without the recorder, to price the recorder).
+    let n0 = sizes[0], n1 = sizes[1], R = net.ranges
+    let chunk = inputGradientChunkRows(inputs: n0, columns: n1), chunks = (n0 + chunk - 1) / chunk
     for _ in 0..<2 {
-        tShuffle = 0; tLoad = 0; tFwd = 0; tFwdPlain = 0; tSoft = 0; tBack = 0; tAdam = 0
+        tShuffle = 0; tLoad = 0; tFwd = 0; tFwdPlain = 0; tSoft = 0; tBack = 0; tInput = 0; tAdam = 0
         var t = monotonicSeconds()
         rng.shuffle(&order)
         tShuffle = monotonicSeconds() - t
@@ -299,9 +303,32 @@ if profile {
             u = monotonicSeconds(); tFwd += u - t; t = u
             _ = net.softmaxLoss(ws, rows: 100, epsilon: 1e-7, delta: true)
             u = monotonicSeconds(); tSoft += u - t; t = u
-            net.backward(ws, rows: 100)
+            net.backwardHidden(ws, rows: 100)
+            net.inputLayerBiasGradient(ws, rows: 100)
             u = monotonicSeconds(); tBack += u - t; t = u
-            opt.step(params: net.params, grads: net.grads, layerRanges: net.ranges, measures: nil)
+            opt.beginStep()
+            let rate = opt.stepRate(opt.steps)
+            var r0 = 0, k = 0
+            while r0 < n0 {
+                let r1 = min(r0 + chunk, n0)
+                net.inputLayerGradient(ws, rows: 100, inputs: r0..<r1)
+                if b < 599 {
+                    let a = k * 100 / chunks, z = (k + 1) * 100 / chunks
+                    train.pixels.withUnsafeBufferPointer { px in
+                        order.withUnsafeBufferPointer { prefetchRows(px.baseAddress!, $0.baseAddress! + (b + 1) * 100 + a, z - a, 784) }
+                    }
+                }
+                u = monotonicSeconds(); tInput += u - t; t = u
+                opt.apply(params: net.params, grads: net.grads, range: (R[0].weights.lowerBound + r0 * n1)..<(R[0].weights.lowerBound + r1 * n1),
+                          rate: rate, measure: nil)
+                u = monotonicSeconds(); tAdam += u - t; t = u
+                r0 = r1; k += 1
+            }
+            opt.apply(params: net.params, grads: net.grads, range: R[0].bias, rate: rate, measure: nil)
+            for l in 1..<R.count {
+                opt.apply(params: net.params, grads: net.grads, range: R[l].weights, rate: rate, measure: nil)
+                opt.apply(params: net.params, grads: net.grads, range: R[l].bias, rate: rate, measure: nil)
+            }
             u = monotonicSeconds(); tAdam += u - t; t = u
         }
     }
@@ -312,17 +339,18 @@ if profile {
     let ceil1 = gemmCeiling(sizes, batch: 100)
     let gemmEst = (fwdG + backG) / ceil1
     func ms(_ x: Double) -> String { String(format: "%6.1f ms", x * 1000) }
+    let total = tShuffle + tLoad + tFwd + tSoft + tBack + tInput + tAdam
     print("")
     print("profile: one epoch of 784-128-128-10 on one thread, by phase")
-    print("  shuffle                         \(ms(tShuffle))")
-    print("  uint8 -> float conversion       \(ms(tLoad))")
-    print("  forward (sgemm + bias/relu)     \(ms(tFwdPlain))")
-    print("  forward with the recorder       \(ms(tFwd))   (recording costs \(ms(tFwd - tFwdPlain)), \(String(format: "%.1f", (tFwd - tFwdPlain) / (tShuffle + tLoad + tFwd + tSoft + tBack + tAdam) * 100))% of the epoch)")
-    print("  softmax + loss + output delta   \(ms(tSoft))")
-    print("  backward (sgemm + derivatives)  \(ms(tBack))")
-    print("  Adam                            \(ms(tAdam))")
-    let total = tShuffle + tLoad + tFwd + tSoft + tBack + tAdam
-    print("  total                           \(ms(total))   of which the sgemm calls alone take ~\(ms(gemmEst)) (\(String(format: "%.0f", gemmEst / total * 100))%)")
+    print("  shuffle                           \(ms(tShuffle))")
+    print("  uint8 -> float conversion         \(ms(tLoad))")
+    print("  forward (sgemm + bias/relu)       \(ms(tFwdPlain))")
+    print("  forward with the recorder         \(ms(tFwd))   (recording costs \(ms(tFwd - tFwdPlain)), \(String(format: "%.1f", (tFwd - tFwdPlain) / total * 100))% of the epoch)")
+    print("  softmax + loss + output delta     \(ms(tSoft))")
+    print("  backward to layer 0's delta       \(ms(tBack))   (sgemm + derivatives + bias gradients)")
+    print("  layer 0's weight gradient         \(ms(tInput))   (sgemm in chunks + next batch's prefetch)")
+    print("  Adam                              \(ms(tAdam))")
+    print("  total                             \(ms(total))   of which the sgemm calls alone take ~\(ms(gemmEst)) (\(String(format: "%.0f", gemmEst / total * 100))%)")
     // The first-batch check: one forward/backward pass with the recorder, no update.
     let tr = Trainer(network: net, optimizer: .adam(lr: 0.001), seed: 1)
     _ = tr.probe(train, batch: 100, epsilon: 1e-7)
