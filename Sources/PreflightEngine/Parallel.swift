@@ -58,8 +58,13 @@ final class TwoThreadStep: @unchecked Sendable {
     let delta0: [UnsafeMutablePointer<Float>]
     /// deltas[h], h ≥ 1: hidden layer h's delta, capacity × n_h; each thread writes its columns, both read all.
     let deltas: [UnsafeMutablePointer<Float>]
-    /// partials[l][t]: thread t's partial pre-activation of weight layer l ≥ 1, capacity × n_{l+1}.
+    /// partials[l][t]: thread t's partial pre-activation of weight layer l ≥ 1, capacity × n_{l+1}: for a
+    /// hidden layer, two blocks (`partialBlock`), the columns each thread owns, capacity × their count;
+    /// for the output layer, one row-major matrix.
     let partials: [[UnsafeMutablePointer<Float>]]
+    /// Offset of the block of thread `s`'s columns in a hidden layer's partial sums.
+    @inline(__always)
+    private func partialBlock(_ l: Int, _ s: Int) -> Int { s == 0 ? 0 : capacity * parts[l][0].count }
     /// Each thread's copy of the output probabilities and output delta, capacity × classes.
     let outs: [UnsafeMutablePointer<Float>]
     let outDeltas: [UnsafeMutablePointer<Float>]
@@ -352,6 +357,16 @@ final class TwoThreadStep: @unchecked Sendable {
                 let mine = partials[l][t]
                 if inPart.isEmpty {
                     mine.initialize(repeating: 0, count: rows * nOut)
+                } else if l < L - 1 {
+                    // One block per owner of the output columns, so that the other thread reads one block of
+                    // its own and nothing next to what this thread alone reads.
+                    for s in 0..<2 {
+                        let c = parts[l][s]
+                        guard !c.isEmpty else { continue }
+                        BLAS.gemm(m: rows, n: c.count, k: inPart.count, a: acts[l - 1][t], lda: inPart.count,
+                                  b: P + R[l].weights.lowerBound + inPart.lowerBound * nOut + c.lowerBound, ldb: nOut,
+                                  c: mine + partialBlock(l, s), ldc: c.count)
+                    }
                 } else {
                     BLAS.gemm(m: rows, n: nOut, k: inPart.count, a: acts[l - 1][t], lda: inPart.count,
                               b: P + R[l].weights.lowerBound + inPart.lowerBound * nOut, ldb: nOut, c: mine, ldc: nOut)
@@ -367,11 +382,8 @@ final class TwoThreadStep: @unchecked Sendable {
                 if l < L - 1 {
                     let c = parts[l][t], ct = c.count
                     if ct > 0 {
-                        let out = acts[l][t]
-                        for r in 0..<rows {
-                            let o = r * nOut + c.lowerBound, q = r * ct
-                            for j in 0..<ct { out[q + j] = p0[o + j] + p1[o + j] }
-                        }
+                        let out = acts[l][t], a0 = p0 + partialBlock(l, t), a1 = p1 + partialBlock(l, t)
+                        for i in 0..<(rows * ct) { out[i] = a0[i] + a1[i] }
                         net.biasActivate(out, rows: rows, cols: ct, stride: ct, unit0: c.lowerBound,
                                          bias: P + R[l].bias.lowerBound + c.lowerBound, stats: stats[t] + l)
                     }
