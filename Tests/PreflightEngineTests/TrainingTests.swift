@@ -236,4 +236,30 @@ final class TrainingTests: XCTestCase {
         XCTAssertLessThan(w.map { abs(m2[$0] - m1[$0]) }.max()!, 1e-3, "layer 0 first moments against one thread's")
         XCTAssertEqual(two.evaluate(train, epsilon: 1e-7).loss, one.evaluate(train, epsilon: 1e-7).loss, accuracy: 1e-3)
     }
+
+    /// Every optimiser keeps its state in the threads' copies of layer 0 and gets it back: two threads train
+    /// like one (to float tolerance) with SGD with momentum and RMSprop too, also when the thread count
+    /// changes between epochs.
+    func testTwoThreadsMatchOneThreadForEveryOptimizer() {
+        let train = blobSet(count: 300, seed: 3)
+        for kind in [OptimizerKind.sgd(lr: 0.05, momentum: 0.9), .sgd(lr: 0.1, momentum: 0), .rmsprop(lr: 0.001), .adam(lr: 0.003)] {
+            var params: [[Float]] = [], losses: [[Double]] = []
+            // One thread throughout; then two threads with a one-thread epoch between (the copies are taken
+            // afresh each epoch and handed back after it).
+            for pattern in [[1, 1, 1], [2, 1, 2]] {
+                let net = Network(sizes: [32, 40, 24, 4], activation: .relu)
+                net.initialize([.glorot, .glorot, .glorot], seed: 8)
+                let t = Trainer(network: net, optimizer: kind, seed: 8)
+                for threads in pattern {
+                    t.threads = threads
+                    t.trainEpoch(train, test: nil, batch: 30, epsilon: 1e-7)
+                }
+                params.append(net.parameterArray); losses.append(t.epochs.map(\.trainLoss))
+            }
+            let diff = zip(params[0], params[1]).map { abs($0 - $1) }.max()!
+            XCTAssertLessThan(diff, 1e-3, "\(kind): max parameter difference \(diff)")
+            for (a, b) in zip(losses[0], losses[1]) { XCTAssertEqual(a, b, accuracy: 1e-4, "\(kind)") }
+            XCTAssertLessThan(losses[1].last!, losses[1].first!, "\(kind) learns on two threads")
+        }
+    }
 }
