@@ -384,8 +384,15 @@ if compare {
         try? p.run()
         let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         p.waitUntilExit()
-        print("compare: " + text.trimmingCharacters(in: .whitespacesAndNewlines))
-        if let jax = Double(text.split(separator: " ").dropFirst(2).first ?? ""), let ours = firstDepthRate {
+        // The script prints `jax samples/s: MEDIAN MIN MAX (versions…)`.
+        let words = text.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: " ")
+        let figures = words.dropFirst(2).prefix(3).compactMap { Double($0) }
+        if figures.count == 3 {
+            print("compare: jax samples/s \(f0(figures[0])) (median; range \(f0(figures[1]))-\(f0(figures[2]))) " + words.dropFirst(5).joined(separator: " "))
+        } else {
+            print("compare: " + text.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+        if let jax = figures.first, let ours = firstDepthRate {
             print("compare: preflight / jax on 784-128-128-10 = \(String(format: "%.2f", ours / jax))x (same machine, same run)")
         }
     }
