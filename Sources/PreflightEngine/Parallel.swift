@@ -56,8 +56,14 @@ final class TwoThreadStep: @unchecked Sendable {
     let acts: [[UnsafeMutablePointer<Float>]]
     /// delta0[t]: thread t's columns of hidden layer 0's delta (only it reads them), contiguous.
     let delta0: [UnsafeMutablePointer<Float>]
-    /// deltas[h], h ≥ 1: hidden layer h's delta, capacity × n_h; each thread writes its columns, both read all.
+    /// deltas[h], h ≥ 1: hidden layer h's delta, capacity × n_h, as two blocks (`deltaBlock`): the columns
+    /// each thread owns, capacity × their count. Each thread writes its block; both read both.
     let deltas: [UnsafeMutablePointer<Float>]
+    /// Each thread's copy of a hidden layer's whole delta in rows (its products read full rows), capacity × max n_h.
+    let deltaRows: [UnsafeMutablePointer<Float>]
+    /// Offset of the block of thread `s`'s columns in hidden layer h's delta.
+    @inline(__always)
+    private func deltaBlock(_ h: Int, _ s: Int) -> Int { s == 0 ? 0 : capacity * parts[h][0].count }
     /// partials[l][t]: thread t's partial pre-activation of weight layer l ≥ 1, capacity × n_{l+1}: for a
     /// hidden layer, two blocks (`partialBlock`), the columns each thread owns, capacity × their count;
     /// for the output layer, one row-major matrix.
@@ -156,6 +162,7 @@ final class TwoThreadStep: @unchecked Sendable {
         acts = parts.map { hp in hp.map { buf(capacity * $0.count) } }
         delta0 = hiddenLayers > 0 ? parts[0].map { buf(capacity * $0.count) } : []
         deltas = hiddenSizes.enumerated().map { h, n in h == 0 ? buf(1) : buf(capacity * n) }
+        deltaRows = (0..<2).map { _ in buf(capacity * (hiddenSizes.max() ?? 1)) }
         partials = (0..<net.layerCount).map { l in l == 0 ? [] : [buf(capacity * sizes[l + 1]), buf(capacity * sizes[l + 1])] }
         outs = [buf(capacity * sizes.last!), buf(capacity * sizes.last!)]
         outDeltas = [buf(capacity * sizes.last!), buf(capacity * sizes.last!)]
@@ -206,7 +213,7 @@ final class TwoThreadStep: @unchecked Sendable {
 
     deinit {
         stopWorker()
-        (xs + acts.flatMap { $0 } + delta0 + deltas + partials.flatMap { $0 } + outs + outDeltas + outBias + w0 + m0 + v0 + g0).forEach { $0.deallocate() }
+        (xs + acts.flatMap { $0 } + delta0 + deltas + deltaRows + partials.flatMap { $0 } + outs + outDeltas + outBias + w0 + m0 + v0 + g0).forEach { $0.deallocate() }
         labels.forEach { $0.deallocate() }
         for p in stats { p.deinitialize(count: hiddenLayers); p.deallocate() }
         measures.forEach { $0.deallocate() }
@@ -418,13 +425,24 @@ final class TwoThreadStep: @unchecked Sendable {
             for l in stride(from: L - 1, through: 1, by: -1) {
                 let nIn = sizes[l], nOut = sizes[l + 1]
                 let inPart = parts[l - 1][t], ctIn = inPart.count
-                let d: UnsafeMutablePointer<Float> = l == L - 1 ? dOut : deltas[l]
-                if l < L - 1 { sync(t) }   // the other half of this layer's delta
+                // This layer's delta, full rows: the output layer's (each thread's own copy), or a hidden
+                // layer's two column blocks (one written by each thread) gathered into this thread's buffer.
+                let d: UnsafeMutablePointer<Float>
                 if l == L - 1 {
-                    if t == 0 { net.columnSums(d, rows: rows, cols: nOut, into: G + R[l].bias.lowerBound) }
+                    d = dOut
+                    if t == 0 { net.columnSums(dOut, rows: rows, cols: nOut, into: G + R[l].bias.lowerBound) }
                 } else {
+                    sync(t)   // the other thread's block of this layer's delta
+                    d = deltaRows[t]
+                    for s in 0..<2 {
+                        let c = parts[l][s], block = deltas[l] + deltaBlock(l, s)
+                        for r in 0..<rows { (d + r * nOut + c.lowerBound).update(from: block + r * c.count, count: c.count) }
+                    }
                     let c = parts[l][t]
-                    if !c.isEmpty { net.columnSums(d + c.lowerBound, rows: rows, cols: c.count, stride: nOut, into: G + R[l].bias.lowerBound + c.lowerBound) }
+                    if !c.isEmpty {
+                        net.columnSums(deltas[l] + deltaBlock(l, t), rows: rows, cols: c.count, stride: c.count,
+                                       into: G + R[l].bias.lowerBound + c.lowerBound)
+                    }
                 }
                 lap(t, .backwardElementwise)
                 guard ctIn > 0 else { continue }
@@ -432,13 +450,12 @@ final class TwoThreadStep: @unchecked Sendable {
                 // dW_l[my rows, :] = A_{l-1}[:, my]ᵀ · d
                 BLAS.gemm(transA: true, m: ctIn, n: nOut, k: rows, a: a, lda: ctIn,
                           b: d, ldb: nOut, c: G + R[l].weights.lowerBound + inPart.lowerBound * nOut, ldc: nOut)
-                // dA_{l-1}[:, my] = d · W_l[my rows, :]ᵀ, then through the activation.
-                let dPrev = l == 1 ? delta0[t] : deltas[l - 1] + inPart.lowerBound
-                let dPrevStride = l == 1 ? ctIn : nIn
+                // dA_{l-1}[:, my] = d · W_l[my rows, :]ᵀ (into my block of the layer below), then through the activation.
+                let dPrev = l == 1 ? delta0[t] : deltas[l - 1] + deltaBlock(l - 1, t)
                 BLAS.gemm(transB: true, m: rows, n: ctIn, k: nOut, a: d, lda: nOut,
-                          b: P + R[l].weights.lowerBound + inPart.lowerBound * nOut, ldb: nOut, c: dPrev, ldc: dPrevStride)
+                          b: P + R[l].weights.lowerBound + inPart.lowerBound * nOut, ldb: nOut, c: dPrev, ldc: ctIn)
                 lap(t, .backwardGemm)
-                net.applyDerivative(dPrev, dStride: dPrevStride, outputs: a, aStride: ctIn, rows: rows, cols: ctIn)
+                net.applyDerivative(dPrev, dStride: ctIn, outputs: a, aStride: ctIn, rows: rows, cols: ctIn)
                 lap(t, .backwardElementwise)
             }
             let c = parts[0][t], ct = c.count, n1 = sizes[1]
