@@ -11,17 +11,42 @@ var depths = [2, 3, 4]
 var dataDir = ProcessInfo.processInfo.environment["PREFLIGHT_DATA"]
 var threadsArg: Int? = nil
 var profile = false, compare = false
+let usageText = """
+usage: preflight-bench [--epochs N] [--depths 2,3,4] [--data-dir DIR] [--threads 1|2] [--profile] [--compare]
+  --epochs N      epochs timed per network (default 4)
+  --depths LIST   hidden layers of 128 units, comma-separated (default 2,3,4)
+  --data-dir DIR  folder holding mnist/ (default $PREFLIGHT_DATA)
+  --threads N     training threads (default: the trainer's, 2 on two or more cores)
+  --profile       where one epoch's time goes, phase by phase (and thread by thread on two threads)
+  --compare       the same model in JAX in the same run, when python3 can import jax
+"""
+/// Stops with a one-line reason and the usage (exit status 2).
+func fail(_ reason: String) -> Never {
+    FileHandle.standardError.write(Data("preflight-bench: \(reason)\n\(usageText)".utf8))
+    exit(2)
+}
 var args = Array(CommandLine.arguments.dropFirst())
+func value(_ option: String) -> String {
+    guard !args.isEmpty else { fail("\(option) needs a value") }
+    return args.removeFirst()
+}
+func count(_ option: String, _ text: String, in range: ClosedRange<Int>) -> Int {
+    guard let n = Int(text), range.contains(n) else { fail("\(option) takes a whole number from \(range.lowerBound) to \(range.upperBound), not '\(text)'") }
+    return n
+}
 while !args.isEmpty {
     let a = args.removeFirst()
     switch a {
-    case "--epochs": epochs = Int(args.removeFirst())!
-    case "--depths": depths = args.removeFirst().split(separator: ",").map { Int($0)! }
-    case "--data-dir": dataDir = args.removeFirst()
-    case "--threads": threadsArg = Int(args.removeFirst())!
+    case "--epochs": epochs = count(a, value(a), in: 1...1000)
+    case "--depths":
+        let text = value(a)
+        depths = text.split(separator: ",", omittingEmptySubsequences: false).map { count(a, String($0), in: 1...16) }
+    case "--data-dir": dataDir = value(a)
+    case "--threads": threadsArg = count(a, value(a), in: 1...2)
     case "--profile": profile = true
     case "--compare": compare = true
-    default: print("unknown argument \(a)"); exit(2)
+    case "--help", "-h": print(usageText, terminator: ""); exit(0)
+    default: fail("unknown argument '\(a)'")
     }
 }
 

@@ -1,0 +1,65 @@
+import Foundation
+import XCTest
+
+/// scripts/bench's binary, run for real on MNIST (one short epoch): it prints every figure the speed issue
+/// asks for, and refuses bad arguments with a reason. No speed is asserted here — timing targets live in
+/// the benchmark itself, which judges them in its output.
+final class BenchTests: XCTestCase {
+    func bench(_ args: [String]) throws -> (Int32, String, String) {
+        let exe = packageRoot.appendingPathComponent(".build/release/preflight-bench")
+        guard FileManager.default.isExecutableFile(atPath: exe.path) else {
+            print("SKIPPED: \(exe.path) not built (run scripts/setup)")
+            throw XCTSkip("bench binary not built")
+        }
+        let p = Process()
+        p.executableURL = exe
+        p.arguments = args
+        let o = Pipe(), e = Pipe()
+        p.standardOutput = o; p.standardError = e
+        try p.run()
+        let out = String(decoding: o.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let err = String(decoding: e.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        return (p.terminationStatus, out, err)
+    }
+
+    func testPrintsEveryFigureForARow() throws {
+        let data = try skipWithoutMNIST()
+        let (status, out, err) = try bench(["--epochs", "1", "--depths", "2", "--data-dir", data, "--profile"])
+        XCTAssertEqual(status, 0, err)
+        // The placement, the ceiling's reference and the load time.
+        XCTAssertNotNil(out.range(of: #"cache-line round trip between two threads \d+ ns \((near|far)"#, options: .regularExpression), out)
+        XCTAssertNotNil(out.range(of: #"data mnist: loaded and verified in \d+ ms"#, options: .regularExpression), out)
+        // The row: samples/s (median, range), s/epoch, GFLOP/s, ceiling, fraction, accuracy, placement.
+        let row = try XCTUnwrap(out.split(separator: "\n").first { $0.hasPrefix("784-128-128-10 ") }, out)
+        XCTAssertNotNil(row.range(of: #"^784-128-128-10 +\d+ \(\d+-\d+\) +\d+\.\d{3} +\d+\.\d +\d+\.\d +\d+% +\d+\.\d\d% +(near|far|changed) \(\d+/\d+ ns\)$"#,
+                                  options: .regularExpression), String(row))
+        let rate = Double(row.split(separator: " ")[1])!
+        XCTAssertGreaterThan(rate, 0)
+        // The target is judged, one way or the other, and the profile splits the epoch.
+        XCTAssertNotNil(out.range(of: #"target for 784-128-128-10 .*(met|not judged)"#, options: .regularExpression), out)
+        XCTAssertTrue(out.contains("profile: one epoch of 784-128-128-10 on one thread, by phase"), out)
+        XCTAssertTrue(out.contains("first-batch probe"), out)
+        XCTAssertTrue(out.contains("peak memory of this process"), out)
+        if out.contains("training threads 2") {
+            XCTAssertTrue(out.contains("two-thread profile of one more epoch"), out)
+            XCTAssertTrue(out.contains("inputLayerGradient"), out)
+            XCTAssertTrue(out.contains("two-thread barrier waits"), out)
+        }
+    }
+
+    func testRefusesBadArgumentsWithAReason() throws {
+        for (args, reason) in [(["--epochs"], "--epochs needs a value"), (["--epochs", "x"], "not 'x'"),
+                               (["--threads", "3"], "from 1 to 2"), (["--depths", "2,,3"], "not ''"),
+                               (["--frobnicate"], "unknown argument '--frobnicate'")] {
+            let (status, out, err) = try bench(args)
+            XCTAssertEqual(status, 2, "\(args)")
+            XCTAssertTrue(err.contains(reason), "\(args): \(err)")
+            XCTAssertTrue(err.contains("usage: preflight-bench"), "\(args)")
+            XCTAssertEqual(out, "", "\(args): nothing runs")
+        }
+        let (status, out, _) = try bench(["--help"])
+        XCTAssertEqual(status, 0)
+        XCTAssertTrue(out.contains("--compare"))
+    }
+}
