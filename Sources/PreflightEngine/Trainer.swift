@@ -184,46 +184,20 @@ public final class Trainer {
                     let measure = b % measureEvery == 0 || b == batches - 1
                     if measure { for l in 0..<layers { measures[l] = StepMeasure() } }
                     let record = epochNumber == 1 && b == 0 && firstBatch == nil
+                    let nextStart = start + rows, nextRows = max(0, min(rows, n - nextStart))
                     measures.withUnsafeMutableBufferPointer { mb in
-                        let m = measure ? mb.baseAddress : nil
-                        // Backward; layer 0's weight gradient (the largest) a chunk of input rows at a time, each
-                        // chunk applied while in cache unless the first-batch record needs every gradient first.
-                        // Meanwhile the next batch's image rows are fetched towards the cache.
-                        network.backwardHidden(ws, rows: rows)
-                        network.inputLayerBiasGradient(ws, rows: rows)
-                        optimizer.beginStep()
-                        let rate = optimizer.stepRate(optimizer.steps)
-                        let P = network.params, G = network.grads, R = network.ranges
-                        let n0 = network.sizes[0], n1 = network.sizes[1]
-                        let chunk = inputGradientChunkRows(inputs: n0, columns: n1)
-                        let chunks = (n0 + chunk - 1) / chunk
-                        let nextStart = start + rows, nextRows = max(0, min(rows, n - nextStart))
-                        var r0 = 0, k = 0
-                        while r0 < n0 {
-                            let r1 = min(r0 + chunk, n0)
-                            network.inputLayerGradient(ws, rows: rows, inputs: r0..<r1)
-                            if nextRows > 0 {
-                                let a = k * nextRows / chunks, z = (k + 1) * nextRows / chunks
-                                train.pixels.withUnsafeBufferPointer { px in
-                                    prefetchRows(px.baseAddress!, ob.baseAddress! + nextStart + a, z - a, train.features)
-                                }
+                        backwardAndUpdate(ws, rows: rows, measures: measure ? mb.baseAddress : nil, record: record,
+                                          beforeUpdate: {
+                            self.firstBatch = self.firstBatchRecord(ws, rows: rows, loss: res,
+                                                                    hidden: sb.map { $0.summary(activation: self.network.activation) })
+                        }, prefetch: { slice, slices in
+                            // The next batch's image rows, a slice at a time, fetched towards the cache.
+                            guard nextRows > 0 else { return }
+                            let a = slice * nextRows / slices, z = (slice + 1) * nextRows / slices
+                            train.pixels.withUnsafeBufferPointer { px in
+                                prefetchRows(px.baseAddress!, ob.baseAddress! + nextStart + a, z - a, train.features)
                             }
-                            if !record {
-                                let w = R[0].weights.lowerBound
-                                optimizer.apply(params: P, grads: G, range: (w + r0 * n1)..<(w + r1 * n1), rate: rate, measure: m)
-                            }
-                            r0 = r1; k += 1
-                        }
-                        if record {
-                            firstBatch = firstBatchRecord(ws, rows: rows, loss: res,
-                                                          hidden: sb.map { $0.summary(activation: network.activation) })
-                            optimizer.apply(params: P, grads: G, range: R[0].weights, rate: rate, measure: m)
-                        }
-                        optimizer.apply(params: P, grads: G, range: R[0].bias, rate: rate, measure: nil)
-                        for l in 1..<layers {
-                            optimizer.apply(params: P, grads: G, range: R[l].weights, rate: rate, measure: m.map { $0 + l })
-                            optimizer.apply(params: P, grads: G, range: R[l].bias, rate: rate, measure: nil)
-                        }
+                        })
                     }
                     if measure { tally.addMeasures(measures.map { ($0.gradSquared, $0.updateSquared, $0.weightSquared) }) }
                     tally.add(res, rows: rows, progress: progress)
@@ -231,6 +205,40 @@ public final class Trainer {
             }
         }
         return finishEpoch(tally, test: test, epsilon: epsilon)
+    }
+
+    /// One thread's backward pass and optimiser step for the batch in `ws`. Layer 0's weight gradient (the
+    /// largest product) is made a chunk of input rows at a time and each chunk applied while in cache, unless
+    /// this step is `record`ed: then `beforeUpdate` (the first-batch record) sees every gradient first.
+    /// `prefetch(k, chunks)` runs after chunk k's product, to overlap fetching the next batch with it.
+    /// `measures`: one per layer, or nil.
+    private func backwardAndUpdate(_ ws: Workspace, rows: Int, measures m: UnsafeMutablePointer<StepMeasure>?, record: Bool,
+                                   beforeUpdate: () -> Void, prefetch: (Int, Int) -> Void) {
+        network.backwardHidden(ws, rows: rows)
+        network.inputLayerBiasGradient(ws, rows: rows)
+        optimizer.beginStep()
+        let rate = optimizer.stepRate(optimizer.steps)
+        let P = network.params, G = network.grads, R = network.ranges
+        let n0 = network.sizes[0], n1 = network.sizes[1], w = R[0].weights.lowerBound
+        let chunk = inputGradientChunkRows(inputs: n0, columns: n1)
+        let chunks = (n0 + chunk - 1) / chunk
+        for k in 0..<chunks {
+            let r0 = k * chunk, r1 = min(r0 + chunk, n0)
+            network.inputLayerGradient(ws, rows: rows, inputs: r0..<r1)
+            prefetch(k, chunks)
+            if !record {
+                optimizer.apply(params: P, grads: G, range: (w + r0 * n1)..<(w + r1 * n1), rate: rate, measure: m)
+            }
+        }
+        if record {
+            beforeUpdate()
+            optimizer.apply(params: P, grads: G, range: R[0].weights, rate: rate, measure: m)
+        }
+        optimizer.apply(params: P, grads: G, range: R[0].bias, rate: rate, measure: nil)
+        for l in 1..<network.layerCount {
+            optimizer.apply(params: P, grads: G, range: R[l].weights, rate: rate, measure: m.map { $0 + l })
+            optimizer.apply(params: P, grads: G, range: R[l].bias, rate: rate, measure: nil)
+        }
     }
 
     /// The same epoch on two threads (see TwoThreadStep).
