@@ -6,21 +6,7 @@ import XCTest
 /// the benchmark itself, which judges them in its output.
 final class BenchTests: XCTestCase {
     func bench(_ args: [String]) throws -> (Int32, String, String) {
-        let exe = packageRoot.appendingPathComponent(".build/release/preflight-bench")
-        guard FileManager.default.isExecutableFile(atPath: exe.path) else {
-            print("SKIPPED: \(exe.path) not built (run scripts/setup)")
-            throw XCTSkip("bench binary not built")
-        }
-        let p = Process()
-        p.executableURL = exe
-        p.arguments = args
-        let o = Pipe(), e = Pipe()
-        p.standardOutput = o; p.standardError = e
-        try p.run()
-        let out = String(decoding: o.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let err = String(decoding: e.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        return (p.terminationStatus, out, err)
+        try runBinary(args, product: "preflight-bench")
     }
 
     func testPrintsEveryFigureForARow() throws {

@@ -49,10 +49,11 @@ func skipWithoutMNIST() throws -> String {
     return d
 }
 
-/// Runs the release binary; returns (status, stdout, stderr).
+/// Runs a release binary (`preflight`, or another product such as `preflight-bench`); returns (status, stdout, stderr).
 @discardableResult
-func runBinary(_ args: [String], stdin: String? = nil, env: [String: String] = [:], cwd: URL? = nil) throws -> (Int32, String, String) {
-    let exe = packageRoot.appendingPathComponent(".build/release/preflight")
+func runBinary(_ args: [String], stdin: String? = nil, env: [String: String] = [:], cwd: URL? = nil,
+               product: String = "preflight") throws -> (Int32, String, String) {
+    let exe = packageRoot.appendingPathComponent(".build/release/" + product)
     guard FileManager.default.isExecutableFile(atPath: exe.path) else {
         print("SKIPPED: \(exe.path) not built (run scripts/setup)")
         throw XCTSkip("release binary not built")
