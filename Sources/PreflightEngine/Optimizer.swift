@@ -62,8 +62,8 @@ public final class Optimizer {
 
     /// One update of `params` from `grads` over `range`; `lrt` is the step's `stepRate` (Adam's bias-corrected rate).
     /// When `measure` is non-nil, ‖g‖², ‖Δw‖² and ‖w‖² (before the update) over the range are added to it.
-    @inline(__always)
     /// `m` and `v` are the state arrays indexed like `params` (this optimiser's own, or a thread's private copy).
+    @inline(__always)
     func update(params: UnsafeMutablePointer<Float>, grads: UnsafePointer<Float>, m: UnsafeMutablePointer<Float>,
                 v: UnsafeMutablePointer<Float>, range: Range<Int>, rate lrt: Float, measure: UnsafeMutablePointer<StepMeasure>?) {
         let lo = range.lowerBound, hi = range.upperBound

@@ -455,7 +455,7 @@ final class TwoThreadStep: @unchecked Sendable {
                 BLAS.gemm(transB: true, m: rows, n: ctIn, k: nOut, a: d, lda: nOut,
                           b: P + R[l].weights.lowerBound + inPart.lowerBound * nOut, ldb: nOut, c: dPrev, ldc: ctIn)
                 lap(t, .backwardGemm)
-                net.applyDerivative(dPrev, dStride: ctIn, outputs: a, aStride: ctIn, rows: rows, cols: ctIn)
+                net.applyDerivative(dPrev, outputs: a, count: rows * ctIn)
                 lap(t, .backwardElementwise)
             }
             let c = parts[0][t], ct = c.count, n1 = sizes[1]
@@ -472,16 +472,9 @@ final class TwoThreadStep: @unchecked Sendable {
                 let nextStart = job.start + rows
                 let nextRows = max(0, min(rows, set.count - nextStart))
                 let chunks = (n0 + chunk - 1) / chunk
-                var r0 = 0, k = 0
-                while r0 < n0 {
-                    let n = min(chunk, n0 - r0)
-                    if nextRows > 0 {
-                        let a = k * nextRows / chunks, b = (k + 1) * nextRows / chunks
-                        set.pixels.withUnsafeBufferPointer { px in
-                            prefetchRows(px.baseAddress!, order! + nextStart + a, b - a, set.features)
-                        }
-                    }
-                    k += 1
+                for k in 0..<chunks {
+                    let r0 = k * chunk, n = min(chunk, n0 - r0)
+                    set.prefetch(order: order!, start: nextStart, rows: nextRows, slice: k, of: chunks)
                     if job.keepGrads {
                         BLAS.gemm(transA: true, m: n, n: ct, k: rows, a: x + r0, lda: n0, b: d0, ldb: ct,
                                   c: G + R[0].weights.lowerBound + r0 * n1 + c.lowerBound, ldc: n1)
@@ -493,7 +486,6 @@ final class TwoThreadStep: @unchecked Sendable {
                                   rate: rate, measure: job.measure ? mb : nil)
                         lap(t, .optimizer)
                     }
-                    r0 += n
                 }
             }
         }

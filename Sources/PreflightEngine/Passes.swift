@@ -1,4 +1,5 @@
 import CBLAS
+
 /// Buffers for one batch of up to `capacity` rows, allocated once per network and batch size.
 public final class Workspace {
     public let capacity: Int
@@ -60,15 +61,21 @@ func touchRows(_ base: UnsafePointer<UInt8>, _ order: UnsafePointer<Int32>, _ ro
     sink.pointee = acc
 }
 
-/// Starts bringing rows `order[0..<rows]` towards the cache without waiting for them (call it a while
-/// before `touchRows`/`convertRow` need them: the next batch's rows, during this batch's products).
-@inline(__always)
-public func prefetchRows(_ base: UnsafePointer<UInt8>, _ order: UnsafePointer<Int32>, _ rows: Int, _ f: Int) {
-    for r in 0..<rows {
-        let row = base + Int(order[r]) * f
-        var i = 0
-        while i < f { preflight_prefetch(row + i); i += 64 }
-        preflight_prefetch(row + f - 1)
+extension SampleSet {
+    /// Starts bringing slice `k` of `slices` of the batch `order[start..<start + rows]` towards the cache,
+    /// without waiting for it. Called a slice at a time during one batch's products for the next batch's
+    /// rows, so that `touchRows`/`convertRow` then find them in cache.
+    public func prefetch(order: UnsafePointer<Int32>, start: Int, rows: Int, slice k: Int, of slices: Int) {
+        let a = k * rows / slices, z = (k + 1) * rows / slices, f = features
+        guard z > a else { return }
+        pixels.withUnsafeBufferPointer { px in
+            for r in a..<z {
+                let row = px.baseAddress! + Int(order[start + r]) * f
+                var i = 0
+                while i < f { preflight_prefetch(row + i); i += 64 }
+                preflight_prefetch(row + f - 1)
+            }
+        }
     }
 }
 
@@ -173,17 +180,7 @@ extension Network {
         }
     }
 
-    /// d ⊙= f′(a) over a block of `rows` × `cols` with row stride `stride`.
-    /// The derivative over a block of `rows` × `cols`, the deltas and the outputs each with their own row stride.
-    func applyDerivative(_ d: UnsafeMutablePointer<Float>, dStride: Int, outputs a: UnsafePointer<Float>, aStride: Int,
-                         rows: Int, cols: Int) {
-        if dStride == cols && aStride == cols {
-            applyDerivative(d, outputs: a, count: rows * cols)
-        } else {
-            for r in 0..<rows { applyDerivative(d + r * dStride, outputs: a + r * aStride, count: cols) }
-        }
-    }
-
+    /// d ⊙= f′(a) over `count` contiguous values (the deltas and the outputs they came from).
     func applyDerivative(_ d: UnsafeMutablePointer<Float>, outputs a: UnsafePointer<Float>, count: Int) {
         switch activation {
         case .relu:

@@ -191,12 +191,7 @@ public final class Trainer {
                             self.firstBatch = self.firstBatchRecord(ws, rows: rows, loss: res,
                                                                     hidden: sb.map { $0.summary(activation: self.network.activation) })
                         }, prefetch: { slice, slices in
-                            // The next batch's image rows, a slice at a time, fetched towards the cache.
-                            guard nextRows > 0 else { return }
-                            let a = slice * nextRows / slices, z = (slice + 1) * nextRows / slices
-                            train.pixels.withUnsafeBufferPointer { px in
-                                prefetchRows(px.baseAddress!, ob.baseAddress! + nextStart + a, z - a, train.features)
-                            }
+                            train.prefetch(order: ob.baseAddress!, start: nextStart, rows: nextRows, slice: slice, of: slices)
                         })
                     }
                     if measure { tally.addMeasures(measures.map { ($0.gradSquared, $0.updateSquared, $0.weightSquared) }) }

@@ -338,10 +338,7 @@ if profile {
                 let r1 = min(r0 + chunk, n0)
                 net.inputLayerGradient(ws, rows: 100, inputs: r0..<r1)
                 if b < 599 {
-                    let a = k * 100 / chunks, z = (k + 1) * 100 / chunks
-                    train.pixels.withUnsafeBufferPointer { px in
-                        order.withUnsafeBufferPointer { prefetchRows(px.baseAddress!, $0.baseAddress! + (b + 1) * 100 + a, z - a, 784) }
-                    }
+                    order.withUnsafeBufferPointer { train.prefetch(order: $0.baseAddress!, start: (b + 1) * 100, rows: 100, slice: k, of: chunks) }
                 }
                 u = monotonicSeconds(); tInput += u - t; t = u
                 opt.apply(params: net.params, grads: net.grads, range: (R[0].weights.lowerBound + r0 * n1)..<(R[0].weights.lowerBound + r1 * n1),
