@@ -61,7 +61,7 @@ struct Table {
 }
 
 /// Width on screen, ignoring ANSI escape sequences.
-func visibleWidth(_ s: String) -> Int {
+public func visibleWidth(_ s: String) -> Int {
     var n = 0, esc = false
     for u in s.unicodeScalars {
         if esc { if u == "m" { esc = false }; continue }

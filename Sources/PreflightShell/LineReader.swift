@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import PreflightChecks   // String.trimmingWhitespace
 
 /// Where the shell's input lines come from: a terminal editor or a plain stream.
 public protocol LineReader: AnyObject {

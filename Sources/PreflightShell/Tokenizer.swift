@@ -1,3 +1,5 @@
+import PreflightChecks   // String.trimmingWhitespace
+
 /// An error in a command: one line, optionally followed by the command's usage.
 public struct CommandError: Error, CustomStringConvertible {
     public var message: String
@@ -49,11 +51,3 @@ public enum Tokenizer {
     }
 }
 
-extension String {
-    func trimmingWhitespace() -> String {
-        var s = Substring(self)
-        while let f = s.first, f.isWhitespace { s.removeFirst() }
-        while let l = s.last, l.isWhitespace { s.removeLast() }
-        return String(s)
-    }
-}

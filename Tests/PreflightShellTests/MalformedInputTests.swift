@@ -140,13 +140,5 @@ final class TableTests: XCTestCase {
         XCTAssertTrue(rows.contains { $0.hasSuffix("…") || $0.hasSuffix("…\u{1B}[0m") })
     }
 
-    func visible(_ s: String) -> Int {
-        var n = 0, esc = false
-        for u in s.unicodeScalars {
-            if esc { if u == "m" { esc = false }; continue }
-            if u == "\u{1B}" { esc = true; continue }
-            n += 1
-        }
-        return n
-    }
+    func visible(_ s: String) -> Int { visibleWidth(s) }
 }
