@@ -31,9 +31,11 @@ let package = Package(
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CZlibShim", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CEdit", pkgConfig: "libedit", providers: [.apt(["libedit-dev"])]),
+        // Header-only: the training threads' barrier (atomics and a futex).
+        .systemLibrary(name: "CThreads"),
 
         // Matrices, layers, initialisers, optimisers, training loop, recorder. No I/O.
-        .target(name: "PreflightEngine", dependencies: ["CBLAS"], swiftSettings: fast),
+        .target(name: "PreflightEngine", dependencies: ["CBLAS", "CThreads"], swiftSettings: fast),
         // IDX / gzip / npz readers, dataset resolution, download and verification.
         .target(name: "PreflightData", dependencies: ["CZlibShim", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
                 swiftSettings: fast),

@@ -1,29 +1,4 @@
-import Synchronization
 import Foundation
-
-/// A barrier for two threads that spin (the waits are a few microseconds at most).
-final class SpinBarrier: @unchecked Sendable {
-    private let count = Atomic<Int>(0)
-    private let generation = Atomic<Int>(0)
-    let parties: Int
-    init(parties: Int) { self.parties = parties }
-
-    func wait() {
-        let gen = generation.load(ordering: .acquiring)
-        if count.add(1, ordering: .acquiringAndReleasing).newValue == parties {
-            count.store(0, ordering: .relaxed)
-            generation.store(gen &+ 1, ordering: .releasing)
-        } else {
-            // Spin for a few microseconds (the usual wait), then yield the core: if the other thread has been
-            // descheduled (a busy machine), spinning would only keep it off the CPU.
-            var spins = 0
-            while generation.load(ordering: .acquiring) == gen {
-                spins += 1
-                if spins > 20_000 { sched_yield() }
-            }
-        }
-    }
-}
 
 /// Input rows of layer 0's weight gradient a training thread makes (and applies) at a time when it owns
 /// `columns` of the layer's `inputs` × n weight columns: about 25 KB of gradient, small enough for OpenBLAS's
@@ -91,7 +66,7 @@ final class TwoThreadStep: @unchecked Sendable {
     /// The parameter ranges each thread updates in the network's own arrays: [(layer, range)]. (Layer 0's
     /// weights, when there are hidden layers, are updated in the thread's copy instead.)
     let owned: [[(layer: Int, range: Range<Int>, isWeight: Bool)]]
-    let barrier = SpinBarrier(parties: 2)
+    let barrier = ThreadBarrier(parties: 2)
     let hiddenLayers: Int
     /// Each thread's sink for the row-touching pass, a cache line apart.
     let sinks = UnsafeMutablePointer<UInt8>.allocate(capacity: 128)
@@ -269,6 +244,7 @@ final class TwoThreadStep: @unchecked Sendable {
     }
 
     private func workerLoop() {
+        Self.leaveSignalsToOtherThreads()
         BLAS.setThreads(1)
         BLAS.setFlushToZero(true)
         while true {
@@ -281,6 +257,16 @@ final class TwoThreadStep: @unchecked Sendable {
             }
             step(thread: 1)
         }
+    }
+
+    /// Blocks asynchronous signals (^C, SIGTERM, SIGHUP, SIGWINCH, …) in the calling thread, so that the
+    /// process's handlers run on the main thread: there a signal interrupts the prompt's blocking read as the
+    /// line editor expects. Faults stay deliverable.
+    private static func leaveSignalsToOtherThreads() {
+        var set = sigset_t()
+        sigfillset(&set)
+        for s in [SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP] { sigdelset(&set, s) }
+        pthread_sigmask(SIG_BLOCK, &set, nil)
     }
 
     func resetStats() {

@@ -37,9 +37,24 @@ public final class Console: @unchecked Sendable {
         var w: Int32 = 80
         var ws = winsize()
         if tty, ioctl(1, UInt(TIOCGWINSZ), &ws) == 0, ws.ws_col > 0 { w = Int32(ws.ws_col) }
-        return Console(out: { s in fputs(s, stdout); fflush(stdout) },
-                       err: { s in fputs(s, stderr); fflush(stderr) },
+        return Console(out: { s in writeAll(s, to: stdout) },
+                       err: { s in writeAll(s, to: stderr) },
                        color: colorOK, interactive: tty, unicode: utf8 || !tty, width: Int(w))
+    }
+
+    /// Writes all of `s` to `file`'s descriptor, after whatever stdio still holds for it. A write that a signal
+    /// interrupts (^C while the terminal is slow to take output) is resumed: stdio would drop the rest.
+    static func writeAll(_ s: String, to file: UnsafeMutablePointer<FILE>) {
+        fflush(file)
+        let fd = fileno(file)
+        let bytes = Array(s.utf8)
+        bytes.withUnsafeBytes { b in
+            var done = 0
+            while done < b.count {
+                let n = write(fd, b.baseAddress! + done, b.count - done)
+                if n > 0 { done += n } else if n < 0 && errno == EINTR { continue } else { return }
+            }
+        }
     }
 
     public func line(_ s: String = "") { out(s + "\n") }

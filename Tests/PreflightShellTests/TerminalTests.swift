@@ -123,13 +123,39 @@ final class InteractiveTerminalTests: XCTestCase {
         var s = screen()
         while !ok(s) {
             if Date() > deadline {
-                XCTFail("timed out waiting for \(what); screen:\n\(s.text)", file: file, line: line)
+                XCTFail("timed out waiting for \(what)\n\(diagnosis(s))", file: file, line: line)
                 return s
             }
             usleep(30_000)
             s = screen()
         }
         return s
+    }
+
+    /// What a timed-out wait shows: the screen's last lines with text (trailing blank rows dropped, so that the
+    /// end of a failure message is the end of the screen), then each thread of the program under the pane with
+    /// its state and what it waits in (/proc), to tell a hung program from a slow one.
+    private func diagnosis(_ s: Screen) -> String {
+        var out = "screen (last lines with text):\n" + s.lines.suffix(30).joined(separator: "\n")
+        let panePID = tmux(["display-message", "-p", "-t", target, "#{pane_pid}"]).out
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let children = (try? String(contentsOfFile: "/proc/\(panePID)/task/\(panePID)/children", encoding: .utf8)) ?? ""
+        guard let pid = children.split(separator: " ").first else {
+            return out + "\nno program under the pane's shell (pid \(panePID.isEmpty ? "?" : panePID))"
+        }
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+        for task in tasks.sorted(by: { (Int($0) ?? 0) < (Int($1) ?? 0) }) {
+            let dir = "/proc/\(pid)/task/\(task)"
+            let stat = (try? String(contentsOfFile: dir + "/stat", encoding: .utf8)) ?? ""
+            // Fields after the parenthesised name: state, …; utime and stime are the 12th and 13th after it.
+            let rest = stat.split(separator: ")").last.map { $0.split(separator: " ") } ?? []
+            let state = rest.first.map(String.init) ?? "?"
+            let cpu = rest.count > 12 ? "\(rest[11])+\(rest[12]) ticks" : "?"
+            let wchan = (try? String(contentsOfFile: dir + "/wchan", encoding: .utf8)) ?? "?"
+            let comm = ((try? String(contentsOfFile: dir + "/comm", encoding: .utf8)) ?? "?").trimmingCharacters(in: .whitespacesAndNewlines)
+            out += "\nthread \(task) \(comm): state \(state), cpu \(cpu), waits in \(wchan.isEmpty ? "-" : wchan)"
+        }
+        return out
     }
 
     /// Enters a command and waits until it has finished (a new empty prompt below it).
