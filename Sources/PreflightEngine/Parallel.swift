@@ -409,7 +409,7 @@ final class TwoThreadStep: @unchecked Sendable {
             }
         } else {
             for l in stride(from: L - 1, through: 1, by: -1) {
-                let nIn = sizes[l], nOut = sizes[l + 1]
+                let nOut = sizes[l + 1]
                 let inPart = parts[l - 1][t], ctIn = inPart.count
                 // This layer's delta, full rows: the output layer's (each thread's own copy), or a hidden
                 // layer's two column blocks (one written by each thread) gathered into this thread's buffer.

@@ -22,7 +22,7 @@ final class HardeningTests: XCTestCase {
             "t10k-labels-idx1-ubyte": idx([test], (0..<test).map(labels)),
         ]
         mutate(&files)
-        for (n, b) in files { FileManager.default.createFile(atPath: dir + "/" + n, contents: Data(b)) }
+        for (n, b) in files { XCTAssertTrue(FileManager.default.createFile(atPath: dir + "/" + n, contents: Data(b))) }
         return dir
     }
 
@@ -58,14 +58,14 @@ final class HardeningTests: XCTestCase {
         try p.run(); p.waitUntilExit()
         var bytes = [UInt8](FileManager.default.contents(atPath: gz + "/train-images-idx3-ubyte.gz")!)
         for i in (bytes.count / 2)..<(bytes.count / 2 + 40) { bytes[i] ^= 0x5A }
-        FileManager.default.createFile(atPath: gz + "/train-images-idx3-ubyte.gz", contents: Data(bytes))
+        XCTAssertTrue(FileManager.default.createFile(atPath: gz + "/train-images-idx3-ubyte.gz", contents: Data(bytes)))
         XCTAssertThrowsError(try c.session.execute("data \(gz)")) { e in XCTAssertTrue("\(e)".contains("train-images-idx3-ubyte.gz"), "\(e)") }
         // A directory where a file should be; a script that is binary; a script that sources itself.
         let d = folder(mutate: { $0["train-labels-idx1-ubyte"] = nil })
         try FileManager.default.createDirectory(atPath: d + "/train-labels-idx1-ubyte", withIntermediateDirectories: true)
         XCTAssertThrowsError(try c.session.execute("data \(d)")) { e in XCTAssertTrue("\(e)".contains("train-labels-idx1-ubyte"), "\(e)") }
         let bin = tempDir().path + "/bin.pf"
-        FileManager.default.createFile(atPath: bin, contents: Data([0x7F, 0x45, 0x4C, 0x46, 0, 1, 2]))
+        XCTAssertTrue(FileManager.default.createFile(atPath: bin, contents: Data([0x7F, 0x45, 0x4C, 0x46, 0, 1, 2])))
         XCTAssertThrowsError(try c.session.execute("source \(bin)")) { e in XCTAssertTrue("\(e)".contains("binary"), "\(e)") }
         let selfish = tempDir().path + "/self.pf"
         try "seed 4\nsource \(selfish)\n".write(toFile: selfish, atomically: true, encoding: .utf8)

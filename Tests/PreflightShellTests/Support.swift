@@ -10,8 +10,6 @@ final class Captured {
         let tmp = NSTemporaryDirectory() + "preflight-test-cache-\(getpid())"
         var o = SessionOptions(dataDir: dataDir, cacheDir: tmp)
         o.allowDownload = false
-        var outBuf = "", errBuf = ""
-        _ = outBuf; _ = errBuf
         let box = Box()
         session = Session(console: Console(out: { box.out += $0 }, err: { box.err += $0 }), options: o)
         self.box = box
