@@ -360,8 +360,9 @@ final class PNGTests: XCTestCase {
         let chart = Chart(title: "Loss - run 1 (lr=0.01, batch 64)", xLabel: "epoch", yLabel: "loss",
                           series: [train, val, acc])
         let png = chart.renderPNG()
-        try Data(png).write(to: URL(fileURLWithPath: "/tmp/plot-demo.png"))
-        try chart.renderSVG().write(toFile: "/tmp/plot-demo.svg", atomically: true, encoding: .utf8)
+        // For a person to look at: $TMPDIR/plot-demo.png and .svg (scripts/test removes its TMPDIR afterwards).
+        try Data(png).write(to: URL(fileURLWithPath: NSTemporaryDirectory() + "plot-demo.png"))
+        try chart.renderSVG().write(toFile: NSTemporaryDirectory() + "plot-demo.svg", atomically: true, encoding: .utf8)
         XCTAssertEqual(try DecodedPNG(png).width, 640)
     }
 }

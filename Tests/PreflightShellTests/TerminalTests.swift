@@ -42,8 +42,27 @@ final class InteractiveTerminalTests: XCTestCase {
     }
 
     override func tearDown() {
-        if serverStarted { _ = tmux(["kill-server"]) }
+        if serverStarted {
+            // The program saves its history when the server's end hangs up its terminal: let it finish, or it
+            // writes the history into the folder after it was removed.
+            let program = programPID()
+            _ = tmux(["kill-server"])
+            if let program {
+                let deadline = Date().addingTimeInterval(5)
+                while kill(program, 0) == 0 && Date() < deadline { usleep(20_000) }
+            }
+            let dir = (ProcessInfo.processInfo.environment["TMUX_TMPDIR"] ?? "/tmp") + "/tmux-\(getuid())/"
+            unlink(dir + socket)
+        }
         if !home.isEmpty { try? FileManager.default.removeItem(atPath: home) }
+    }
+
+    /// The program under the pane's shell (the shell's only child), if it is running.
+    private func programPID() -> pid_t? {
+        let panePID = tmux(["display-message", "-p", "-t", target, "#{pane_pid}"]).out
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let children = (try? String(contentsOfFile: "/proc/\(panePID)/task/\(panePID)/children", encoding: .utf8)) ?? ""
+        return children.split(separator: " ").first.flatMap { pid_t($0) }
     }
 
     // MARK: tmux
@@ -137,12 +156,7 @@ final class InteractiveTerminalTests: XCTestCase {
     /// its state and what it waits in (/proc), to tell a hung program from a slow one.
     private func diagnosis(_ s: Screen) -> String {
         var out = "screen (last lines with text):\n" + s.lines.suffix(30).joined(separator: "\n")
-        let panePID = tmux(["display-message", "-p", "-t", target, "#{pane_pid}"]).out
-            .trimmingCharacters(in: .whitespacesAndNewlines)
-        let children = (try? String(contentsOfFile: "/proc/\(panePID)/task/\(panePID)/children", encoding: .utf8)) ?? ""
-        guard let pid = children.split(separator: " ").first else {
-            return out + "\nno program under the pane's shell (pid \(panePID.isEmpty ? "?" : panePID))"
-        }
+        guard let pid = programPID() else { return out + "\nno program under the pane's shell" }
         let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
         for task in tasks.sorted(by: { (Int($0) ?? 0) < (Int($1) ?? 0) }) {
             let dir = "/proc/\(pid)/task/\(task)"
