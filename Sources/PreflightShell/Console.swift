@@ -43,8 +43,9 @@ public final class Console: @unchecked Sendable {
     }
 
     /// Writes all of `s` to `file`'s descriptor, after whatever stdio still holds for it. A write that a signal
-    /// interrupts (^C while the terminal is slow to take output) is resumed: stdio would drop the rest.
-    static func writeAll(_ s: String, to file: UnsafeMutablePointer<FILE>) {
+    /// interrupts (^C while the terminal is slow to take output) or that would block is resumed: stdio would
+    /// drop the rest.
+    public static func writeAll(_ s: String, to file: UnsafeMutablePointer<FILE>) {
         fflush(file)
         let fd = fileno(file)
         let bytes = Array(s.utf8)
@@ -52,7 +53,14 @@ public final class Console: @unchecked Sendable {
             var done = 0
             while done < b.count {
                 let n = write(fd, b.baseAddress! + done, b.count - done)
-                if n > 0 { done += n } else if n < 0 && errno == EINTR { continue } else { return }
+                if n > 0 { done += n; continue }
+                if n < 0 && errno == EINTR { continue }
+                if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
+                    // Another program left the terminal non-blocking: wait until it takes more.
+                    var p = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+                    if poll(&p, 1, 1000) >= 0 || errno == EINTR { continue }
+                }
+                return   // closed or failed: nothing more can be shown
             }
         }
     }
