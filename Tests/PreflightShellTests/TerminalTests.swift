@@ -49,12 +49,18 @@ final class InteractiveTerminalTests: XCTestCase {
             _ = tmux(["kill-server"])
             if let program {
                 let deadline = Date().addingTimeInterval(5)
-                while kill(program, 0) == 0 && Date() < deadline { usleep(20_000) }
+                while isRunning(program) && Date() < deadline { usleep(20_000) }
             }
             let dir = (ProcessInfo.processInfo.environment["TMUX_TMPDIR"] ?? "/tmp") + "/tmux-\(getuid())/"
             unlink(dir + socket)
         }
         if !home.isEmpty { try? FileManager.default.removeItem(atPath: home) }
+    }
+
+    /// Whether `pid` is alive and not a zombie (an exited program whose parent has not collected it yet).
+    private func isRunning(_ pid: pid_t) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return false }
+        return stat.split(separator: ")").last?.split(separator: " ").first != "Z"
     }
 
     /// The program under the pane's shell (the shell's only child), if it is running.
@@ -271,16 +277,12 @@ final class InteractiveTerminalTests: XCTestCase {
         start()
         enter("seed 9")
         type("batch 3")   // half-typed: not saved
-        // The shell under the pane's `sh -c`: its only child.
-        let panePID = tmux(["display-message", "-p", "-t", target, "#{pane_pid}"]).out
-            .trimmingCharacters(in: .whitespacesAndNewlines)
-        guard let children = try? String(contentsOfFile: "/proc/\(panePID)/task/\(panePID)/children", encoding: .utf8) else {
+        let me = getpid()
+        guard FileManager.default.fileExists(atPath: "/proc/\(me)/task/\(me)/children") else {
             print("SKIPPED: /proc/PID/task/PID/children not available to find the shell's process")
             throw XCTSkip("no /proc children list")
         }
-        guard let pid = children.split(separator: " ").first.flatMap({ pid_t($0) }) else {
-            return XCTFail("no child of the pane's shell \(panePID)")
-        }
+        guard let pid = programPID() else { return XCTFail("no program under the pane's shell") }
         XCTAssertEqual(kill(pid, SIGTERM), 0)
         waitFor("the program to end with SIGTERM") { $0.contains("PREFLIGHT-EXIT=143") }
         let text = try String(contentsOfFile: home + "/state/preflight/history", encoding: .utf8)
