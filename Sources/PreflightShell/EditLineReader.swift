@@ -206,12 +206,14 @@ public final class EditLineReader: LineReader {
         var sa = sigaction()
         #if canImport(Glibc)
         sa.__sigaction_handler.sa_handler = { sig in
+            guard Interrupt.onSignalThread(sig) else { return }
             if terminationSignal.pointee != 0 { _exit(128 + sig) }
             terminationSignal.pointee = sig
             Interrupt.request()
         }
         #else
         sa.__sigaction_u.__sa_handler = { sig in
+            guard Interrupt.onSignalThread(sig) else { return }
             if terminationSignal.pointee != 0 { _exit(128 + sig) }
             terminationSignal.pointee = sig
             Interrupt.request()

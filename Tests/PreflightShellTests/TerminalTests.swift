@@ -63,6 +63,13 @@ final class InteractiveTerminalTests: XCTestCase {
         return stat.split(separator: ")").last?.split(separator: " ").first != "Z"
     }
 
+    /// A thread of process `pid` other than its main one. kill(2) with a thread's id sends to the whole process
+    /// but offers the signal to that thread first.
+    private func otherThread(of pid: pid_t) -> pid_t? {
+        ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? [])
+            .compactMap { pid_t($0) }.first { $0 != pid }
+    }
+
     /// The program under the pane's shell (the shell's only child), if it is running.
     private func programPID() -> pid_t? {
         let panePID = tmux(["display-message", "-p", "-t", target, "#{pane_pid}"]).out
@@ -250,6 +257,40 @@ final class InteractiveTerminalTests: XCTestCase {
         // The session goes on.
         enter("show")
         XCTAssertFalse(screen().contains("PREFLIGHT-EXIT"), screen().text)
+    }
+
+    /// The kernel gives a process-directed signal to any thread that does not block it, here OpenBLAS's: ^C
+    /// must still cancel the line, which only an interrupted read of the main thread does.
+    func testCtrlCHandledOnAnotherThreadStillCancelsTheLine() throws {
+        start()
+        type("layers 784 3")
+        waitFor("the typed line") { $0.lastLine == "preflight> layers 784 3" }
+        guard let pid = programPID() else { return XCTFail("no program under the pane's shell") }
+        guard let other = otherThread(of: pid) else {
+            print("SKIPPED: the program has no thread besides the main one")
+            throw XCTSkip("single-threaded program")
+        }
+        XCTAssertEqual(kill(other, SIGINT), 0)
+        waitFor("a fresh prompt after ^C on thread \(other)") { $0.lastLine == "preflight>" && $0.prompts == 2 }
+        enter("seed 4")
+        XCTAssertFalse(screen().contains("error"), screen().text)
+    }
+
+    /// SIGHUP (the terminal closing) received by a thread other than the main one still ends the program at
+    /// the prompt, with its history saved.
+    func testSIGHUPHandledOnAnotherThreadSavesHistoryAndExits() throws {
+        start()
+        enter("seed 6")
+        guard let pid = programPID() else { return XCTFail("no program under the pane's shell") }
+        guard let other = otherThread(of: pid) else {
+            print("SKIPPED: the program has no thread besides the main one")
+            throw XCTSkip("single-threaded program")
+        }
+        XCTAssertEqual(kill(other, SIGHUP), 0)
+        waitFor("the program to end with SIGHUP") { $0.contains("PREFLIGHT-EXIT=129") }
+        let text = try String(contentsOfFile: home + "/state/preflight/history", encoding: .utf8)
+        XCTAssertEqual(text.split(separator: "\n").dropFirst().map { $0.replacingOccurrences(of: "\\040", with: " ") },
+                       ["seed 6"], text)
     }
 
     func testCtrlDQuitsAndSavesHistory() throws {
