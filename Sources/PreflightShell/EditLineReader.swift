@@ -17,6 +17,8 @@ nonisolated(unsafe) private let terminationSignal: UnsafeMutablePointer<sig_atom
 /// Signals: ^C (SIGINT, handled by `Interrupt` without SA_RESTART) cancels the line being typed. SIGTERM and SIGHUP
 /// only set a flag (and the ^C flag, so training stops at the next batch boundary); at the prompt the reader then
 /// saves the history, restores the terminal and ends the program with that signal. A second one ends it at once.
+/// Whichever thread the kernel hands them to, they are handled on the thread that reads the prompt
+/// (`Interrupt.onSignalThread`): only there does a signal interrupt libedit's read.
 public final class EditLineReader: LineReader {
     public let session: Session
     /// The history file (`$XDG_STATE_HOME/preflight/history`).
