@@ -32,12 +32,6 @@ final class SaveGuardTests: XCTestCase {
             dst.writestr(name, data)
         dst.close()
         """
-        let (status, _, stderr) = try runProcess(py, ["-c", script, file, bad])
-        XCTAssertEqual(status, 0, stderr)
-        let before = snapshot(p.session)
-        let e = p.fails("load \(bad)")
-        XCTAssertTrue(e?.message.contains(bad) ?? false, "\(String(describing: e))")
-        XCTAssertTrue(e?.message.contains("too few") ?? false, "\(String(describing: e))")
-        XCTAssertEqual(snapshot(p.session), before)
+        try p.assertRewrittenSaveRefused(python: py, script, from: file, to: bad, mentioning: "too few")
     }
 }

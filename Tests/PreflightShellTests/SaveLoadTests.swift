@@ -181,13 +181,7 @@ final class SaveLoadTests: XCTestCase {
             dst.writestr(name, data)
         dst.close()
         """
-        let (status, _, stderr) = try runProcess(py, ["-c", script, file, bad])
-        XCTAssertEqual(status, 0, stderr)
-        let before = snapshot(p.session)
-        let e = p.fails("load \(bad)")
-        XCTAssertTrue(e?.message.contains(bad) ?? false, "\(String(describing: e))")
-        XCTAssertTrue(e?.message.contains("run1/W1.npy has shape [784, 15]") ?? false, "\(String(describing: e))")
-        XCTAssertEqual(snapshot(p.session), before)
+        try p.assertRewrittenSaveRefused(python: py, script, from: file, to: bad, mentioning: "run1/W1.npy has shape [784, 15]")
     }
 
     // MARK: broken files
@@ -252,6 +246,22 @@ final class SaveLoadTests: XCTestCase {
 }
 
 // MARK: - helpers
+
+extension PicsSession {
+    /// Writes a broken copy of the save file `saved` to `bad` with a Python `script` (argv[1] the file, argv[2] the
+    /// copy), then checks that `load bad` fails naming the file and `what`, and leaves the session as it was.
+    func assertRewrittenSaveRefused(python py: String, _ script: String, from saved: String, to bad: String,
+                                    mentioning what: String,
+                                    file: StaticString = #filePath, line: UInt = #line) throws {
+        let (status, _, stderr) = try runProcess(py, ["-c", script, saved, bad])
+        XCTAssertEqual(status, 0, stderr, file: file, line: line)
+        let before = snapshot(session)
+        let e = fails("load \(bad)", file: file, line: line)
+        XCTAssertTrue(e?.message.contains(bad) ?? false, "\(String(describing: e))", file: file, line: line)
+        XCTAssertTrue(e?.message.contains(what) ?? false, "\(String(describing: e))", file: file, line: line)
+        XCTAssertEqual(snapshot(session), before, file: file, line: line)
+    }
+}
 
 /// What a failed load must leave alone.
 func snapshot(_ s: Session) -> String {

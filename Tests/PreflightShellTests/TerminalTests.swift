@@ -59,8 +59,16 @@ final class InteractiveTerminalTests: XCTestCase {
 
     /// Whether `pid` is alive and not a zombie (an exited program whose parent has not collected it yet).
     private func isRunning(_ pid: pid_t) -> Bool {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return false }
-        return stat.split(separator: ")").last?.split(separator: " ").first != "Z"
+        guard let fields = statFields("/proc/\(pid)/stat") else { return false }
+        return fields.first != "Z"
+    }
+
+    /// The fields of a /proc stat file after the parenthesised name: state first; utime and stime are the 12th
+    /// and 13th. Nil when the file cannot be read (the process or thread is gone).
+    private func statFields(_ path: String) -> [Substring]? {
+        guard let stat = try? String(contentsOfFile: path, encoding: .utf8), let rest = stat.split(separator: ")").last
+        else { return nil }
+        return rest.split(separator: " ")
     }
 
     /// A thread of process `pid` other than its main one. kill(2) with a thread's id sends to the whole process
@@ -173,9 +181,7 @@ final class InteractiveTerminalTests: XCTestCase {
         let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
         for task in tasks.sorted(by: { (Int($0) ?? 0) < (Int($1) ?? 0) }) {
             let dir = "/proc/\(pid)/task/\(task)"
-            let stat = (try? String(contentsOfFile: dir + "/stat", encoding: .utf8)) ?? ""
-            // Fields after the parenthesised name: state, …; utime and stime are the 12th and 13th after it.
-            let rest = stat.split(separator: ")").last.map { $0.split(separator: " ") } ?? []
+            let rest = statFields(dir + "/stat") ?? []
             let state = rest.first.map(String.init) ?? "?"
             let cpu = rest.count > 12 ? "\(rest[11])+\(rest[12]) ticks" : "?"
             let wchan = (try? String(contentsOfFile: dir + "/wchan", encoding: .utf8)) ?? "?"
