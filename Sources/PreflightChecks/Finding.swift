@@ -57,6 +57,8 @@ public struct CheckInput: Sendable {
     /// Smallest and largest input over the whole (scaled) training set; NaN when unknown.
     public var dataInputMin: Double
     public var dataInputMax: Double
+    /// How the data behind `dataInputMin`/`dataInputMax` were loaded (e.g. "data mnist --scale none"), for the messages.
+    public var dataName: String? = nil
     /// Recorded in training, or probed before training.
     public var firstBatch: FirstBatchRecord?
     public var epochs: [EpochRecord]

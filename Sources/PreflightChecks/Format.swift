@@ -38,3 +38,8 @@ func optimizerCommand(_ o: OptimizerKind, lrTimes factor: Double) -> String {
 }
 
 func list(_ xs: [Double], _ f: (Double) -> String = num) -> String { xs.map(f).joined(separator: ", ") }
+
+/// "1 epoch", "2 epochs", "0 epochs": a count and its noun (`plural` when the noun does not just take an s).
+func plural(_ n: Int, _ noun: String, _ plural: String? = nil) -> String {
+    "\(n) " + (n == 1 ? noun : plural ?? noun + "s")
+}

@@ -189,7 +189,7 @@ struct Ctx {
         let v = fb.saturatedFraction, e = param(input.epsilon)
         let g = gradeHigh(v, warn: p("warn"), fail: p("fail"), strict: false)
         return make("first-batch", v, g,
-                    "\(pct(v)) of softmax outputs < \(e) or > 1-\(e) (\(pct(fb.lowFraction)) low, \(pct(fb.highFraction)) high; \(fb.batchSize) samples)",
+                    "\(pct(v)) of softmax outputs < \(e) or > 1-\(e) (\(pct(fb.lowFraction)) low, \(pct(fb.highFraction)) high; \(plural(fb.batchSize, "sample")))",
                     hint: "use init glorot (or init he for relu) and inputs in [0,1]: the untrained logits are far too large")
     }
 
@@ -206,11 +206,15 @@ struct Ctx {
             let running = m.count >= 2 && zip(m, m.dropFirst()).allSatisfy { $0 > 0 && $1 >= growth * $0 }
             let warn = p(atInit ? "warn" : "epoch-warn"), fail = p(atInit ? "fail" : "epoch-fail")
             var g: (Verdict, Double?) = (.ok, warn ?? fail)
-            var value = top
-            if let f = fail, last > f { g = (.fail, f); value = last }
-            else if running, let w = warn, last > w { g = (.fail, w); value = last }
+            var value = top, ofLast = false
+            if let f = fail, last > f { g = (.fail, f); value = last; ofLast = true }
+            else if running, let w = warn, last > w { g = (.fail, w); value = last; ofLast = true }
             else if let w = warn, top > w { g = (.warn, w) }
             var text = "hidden-layer means " + list(means) + (atInit ? " on the first batch" : " over \(phase)")
+            // The thresholds apply to sizes: with a negative mean, say which size the table shows.
+            if means.contains(where: { $0 < 0 }) {
+                text += ofLast ? " (the last layer's |mean| is \(num(value)))" : " (largest |mean| \(num(value)))"
+            }
             if running && g.0 != .ok { text += ", each ≥\(num(growth))× the layer before (running away)" }
             let hint = atInit ? "use init glorot (or init he for relu) and inputs in [0,1]"
                               : "lower the learning rate, e.g. \(lower())"
@@ -224,7 +228,9 @@ struct Ctx {
 
     func initLoss() -> Finding {
         guard let fb = input.firstBatch else { return notRun(noFirstBatch) }
-        guard let lnC else { return notRun("needs the number of classes (2 or more); load data first") }
+        guard let lnC else {
+            return notRun(classes == 1 ? "needs 2 or more classes, the data have 1" : "the number of classes is unknown: load the run's data (data …)")
+        }
         guard fb.loss.isFinite else {
             return make("first-batch", nil, (.fail, p("fail")), "first-batch loss is \(num(fb.loss))",
                         hint: "use init glorot and inputs in [0,1]; keep epsilon above 0")
@@ -260,7 +266,7 @@ struct Ctx {
         var fs: [Finding] = []
         if let fb = input.firstBatch, !fb.hidden.isEmpty {
             if fb.batchSize >= minBatch {
-                fs.append(judge(fb.hidden, phase: "first-batch", over: "on the first batch (\(fb.batchSize) samples)", atInit: true))
+                fs.append(judge(fb.hidden, phase: "first-batch", over: "on the first batch (\(plural(fb.batchSize, "sample")))", atInit: true))
             } else {
                 fs.append(notRun("the first batch has \(fb.batchSize) samples; needs \(minBatch) (check.dead-units.min-batch)",
                                  phase: "first-batch"))
@@ -345,6 +351,11 @@ struct Ctx {
                 let hint = first == 0 && last == 0 ? "no gradient reaches any layer: see dead-units (units never active?) and symmetry"
                                                    : "use relu with init he, or fewer layers"
                 return make(phase, ratio, g, text, hint: hint)
+            }
+            // Two norms that are both ~0 give any ratio: gradients that small vanish, they do not explode.
+            if let floor = p("min-norm"), first < floor {
+                return make(phase, first, (.ok, floor),
+                            text + ": the first layer's norm is below min-norm \(num(floor)), too small to explode (see grad-vanish)", hint: "")
             }
             let g = gradeHigh(ratio, warn: p("warn"), fail: p("fail"), strict: true)
             return make(phase, ratio, g, text,
@@ -435,10 +446,11 @@ struct Ctx {
     }
 
     func inputRange() -> Finding {
-        var lo = input.dataInputMin, hi = input.dataInputMax, over = "over the training set"
+        var lo = input.dataInputMin, hi = input.dataInputMax
+        var over = "over the training set" + (input.dataName.map { " of `\($0)`" } ?? "")
         if !(lo.isFinite && hi.isFinite) {
             guard let fb = input.firstBatch, fb.inputMin.isFinite, fb.inputMax.isFinite else {
-                return notRun("no data loaded")
+                return notRun("the run's data are unknown: load them (data …)")
             }
             lo = fb.inputMin; hi = fb.inputMax; over = "on the first batch"
         }
@@ -450,7 +462,7 @@ struct Ctx {
 
     func outputUnits() -> Finding {
         guard input.layers.count >= 2, let out = input.layers.last else { return notRun("no layers set") }
-        guard classes > 0 else { return notRun("no data loaded (number of classes unknown)") }
+        guard classes > 0 else { return notRun("the number of classes is unknown: load the run's data (data …)") }
         let fix = "layers " + (input.layers.dropLast().map(String.init) + [String(classes)]).joined(separator: " ")
         let text = "\(out) output units for \(classes) classes"
         if out < classes {
@@ -570,20 +582,39 @@ struct Ctx {
         }
         let tl = te.map { $0.testLoss! }
         let k = tl.indices.min { tl[$0] < tl[$1] }!
-        let last = te.last!
+        let last = te.last!, best = te[k]
         let rise = tl[k] > 0 ? tl.last! / tl[k] - 1 : 0
-        let sustained = te.count - 1 - k >= 2
-        let trainFell = last.trainLoss < te[k].trainLoss
+        let after = te.count - 1 - k            // epochs since the lowest test loss
+        let trainFell = last.trainLoss < best.trainLoss
+        // The rise counts only when it is sustained (2+ epochs since the minimum) while the train loss fell.
+        let riseJudged = after >= 2 && trainFell
         let gap = last.trainAccuracy - (last.testAccuracy ?? last.trainAccuracy)
-        var text = k == te.count - 1 ? "test loss \(num(tl[k])) in epoch \(last.epoch) is its lowest so far"
-            : "test loss \(num(tl[k])) (epoch \(te[k].epoch)) → \(num(tl.last!)) (epoch \(last.epoch)), \(signedPct(rise))"
-        if k < te.count - 1 { text += "; train loss \(num(te[k].trainLoss)) → \(num(last.trainLoss))" }
-        text += "; accuracy gap \(pct(gap)) (train \(pct(last.trainAccuracy)), test \(pct(last.testAccuracy ?? .nan)))"
-        var g: (Verdict, Double?) = (.ok, p("warn"))
-        var value = rise
-        if sustained && trainFell { g = gradeHigh(rise, warn: p("warn"), fail: p("fail"), strict: false) }
-        if g.0 == .ok, let gt = p("gap"), gap > gt { g = (.warn, gt); value = gap }
-        let hint = "stop earlier (the test loss was lowest at epoch \(te[k].epoch)), or use a smaller network or more data"
-        return make(phase(te), value, g, text, hint: hint)
+        let gapLimit = p("gap")
+        let gapText = "accuracy gap \(pct(gap)) (train \(pct(last.trainAccuracy)), test \(pct(last.testAccuracy ?? .nan)))"
+        var lossText = after == 0 ? "test loss \(num(tl[k])) in epoch \(last.epoch) is its lowest so far"
+            : "test loss \(num(tl[k])) (epoch \(best.epoch)) → \(num(tl.last!)) (epoch \(last.epoch)), \(signedPct(rise))"
+        if after > 0 { lossText += "; train loss \(num(best.trainLoss)) → \(num(last.trainLoss))" }
+        if after > 0 && !riseJudged {
+            lossText += after < 2 ? " (a rise over 1 epoch is not judged: it must last 2 epochs or more)"
+                                  : " (not judged: the train loss did not fall meanwhile)"
+        }
+        let earlier = after > 0 ? ", or stop at epoch \(best.epoch) (the lowest test loss)" : ""
+
+        // A sustained rise of the test loss while the train loss falls.
+        let riseGrade: (Verdict, Double?) = riseJudged ? gradeHigh(rise, warn: p("warn"), fail: p("fail"), strict: false) : (.ok, nil)
+        if riseGrade.0 != .ok {
+            return make(phase(te), rise, riseGrade, "\(lossText); \(gapText)",
+                        hint: "stop earlier: the test loss was lowest at epoch \(best.epoch) and has risen since while the train loss fell; or use a smaller network or more data")
+        }
+        // Train accuracy far above test accuracy.
+        if let gt = gapLimit, gap > gt {
+            return make(phase(te), gap, (.warn, gt), "\(gapText), above \(pct(gt)); \(lossText)",
+                        hint: "the network fits its training set much better than the test set (accuracy gap): use a smaller network or more data\(earlier)")
+        }
+        // Nothing fired: the table shows what was compared with its own threshold.
+        if riseJudged {
+            return make(phase(te), rise, (.ok, p("warn") ?? p("fail")), "\(lossText); \(gapText)", hint: "")
+        }
+        return make(phase(te), gap, (.ok, gapLimit), "\(gapText); \(lossText)", hint: "")
     }
 }

@@ -47,7 +47,14 @@ public struct Thresholds: Sendable, Equatable {
         let (rule, name) = Self.parse(key)
         let full = "check." + rule + (name.map { "." + $0 } ?? "")
         guard let spec = spec(rule) else {
-            throw ThresholdError("unknown check rule '\(rule)' in '\(key)'; rules: \(catalog.map { $0.info.id }.joined(separator: ", "))")
+            let ids = catalog.map { $0.info.id }
+            var msg = "unknown check rule '\(rule.prefix(40))'" + (name == nil ? "" : " in \(full.prefix(60))")
+            if let best = ids.min(by: { editDistance($0, rule) < editDistance($1, rule) }), editDistance(best, rule) <= min(3, max(1, rule.count / 3)) {
+                msg += ": did you mean '\(best)'?"
+            } else {
+                msg += "; rules: \(ids.joined(separator: ", "))"
+            }
+            throw ThresholdError(msg)
         }
         let word = text.trimmingWhitespace().lowercased()
         guard let name else {
@@ -119,4 +126,20 @@ extension String {
         while let l = s.last, l.isWhitespace { s.removeLast() }
         return String(s)
     }
+}
+
+/// Levenshtein distance, for "did you mean" suggestions.
+func editDistance(_ a: String, _ b: String) -> Int {
+    let x = Array(a), y = Array(b)
+    if x.isEmpty { return y.count }
+    if y.isEmpty { return x.count }
+    var prev = Array(0...y.count), cur = prev
+    for i in 1...x.count {
+        cur[0] = i
+        for j in 1...y.count {
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (x[i - 1] == y[j - 1] ? 0 : 1))
+        }
+        swap(&prev, &cur)
+    }
+    return prev[y.count]
 }

@@ -67,11 +67,14 @@ public enum Initializer: Sendable, Equatable, Codable, CustomStringConvertible {
 
     /// Parses the words after `init` (e.g. ["truncnormal", "0.5"]); nil if they do not name an initialiser.
     public static func parse(_ words: [String]) -> Initializer? {
-        guard let head = words.first?.lowercased() else { return nil }
+        // Keras' spellings (he_normal, glorot_uniform…) are the hyphenated names with underscores.
+        guard let head = words.first?.lowercased().replacingOccurrences(of: "_", with: "-") else { return nil }
         func param() -> Double? {
             guard words.count == 2, let v = Double(words[1]), v.isFinite, v >= 0 else { return nil }
             return v
         }
+        /// Keras' TruncatedNormal, RandomNormal and RandomUniform: the number is optional, 0.05 as in Keras.
+        func kerasParam() -> Double? { words.count == 1 ? kerasDefault : param() }
         switch head {
         case "glorot", "glorot-uniform", "xavier": return words.count == 1 ? .glorot : nil
         case "glorot-normal", "xavier-normal": return words.count == 1 ? .glorotNormal : nil
@@ -79,14 +82,24 @@ public enum Initializer: Sendable, Equatable, Codable, CustomStringConvertible {
         case "he-uniform": return words.count == 1 ? .heUniform : nil
         case "lecun", "lecun-normal": return words.count == 1 ? .lecun : nil
         case "zeros", "zero": return words.count == 1 ? .zeros : nil
-        case "truncnormal", "truncated-normal": return param().map { .truncnormal($0) }
+        case "truncnormal": return param().map { .truncnormal($0) }
+        case "truncated-normal": return kerasParam().map { .truncnormal($0) }
         case "normal": return param().map { .normal($0) }
+        case "random-normal": return kerasParam().map { .normal($0) }
         case "uniform": return param().map { .uniform($0) }
+        case "random-uniform": return kerasParam().map { .uniform($0) }
         default: return nil
         }
     }
 
     public static let names = ["glorot", "glorot-normal", "he", "he-uniform", "lecun", "truncnormal", "normal", "uniform", "zeros"]
+
+    /// Keras' initialiser names that map to ours (glorot_uniform = glorot, he_normal = he, …), accepted as aliases.
+    public static let kerasNames = ["glorot_uniform", "glorot_normal", "he_normal", "he_uniform", "lecun_normal",
+                                    "truncated_normal", "random_normal", "random_uniform", "zeros"]
+
+    /// Keras' default stddev of TruncatedNormal and RandomNormal, and limit of RandomUniform (minval −0.05, maxval 0.05).
+    public static let kerasDefault = 0.05
 }
 
 /// Shortest decimal form of a parameter: 0.5, 1e-07, 3.

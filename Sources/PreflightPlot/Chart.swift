@@ -7,12 +7,17 @@ import Foundation
 public struct Series: Sendable {
     public var name: String
     public var points: [(x: Double, y: Double)]
+    /// Drawn dashed. When any series of a chart is dashed, dashes carry meaning (e.g. test vs train) and
+    /// every renderer draws exactly the series marked dashed that way.
     public var dashed: Bool
+    /// Series with the same group share one colour (e.g. one run's train and test lines); nil: a colour of its own.
+    public var group: Int?
 
-    public init(name: String, points: [(x: Double, y: Double)], dashed: Bool = false) {
+    public init(name: String, points: [(x: Double, y: Double)], dashed: Bool = false, group: Int? = nil) {
         self.name = name
         self.points = points
         self.dashed = dashed
+        self.group = group
     }
 }
 
@@ -97,10 +102,36 @@ public enum Palette {
     static func ansiStart(_ index: Int) -> String { "\u{1B}[38;5;\(ansi256[index % ansi256.count])m" }
     static let ansiReset = "\u{1B}[0m"
     static func marker(_ index: Int) -> Character { asciiMarkers[index % asciiMarkers.count] }
-    /// Past the first cycle of colours, series alternate solid/dashed so the
-    /// 9th series differs from the 1st.
-    static func dashed(_ series: Series, index: Int) -> Bool {
-        series.dashed != ((index / colors.count) % 2 == 1)
+}
+
+/// How one series is drawn; decided once per chart so that every renderer agrees.
+struct SeriesLook: Equatable {
+    /// Palette slot: colour, ANSI colour and ASCII marker.
+    var slot: Int
+    var dashed: Bool
+}
+
+extension Chart {
+    /// Each series' look. Series of one `group` share a palette slot; every other series gets the next free one.
+    /// When some series are dashed, exactly those are drawn dashed (the dashes mean something, e.g. test
+    /// against train, and a caption says so). Otherwise, past the first cycle of colours, slots alternate
+    /// solid/dashed so the 9th series differs from the 1st.
+    var looks: [SeriesLook] {
+        let meaningfulDashes = series.contains { $0.dashed }
+        var slotOfGroup: [Int: Int] = [:]
+        var next = 0
+        return series.map { s in
+            let slot: Int
+            if let g = s.group, let k = slotOfGroup[g] {
+                slot = k
+            } else {
+                slot = next
+                next += 1
+                if let g = s.group { slotOfGroup[g] = slot }
+            }
+            let dashed = meaningfulDashes ? s.dashed : (slot / Palette.colors.count) % 2 == 1
+            return SeriesLook(slot: slot, dashed: dashed)
+        }
     }
 }
 

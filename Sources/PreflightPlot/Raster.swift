@@ -228,9 +228,10 @@ extension Chart {
 
         // Series: clipped to the plot area (plus a little, so lines on the
         // border are not cut in half).
+        let looks = self.looks
         for (i, runs) in geo.runs.enumerated() {
             var mask = CoverageMask(x0: left - 1, y0: top - 1, w: right - left + 3, h: bottom - top + 3)
-            let dash: (Double, Double)? = Palette.dashed(series[i], index: i) ? (7, 5) : nil
+            let dash: (Double, Double)? = looks[i].dashed ? (7, 5) : nil
             let markers = L.wantsMarkers(series: i)
             for run in runs {
                 let pts = run.map { (x: L.px($0.x), y: L.py($0.t)) }
@@ -239,16 +240,16 @@ extension Chart {
                     for p in pts { mask.disc(x: p.x, y: p.y, radius: 2.8) }
                 }
             }
-            mask.composite(onto: &cv, Palette.color(i))
+            mask.composite(onto: &cv, Palette.color(looks[i].slot))
         }
 
         // Legend.
         for e in L.legend {
             var mask = CoverageMask(x0: 0, y0: 0, w: width, h: height)
-            let dash: (Double, Double)? = Palette.dashed(series[e.series], index: e.series) ? (7, 5) : nil
+            let dash: (Double, Double)? = looks[e.series].dashed ? (7, 5) : nil
             let y = e.y.rounded(.down) + 0.5
             mask.polyline([(e.x, y), (e.x + L.legendSampleWidth, y)], halfWidth: 1.25, dash: dash)
-            mask.composite(onto: &cv, Palette.color(e.series))
+            mask.composite(onto: &cv, Palette.color(looks[e.series].slot))
             let lh = BitmapFont.ascent * small
             cv.text(e.name, x: Int(e.x + L.legendSampleWidth + 6), y: Int(y) - lh / 2, scale: small, ink)
         }

@@ -139,9 +139,10 @@ private struct SVGRenderer {
         // Series.
         o += "<g class=\"series\" clip-path=\"url(#\(clipId))\" fill=\"none\" stroke-width=\"2\""
         o += " stroke-linejoin=\"round\" stroke-linecap=\"round\">\n"
+        let looks = chart.looks
         for (i, runs) in geo.runs.enumerated() {
-            let color = Palette.color(i).hex
-            let dash = Palette.dashed(chart.series[i], index: i) ? " stroke-dasharray=\"7 5\"" : ""
+            let color = Palette.color(looks[i].slot).hex
+            let dash = looks[i].dashed ? " stroke-dasharray=\"7 5\"" : ""
             o += "<g class=\"line\" data-name=\"\(xmlEscape(chart.series[i].name))\" stroke=\"\(color)\"\(dash)>\n"
             for run in runs where run.count > 1 {
                 let pts = run.map { "\(n(L.px($0.x))),\(n(L.py($0.t)))" }.joined(separator: " ")
@@ -166,8 +167,8 @@ private struct SVGRenderer {
             let fs = Self.fontSize[.legend]!
             o += "<g class=\"legend\" font-size=\"\(n(fs))\" fill=\"#222222\">\n"
             for e in L.legend {
-                let color = Palette.color(e.series).hex
-                let dash = Palette.dashed(chart.series[e.series], index: e.series) ? " stroke-dasharray=\"7 5\"" : ""
+                let color = Palette.color(looks[e.series].slot).hex
+                let dash = looks[e.series].dashed ? " stroke-dasharray=\"7 5\"" : ""
                 o += "<line x1=\"\(n(e.x))\" y1=\"\(n(e.y))\" x2=\"\(n(e.x + L.legendSampleWidth))\" y2=\"\(n(e.y))\""
                 o += " stroke=\"\(color)\" stroke-width=\"2.5\"\(dash)/>\n"
                 o += "<text x=\"\(n(e.x + L.legendSampleWidth + 6))\" y=\"\(n(e.y + fs * 0.35))\">\(xmlEscape(e.name))</text>\n"

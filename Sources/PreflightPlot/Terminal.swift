@@ -34,23 +34,27 @@ private struct TerminalRenderer {
     let width: Int
     var unicode: Bool { style.unicode }
 
+    let looks: [SeriesLook]
+
     init(chart: Chart, style: TerminalStyle) {
         self.chart = chart
         self.style = style
         self.width = Swift.max(style.width, 16)
+        self.looks = chart.looks
     }
 
+    /// With colour (or ASCII markers) a series is solid or dashed as the chart says; braille without colour
+    /// has nothing else to tell lines apart, so each line gets its own dot pattern (shown in the legend).
     func pattern(_ i: Int) -> DotPattern {
-        let s = chart.series[i]
         if style.color || !unicode || chart.series.count == 1 {
-            return Palette.dashed(s, index: i) ? .dashed : .solid
+            return looks[i].dashed ? .dashed : .solid
         }
         return DotPattern.cycle[i % DotPattern.cycle.count]
     }
 
     func paint(_ text: String, _ series: Int?) -> String {
         guard style.color, let s = series, !text.isEmpty else { return text }
-        return Palette.ansiStart(s) + text + Palette.ansiReset
+        return Palette.ansiStart(looks[s].slot) + text + Palette.ansiReset
     }
 
     /// Keep at most `n` characters (terminal columns; text is assumed to be

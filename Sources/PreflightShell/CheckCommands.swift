@@ -7,14 +7,16 @@ extension Session {
                 summary: "run the checks on the current run: ranked verdicts with measured values and what to try",
                 details: "before training: one forward/backward pass on the first batch (no update); after: the per-epoch rules too",
                 example: "check saturation hidden-scale", handler: { s, a in try s.check(a) }),
-        Command(name: "explain", group: .checks, usage: "explain RULE",
+        Command(name: "explain", group: .checks, usage: "explain RULE…",
                 summary: "what a rule measures, why it matters, where its threshold comes from",
-                example: "explain saturation", replayable: false, handler: { s, a in
-                    guard a.count == 1 else {
-                        throw CommandError("explain: which rule? (\(Rules.all.map(\.id).joined(separator: ", ")))", usage: "explain RULE")
+                details: "several rules: each is explained in turn, separated by a blank line",
+                example: "explain saturation hidden-scale", replayable: false, handler: { s, a in
+                    guard !a.isEmpty else {
+                        throw CommandError("explain: which rule? (\(Rules.all.map(\.id).joined(separator: ", ")))", usage: "explain RULE…")
                     }
-                    guard let text = Rules.explain(a[0].lowercased(), thresholds: s.thresholds) else { throw s.unknownRule(a[0]) }
-                    s.console.line(text)
+                    // Every name is checked before anything is printed.
+                    let texts = try a.map { r in try Rules.explain(r.lowercased(), thresholds: s.thresholds) ?? { throw s.unknownRule(r) }() }
+                    s.console.line(texts.joined(separator: "\n\n"))
                 }),
     ]
 
@@ -38,7 +40,7 @@ extension Session {
     }
 
     func printFindings(_ found: [Finding], run: Run) {
-        let phaseNote = run.trainer.epochs.isEmpty ? "before training (first batch, no update)" : "after \(run.trainer.epochs.count) epochs"
+        let phaseNote = run.trainer.epochs.isEmpty ? "before training (first batch, no update)" : "after \(plural(run.trainer.epochs.count, "epoch"))"
         console.line("checks for run \(run.name), \(phaseNote):")
         var rows = [["rule", "phase", "measured", "threshold", "verdict", "what to try"]]
         for f in found {

@@ -60,10 +60,10 @@ public func completions(line: String, cursor: Int, session: Session) -> (replace
         let runNames = session.runs.map(\.name)
         switch cmd.name {
         case "init":
-            if position == 1 { pool = Initializer.names }
+            if position == 1 { pool = Initializer.names + Initializer.kerasNames }
             else if prev != "layer" {
                 let head = args[0].lowercased()
-                let needsNumber = ["truncnormal", "normal", "uniform"].contains(head)
+                let needsNumber = ["truncnormal", "normal", "uniform"].contains(head)   // Keras' names have a default
                 if (!needsNumber || args.count >= 2) && !args.contains(where: { $0.lowercased() == "layer" }) { pool = ["layer"] }
             }
         case "activation":
@@ -91,7 +91,7 @@ public func completions(line: String, cursor: Int, session: Session) -> (replace
         case "check":
             pool = Rules.all.map(\.id).filter { !args.contains($0) }
         case "explain":
-            if position == 1 { pool = Rules.all.map(\.id) }
+            pool = Rules.all.map(\.id).filter { !args.contains($0) }
         case "help":
             if position == 1 { pool = Session.commands.map(\.name) }
         case "show":
@@ -107,7 +107,7 @@ public func completions(line: String, cursor: Int, session: Session) -> (replace
         case "sweep":
             let keywords = ["init", "depth", "epochs", "seeds"]
             let lastKeyword = args.last { keywords.contains($0.lowercased()) }?.lowercased()
-            pool = lastKeyword == "init" ? Initializer.names + keywords : keywords
+            pool = lastKeyword == "init" ? Initializer.names + Initializer.kerasNames + keywords : keywords
         default:
             break
         }

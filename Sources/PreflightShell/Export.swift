@@ -30,6 +30,8 @@ extension Session {
         config += [("batch", .int(c.batch)), ("seed", .int(Int(c.seed))), ("epsilon", .num(c.epsilon)),
                    ("dataset", .string(c.data?.name ?? "")), ("scale", .string(c.data?.scaleUnit == false ? "none" : "unit"))]
         if let l = c.data?.limit { config.append(("limit", .int(l))) }
+        // The range of the run's inputs over its own training set (what input-range judged).
+        if let rd = dataRecord(of: r) { config += [("input_min", .num(rd.inputMin)), ("input_max", .num(rd.inputMax))] }
 
         var fields: [(String, JSON)] = [("name", .string(r.name)), ("config", .object(config))]
         if let fb = r.trainer.firstBatch {

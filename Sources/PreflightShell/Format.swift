@@ -82,3 +82,8 @@ func truncateVisible(_ s: String, to width: Int) -> String {
     }
     return String(out) + (styled ? "\u{1B}[0m" : "")
 }
+
+/// "1 epoch", "2 epochs", "0 epochs": a count and its noun (`plural` when the noun does not just take an s).
+func plural(_ n: Int, _ noun: String, _ plural: String? = nil) -> String {
+    "\(n) " + (n == 1 ? noun : plural ?? noun + "s")
+}

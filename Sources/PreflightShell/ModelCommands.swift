@@ -33,6 +33,8 @@ extension Session {
                 he-uniform: uniform ±√(6/fan_in)
                 truncnormal STD: normal(0, STD) redrawn beyond 2 STD (TensorFlow's truncated_normal)
                 normal STD, uniform LIMIT, zeros
+                Keras' names work too: glorot_uniform, glorot_normal, he_normal, he_uniform, lecun_normal, zeros; \
+                truncated_normal [STD], random_normal [STD], random_uniform [LIMIT] (Keras' default 0.05)
                 layer K: only weight layer K (1 = input to first hidden)
                 """,
                 example: "init truncnormal 0.5", handler: { s, a in
@@ -49,7 +51,18 @@ extension Session {
                         if ["truncnormal", "normal", "uniform"].contains(head) {
                             throw CommandError("init \(head): needs one number ≥ 0, e.g. `init \(head) 0.05`", usage: u)
                         }
-                        throw CommandError("init: unknown initialiser `\(words.joined(separator: " ").prefix(40))`", usage: u)
+                        if ["truncated-normal", "random-normal", "random-uniform"].contains(head.replacingOccurrences(of: "_", with: "-")) {
+                            throw CommandError("init \(head): takes at most one number ≥ 0 (Keras' default 0.05), e.g. `init \(head) 0.05`", usage: u)
+                        }
+                        if Initializer.parse([words[0]]) != nil {
+                            throw CommandError("init \(head): takes no number, got `\(words.dropFirst().joined(separator: " ").prefix(30))`", usage: u)
+                        }
+                        var msg = "init: unknown initialiser `\(words.joined(separator: " ").prefix(40))`"
+                        let known = Initializer.names + Initializer.kerasNames
+                        if let best = known.min(by: { editDistance($0, head) < editDistance($1, head) }), editDistance(best, head) <= 3 {
+                            msg += ": did you mean `\(best)`?"
+                        }
+                        throw CommandError(msg, usage: u)
                     }
                     if let layer { s.config.layerInits[layer] = i } else { s.config.initializer = i; s.config.layerInits = [:] }
                 }),
@@ -164,7 +177,8 @@ extension Session {
             }
         default:
             if key.hasPrefix("check.") {
-                do { try thresholds.set(String(key.dropFirst(6)), v) } catch { throw CommandError("set \(key): \(error)") }
+                // The threshold errors name the key themselves.
+                do { try thresholds.set(key, v) } catch { throw CommandError("set: \(error)") }
                 return
             }
             let keys = settingsList().map(\.0)
@@ -196,7 +210,7 @@ extension Session {
         rows.append(["epsilon", num(c.epsilon)])
         if let r = currentRun {
             let same = (try? resolvedConfig()) == r.config
-            rows.append(["run", "\(r.name): \(r.trainer.epochs.count) epochs" + (same ? "" : " (configuration changed since: the next `train` starts a new run)")])
+            rows.append(["run", "\(r.name): \(plural(r.trainer.epochs.count, "epoch"))" + (same ? "" : " (configuration changed since: the next `train` starts a new run)")])
         } else { rows.append(["run", "none yet (the first `train` starts run1)"]) }
         console.out(Table(rows: rows).render(console: console))
     }

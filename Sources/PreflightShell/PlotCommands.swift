@@ -14,7 +14,8 @@ extension Session {
         Command(name: "plot", group: .pictures, usage: plotUsage,
                 summary: "a chart of the runs' records in the terminal, or an SVG/PNG file with --out",
                 details: """
-                loss, accuracy: train (solid) and test (dashed) per epoch, for each run
+                loss, accuracy: train (solid) and test (dashed) per epoch, one colour per run (colours repeat after 8 runs; \
+                in a terminal without colour each line has its own dot pattern, shown in the legend)
                 hidden: each hidden layer's mean activation per epoch (epoch 0 = the first batch, before any update)
                 saturation: the first batch's share of softmax outputs below ε or above 1−ε; each run is a level segment, side by side
                 grads: each weight layer's gradient norm per epoch (epoch 0 = the first batch), log scale
@@ -95,12 +96,13 @@ extension Session {
         switch kind {
         case .loss, .accuracy:
             var series: [Series] = []
-            for r in list {
+            for (k, r) in list.enumerated() {
                 let ep = r.trainer.epochs
                 let train = ep.map { (x: Double($0.epoch), y: kind == .loss ? $0.trainLoss : $0.trainAccuracy) }
                 let test = ep.map { (x: Double($0.epoch), y: (kind == .loss ? $0.testLoss : $0.testAccuracy) ?? .nan) }
-                series.append(Series(name: "\(r.name) train", points: train))
-                series.append(Series(name: "\(r.name) test", points: test, dashed: true))
+                // One colour per run; train solid, test dashed (as the help and the report's captions say).
+                series.append(Series(name: "\(r.name) train", points: train, group: k))
+                series.append(Series(name: "\(r.name) test", points: test, dashed: true, group: k))
             }
             let title = kind == .loss ? "Loss per epoch" : "Accuracy per epoch"
             return Chart(title: title + (multi ? "" : ": \(list.first?.name ?? "")"), xLabel: "epoch",

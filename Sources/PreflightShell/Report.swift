@@ -90,8 +90,8 @@ extension Session {
         // Charts, runs overlaid.
         h += "<h2>Charts</h2>\n<div class=\"charts\">\n"
         let captions: [PlotKind: String] = [
-            .loss: "Train (solid) and test (dashed) cross-entropy per epoch.",
-            .accuracy: "Train (solid) and test (dashed) accuracy per epoch.",
+            .loss: "Train (solid) and test (dashed) cross-entropy per epoch, one colour per run.",
+            .accuracy: "Train (solid) and test (dashed) accuracy per epoch, one colour per run.",
             .hidden: "Mean post-activation value of each hidden layer; epoch 0 is the first batch before any update.",
             .saturation: "Share of the first batch's softmax outputs below ε or above 1−ε, each run a level segment, side by side.",
         ]

@@ -10,6 +10,9 @@ public final class Run {
     public let trainer: Trainer
     /// The findings of the latest `check` on this run (empty until checked).
     public var findings: [Finding] = []
+    /// The data the run was built on (recorded when it starts): its static checks and the export read this,
+    /// never whatever data the session holds later. nil only for runs of old save files whose data were unknown.
+    public var data: RunData?
     /// The run's network (weights as trained so far).
     public var network: Network { trainer.network }
 
@@ -23,5 +26,25 @@ public final class Run {
         let net = Network(sizes: sizes, activation: config.activation)
         net.initialize(config.initializers(layerCount: sizes.count - 1), seed: config.seed)
         self.init(name: name, config: config, trainer: Trainer(network: net, optimizer: config.optimizer, seed: config.seed))
+    }
+}
+
+/// What a run was trained (or probed) on: how the data were asked for, their shape and the range of the
+/// network's inputs over the training set, after scaling.
+public struct RunData: Equatable, Codable, Sendable {
+    public var spec: DataSpec
+    public var classes: Int
+    public var features: Int
+    /// Smallest and largest network input over the training set.
+    public var inputMin: Double
+    public var inputMax: Double
+
+    public init(spec: DataSpec, classes: Int, features: Int, inputMin: Double, inputMax: Double) {
+        self.spec = spec; self.classes = classes; self.features = features; self.inputMin = inputMin; self.inputMax = inputMax
+    }
+
+    /// The description of loaded data.
+    public init(_ d: LoadedData) {
+        self.init(spec: d.spec, classes: d.classes, features: d.features, inputMin: d.inputMin, inputMax: d.inputMax)
     }
 }

@@ -22,8 +22,12 @@ extension Session {
                     let r = s.runs[i]
                     // The session's configuration follows the selected run, so `train` continues it.
                     s.config = r.config
-                    if s.data?.spec != r.config.data { s.console.warning("run \(r.name) was trained on \(r.config.data?.command ?? "other data"); load those data to train it further") }
-                    s.console.info("using run \(r.name) (\(r.trainer.epochs.count) epochs)")
+                    if s.data == nil, let c = r.config.data {
+                        s.console.warning("run \(r.name) was built on `\(c.command)`; load those data to train it further")
+                    } else if let d = s.data, d.spec != r.config.data {
+                        s.console.warning("run \(r.name) was built on `\(r.config.data?.command ?? "other data")`, not the loaded `\(d.spec.command)`: its checks judge its own data; load them to train it further (`train` on the loaded data starts a new run)")
+                    }
+                    s.console.info("using run \(r.name) (\(plural(r.trainer.epochs.count, "epoch")))")
                 }),
         Command(name: "compare", group: .runs, usage: "compare [A B …]",
                 summary: "side-by-side table of runs: configuration, final metrics, first batch, hidden means, verdicts",
@@ -46,8 +50,7 @@ extension Session {
         }
         guard run(named: name) == nil else { throw CommandError("run: a run named \(name) exists already (use it with `use \(name)`)") }
         let c = try resolvedConfig()
-        let r = Run(name: name, config: c)
-        applyThreads(r)
+        let r = makeRun(name: name, config: c)
         runs.append(r)
         currentIndex = runs.count - 1
         console.info("run \(name): \(c.layers!.map(String.init).joined(separator: "-")) \(c.activation.rawValue), init \(c.initDescription), \(c.optimizer), batch \(c.batch), seed \(c.seed)")

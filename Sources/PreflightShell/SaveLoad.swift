@@ -67,6 +67,8 @@ struct SavedRun: Codable {
     var arrays: [String]
     /// The engine's thread count for this run (results are deterministic per thread count).
     var threads: Int?
+    /// The data the run was built on (absent in files written before it was recorded).
+    var data: RunData?
 }
 
 extension Session {
@@ -138,7 +140,7 @@ extension Session {
                                                         verdict: $0.verdict, measured: $0.measured, hint: $0.hint, reason: $0.reason) },
                 shuffleState: [rng.s0, rng.s1, rng.s2, rng.s3].map { hex64($0) },
                 optimizer: SavedOptimizerState(kind: opt.kind.name, steps: opt.steps),
-                arrays: arrays, threads: r.trainer.threads))
+                arrays: arrays, threads: r.trainer.threads, data: r.data))
         }
         let saved = SavedSession(
             format: SavedSession.formatName, version: SavedSession.currentVersion, config: config,
@@ -286,6 +288,12 @@ extension Session {
             rng.s0 = words[0]; rng.s1 = words[1]; rng.s2 = words[2]; rng.s3 = words[3]
             trainer.restore(epochs: sr.epochs, firstBatch: sr.firstBatch, nonFinite: sr.nonFinite, shuffleRNG: rng)
             let run = Run(name: sr.name, config: sr.config, trainer: trainer)
+            if let rd = sr.data {
+                guard rd.spec == sr.config.data, rd.classes >= 1, rd.features == sizes[0], rd.inputMin <= rd.inputMax else {
+                    throw fail("run \(sr.name): its data record does not match its configuration")
+                }
+                run.data = rd
+            }
             run.findings = sr.findings.map { Finding(rule: $0.rule, phase: $0.phase, value: $0.value, threshold: $0.threshold,
                                                      verdict: $0.verdict, measured: $0.measured, hint: $0.hint, reason: $0.reason) }
             runs.append(run)
@@ -348,9 +356,11 @@ extension Session {
         threads = saved.threads
         thresholds = loaded.thresholds
         runs = loaded.runs
+        // Runs saved before their data were recorded: the data loaded again are theirs when the description matches.
+        if let d = newData { for r in runs where r.data == nil && r.config.data == d.spec { r.data = RunData(d) } }
         currentIndex = saved.current.flatMap { c in runs.firstIndex { $0.name == c } }
         if let note = dataNote { console.warning(note) }
-        let cur = currentRun.map { ", current run \($0.name) (\($0.trainer.epochs.count) epochs)" } ?? ""
+        let cur = currentRun.map { ", current run \($0.name) (\(plural($0.trainer.epochs.count, "epoch")))" } ?? ""
         let dataText = newData.map { " data: \($0.spec.command)" + (dataNote == nil ? " (loaded again)" : "") + ";" } ?? ""
         console.info("loaded \(path): \(runs.count) run\(runs.count == 1 ? "" : "s")\(cur);\(dataText) \(loaded.thresholds.changed.count) changed check setting\(loaded.thresholds.changed.count == 1 ? "" : "s")")
     }

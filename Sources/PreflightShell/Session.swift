@@ -72,6 +72,8 @@ public final class Session {
     public func resolvedConfig() throws -> RunConfig {
         let d = try requireData()
         var c = config
+        // A new run is built on the data loaded now (after `use NAME` the configuration may name another run's).
+        c.data = d.spec
         if c.layers == nil { c.layers = [d.features, 128, 128, d.classes] }
         let layers = c.layers!
         if layers[0] != d.features {
@@ -111,13 +113,36 @@ public final class Session {
         } else {
             name = nextRunName()
         }
-        if let old = currentRun, announce { console.info("configuration changed since run \(old.name): starting run \(name)") }
+        if let old = currentRun, announce {
+            var d = old.config, n = c
+            d.data = nil; n.data = nil
+            if d == n, let was = old.config.data, let now = c.data {
+                console.info("the loaded data (\(now.command)) are not run \(old.name)'s (\(was.command)): starting run \(name)")
+            } else {
+                console.info("configuration changed since run \(old.name): starting run \(name)")
+            }
+        }
         if wasLayers == nil && announce { console.info("layers not set: using \(c.layers!.map(String.init).joined(separator: " "))") }
-        let r = Run(name: name, config: c)
-        applyThreads(r)
+        let r = makeRun(name: name, config: c)
         runs.append(r)
         currentIndex = runs.count - 1
         return r
+    }
+
+    /// A new run from a resolved configuration, recording the loaded data it is built on.
+    func makeRun(name: String, config c: RunConfig) -> Run {
+        let r = Run(name: name, config: c)
+        if let d = data, d.spec == c.data { r.data = RunData(d) }
+        applyThreads(r)
+        return r
+    }
+
+    /// What a run was built on: its record, or (runs of old save files) the loaded data when they are the
+    /// run's; nil when unknown.
+    public func dataRecord(of run: Run) -> RunData? {
+        if let r = run.data { return r }
+        if let d = data, d.spec == run.config.data { return RunData(d) }
+        return nil
     }
 
     /// The `threads` setting (0 = the default for this machine) on a run's trainer.
@@ -139,12 +164,15 @@ public final class Session {
         if first == nil, let d = data, d.spec == run.config.data, t.accepts(d.train) {
             first = t.probe(d.train, batch: run.config.batch, epsilon: Float(run.config.epsilon))
         }
-        let input = CheckInput(layers: run.config.layers!, classes: data?.classes ?? run.config.layers!.last!,
+        // The static rules judge the data the run was built on, never whatever is loaded now.
+        let rd = dataRecord(of: run)
+        var input = CheckInput(layers: run.config.layers!, classes: rd?.classes ?? 0,
                                activation: run.config.activation,
                                initializers: run.config.initializers(layerCount: run.config.layers!.count - 1),
                                optimizer: run.config.optimizer, epsilon: run.config.epsilon,
-                               dataInputMin: first?.inputMin ?? data?.inputMin ?? 0, dataInputMax: data?.inputMax ?? first?.inputMax ?? 1,
+                               dataInputMin: rd?.inputMin ?? .nan, dataInputMax: rd?.inputMax ?? .nan,
                                firstBatch: first, epochs: t.epochs, nonFinite: t.nonFinite)
+        input.dataName = rd?.spec.command
         return Rules.evaluate(input, thresholds: thresholds, only: only)
     }
 }

@@ -156,7 +156,7 @@ extension Session {
         }
         let selected = currentRun
         let seedText = plan.seeds == 1 ? "seed \(base.seed)" : "seeds \(base.seed)-\(base.seed &+ UInt64(plan.seeds - 1))"
-        console.info("sweep: \(plan.inits.count) init × \(plan.depths.count) depth × \(plan.seeds) seed = \(total) runs of \(plan.epochs) epochs; hidden layers of \(plan.width) \(base.activation.rawValue), \(base.optimizer), batch \(base.batch), \(seedText), \(d.spec.command)")
+        console.info("sweep: \(plan.inits.count) init × \(plan.depths.count) depth × \(plan.seeds) seed = \(plural(total, "run")) of \(plural(plan.epochs, "epoch")); hidden layers of \(plan.width) \(base.activation.rawValue), \(base.optimizer), batch \(base.batch), \(seedText), \(d.spec.command)")
         Interrupt.clear()
         var done = 0
         var interrupted = false
@@ -171,6 +171,7 @@ extension Session {
                     runs.remove(at: i)
                 }
                 let r = Run(name: name, config: c)
+                r.data = RunData(d)
                 if threads > 0 { r.trainer.threads = threads }
                 runs.append(r)
                 list.append(r)
@@ -191,7 +192,7 @@ extension Session {
                 done += 1
                 let last = r.trainer.epochs.last
                 var line = "[\(done)/\(total)] \(name): first-batch saturated \(r.trainer.firstBatch.map { pct($0.saturatedFraction, 1) } ?? "-")"
-                line += ", \(r.trainer.epochs.count) epochs"
+                line += ", \(plural(r.trainer.epochs.count, "epoch"))"
                 if let acc = last?.testAccuracy { line += ", test acc \(pct(acc))" }
                 if let tl = last?.testLoss { line += ", test loss \(fmt(tl, 4))" }
                 if let ev = r.trainer.nonFinite { line += ", stopped at NaN/Inf (epoch \(ev.epoch), batch \(ev.batch))" }

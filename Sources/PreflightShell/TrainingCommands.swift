@@ -50,7 +50,7 @@ extension Session {
             }
             if Interrupt.requested {
                 Interrupt.clear()
-                console.info("interrupted: stopped after batch \(rec?.batches ?? 0) of epoch \(t.epochs.count); \(t.epochs.count) epochs recorded in run \(r.name)")
+                console.info("interrupted: stopped after batch \(rec?.batches ?? 0) of epoch \(t.epochs.count); \(plural(t.epochs.count, "epoch")) recorded in run \(r.name)")
                 break
             }
         }
@@ -82,10 +82,10 @@ extension Session {
         let f = d.features
         let small = SampleSet(pixels: Array(d.train.pixels[0..<(k * f)]), labels: Array(d.train.labels[0..<k]),
                               count: k, features: f, scale: d.train.scale)
-        // Start from the current run's weights when it matches the configuration, else fresh ones.
+        // Always fresh weights from the configuration's initialiser and seed (for the current run: exactly the weights
+        // it started from), never a run's trained ones; no run is touched.
         let net = Network(sizes: c.layers!, activation: c.activation)
-        if let r = currentRun, r.config == c { net.setParameters(r.network.parameterArray) }
-        else { net.initialize(c.initializers(layerCount: c.layers!.count - 1), seed: c.seed) }
+        net.initialize(c.initializers(layerCount: c.layers!.count - 1), seed: c.seed)
         let t = Trainer(network: net, optimizer: c.optimizer, seed: c.seed)
         t.measureEvery = 1_000_000
         var steps = 0, loss = Double.nan
@@ -98,13 +98,17 @@ extension Session {
             if loss < target { break }
         }
         let acc = t.evaluate(small, epsilon: eps).accuracy
+        let after = "after \(plural(steps, "step")) on \(plural(k, "sample"))"
         if loss < target {
-            console.line("overfit: ok — loss \(fmt(loss, 4)) < \(target) after \(steps) steps on \(k) samples (accuracy \(pct(acc, 1)))")
+            console.line("overfit: ok — loss \(fmt(loss, 4)) < \(target) \(after) (accuracy \(pct(acc, 1)))")
+            return
         } else if t.nonFinite != nil {
-            console.line("overfit: FAIL — NaN/Inf after \(steps) steps on \(k) samples; lower the learning rate")
+            console.line("overfit: FAIL — NaN/Inf \(after); lower the learning rate")
         } else {
-            console.line("overfit: FAIL — loss \(fmt(loss, 4)) still ≥ \(target) after \(steps) steps on \(k) samples (accuracy \(pct(acc, 1))); check the labels, the learning rate (\(c.optimizer)), the initialisation and the activation")
+            console.line("overfit: FAIL — loss \(fmt(loss, 4)) still ≥ \(target) \(after) (accuracy \(pct(acc, 1))); check the labels, the learning rate (\(c.optimizer)), the initialisation and the activation")
         }
+        // Like a failing check: with --strict (set strict on) the script's exit status becomes 2.
+        if strict { strictFailure = true }
     }
 }
 
