@@ -355,7 +355,7 @@ struct Ctx {
             // Two norms that are both ~0 give any ratio: gradients that small vanish, they do not explode.
             if let floor = p("min-norm"), first < floor {
                 return make(phase, first, (.ok, floor),
-                            text + ": the first layer's norm is below min-norm \(num(floor)), too small to explode (see grad-vanish)", hint: "")
+                            text + ": the first layer's norm is below min-norm \(num(floor)), too small to explode (gradients vanish: see grad-vanish and dead-units)", hint: "")
             }
             let g = gradeHigh(ratio, warn: p("warn"), fail: p("fail"), strict: true)
             return make(phase, ratio, g, text,
