@@ -199,7 +199,7 @@ enum StoredZip {
 
     /// Every entry, in archive order, with its CRC verified. Stored entries only.
     static func read(_ b: [UInt8]) throws -> [(name: String, data: [UInt8])] {
-        guard b.count >= 4 else { throw ArchiveError("empty or truncated (only \(b.count) bytes)") }
+        guard b.count >= 4 else { throw ArchiveError("empty or truncated (only \(plural(b.count, "byte")))") }
         guard b.le32(0) == 0x0403_4B50 || b.le32(0) == 0x0605_4B50 else { throw ArchiveError("not a ZIP archive") }
         // The end-of-central-directory record: 22 bytes plus a comment of up to 65535 bytes, at the end.
         var eocd = -1

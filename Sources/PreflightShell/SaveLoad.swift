@@ -233,10 +233,10 @@ extension Session {
             }
             let hiddenCount = sizes.count - 2
             for e in sr.epochs where e.hidden.count != hiddenCount || e.layers.count != sizes.count - 1 {
-                throw fail("run \(sr.name): epoch \(e.epoch)'s records do not match its \(sizes.count - 1) layers")
+                throw fail("run \(sr.name): epoch \(e.epoch)'s records do not match its \(plural(sizes.count - 1, "layer"))")
             }
             if let fb = sr.firstBatch, fb.hidden.count != hiddenCount {
-                throw fail("run \(sr.name): the first-batch records do not match its \(hiddenCount) hidden layers")
+                throw fail("run \(sr.name): the first-batch records do not match its \(plural(hiddenCount, "hidden layer"))")
             }
 
             // Every array must be in the file, and together they must roughly hold the layers, before anything is
