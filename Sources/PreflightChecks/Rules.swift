@@ -268,7 +268,7 @@ struct Ctx {
             if fb.batchSize >= minBatch {
                 fs.append(judge(fb.hidden, phase: "first-batch", over: "on the first batch (\(plural(fb.batchSize, "sample")))", atInit: true))
             } else {
-                fs.append(notRun("the first batch has \(fb.batchSize) samples; needs \(minBatch) (check.dead-units.min-batch)",
+                fs.append(notRun("the first batch has \(plural(fb.batchSize, "sample")); needs \(minBatch) (check.dead-units.min-batch)",
                                  phase: "first-batch"))
             }
         }

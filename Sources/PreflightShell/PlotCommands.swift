@@ -15,7 +15,7 @@ extension Session {
                 summary: "a chart of the runs' records in the terminal, or an SVG/PNG file with --out",
                 details: """
                 loss, accuracy: train (solid) and test (dashed) per epoch, one colour per run (colours repeat after 8 runs; \
-                in a terminal without colour each line has its own dot pattern, shown in the legend)
+                in a terminal without colour each line has its own dot pattern or ASCII marker, shown in the legend)
                 hidden: each hidden layer's mean activation per epoch (epoch 0 = the first batch, before any update)
                 saturation: the first batch's share of softmax outputs below ε or above 1−ε; each run is a level segment, side by side
                 grads: each weight layer's gradient norm per epoch (epoch 0 = the first batch), log scale

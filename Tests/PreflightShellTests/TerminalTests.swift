@@ -212,7 +212,7 @@ final class InteractiveTerminalTests: XCTestCase {
         // The line is redisplayed below the list, with what was typed.
         waitFor("the line redisplayed") { $0.lastLine == "preflight> init" }
         send("C-u")
-        type("init trunc"); send("Tab")
+        type("init truncn"); send("Tab")   // (`init trunc` is shared with Keras' truncated_normal)
         waitFor("a unique value completed") { $0.lastLine == "preflight> init truncnormal" }
         send("C-u")
         enter("trian 3")
