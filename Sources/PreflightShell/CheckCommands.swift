@@ -54,7 +54,7 @@ extension Session {
     func printFindings(_ found: [Finding], run: Run, all: Bool = false) {
         let n = run.trainer.epochs.count
         let phaseNote = n == 0 ? "before training (first batch, no update)" : "after \(n) epoch\(n == 1 ? "" : "s")"
-        console.line("checks for run \(run.name), \(phaseNote):")
+        for l in wrapWords("checks for run \(run.name), \(phaseNote):", width: console.wrapWidth, rest: "  ") { console.line(l) }
         func verdict(_ f: Finding) -> String {
             switch f.verdict {
             case .ok: return console.style("ok", .green)
