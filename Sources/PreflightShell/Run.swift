@@ -13,6 +13,13 @@ public final class Run {
     /// The data the run was built on (recorded when it starts): its static checks and the export read this,
     /// never whatever data the session holds later. nil only for runs of old save files whose data were unknown.
     public var data: RunData?
+    /// Epochs recorded when `findings` were made (an export remakes findings that training has outdated).
+    public var findingsEpochs = 0
+    /// The first batch as `check` probed it before training (no update): the run's first-batch record until
+    /// training records its own (`firstBatch`).
+    public var probedFirstBatch: FirstBatchRecord?
+    /// The first-batch record: training's own, else the probe of a `check` before training.
+    public var firstBatch: FirstBatchRecord? { trainer.firstBatch ?? probedFirstBatch }
     /// The run's network (weights as trained so far).
     public var network: Network { trainer.network }
 
