@@ -82,3 +82,12 @@ func truncateVisible(_ s: String, to width: Int) -> String {
     }
     return String(out) + (styled ? "\u{1B}[0m" : "")
 }
+
+/// 42 → "42s", 150 → "2m30s", 7300 → "2h01m".
+func formatDuration(_ s: Double) -> String {
+    guard s.isFinite, s >= 0 else { return "?" }
+    let t = Int(s.rounded())
+    if t < 60 { return "\(t)s" }
+    if t < 3600 { return "\(t / 60)m\(String(format: "%02d", t % 60))s" }
+    return "\(t / 3600)h\(String(format: "%02d", (t % 3600) / 60))m"
+}

@@ -150,8 +150,13 @@ extension Session {
             guard m < 1 else { throw CommandError("momentum: must be below 1, got \(v)") }
             config.optimizer = .sgd(lr: lr, momentum: m)
         case "threads":
-            if v.lowercased() == "auto" { threads = 0; return }
-            threads = try parseCount(v, "threads", in: key, min: 0, max: 256)
+            // The engine runs one thread or two (TwoThreadStep); more would be shown but never used.
+            switch v.lowercased() {
+            case "auto", "0": threads = 0
+            case "1": threads = 1
+            case "2": threads = 2
+            default: throw CommandError("threads: auto, 1 or 2 (the engine uses at most two threads), got `\(v.prefix(30))`")
+            }
         case "memory":
             let f = try parseNumber(v, "the memory share", in: key, positive: true)
             guard f <= 0.95 else { throw CommandError("memory: a share of physical memory, above 0 and at most 0.95, got \(v)") }
