@@ -92,6 +92,7 @@ extension Session {
         if let l = limit { ds = ds.limited(to: l) }
         guard ds.train.count > 0 else { throw CommandError("data: \(sp.name) has no training samples") }
         let loaded = LoadedData(spec: sp, dataset: ds)
+        if Interrupt.requested { throw CommandInterrupted(interruptedLoad) }   // ^C while the samples were converted
         data = loaded
         config.data = sp
         let secs = monotonicSeconds() - t0
