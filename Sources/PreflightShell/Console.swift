@@ -39,11 +39,15 @@ public final class Console: @unchecked Sendable {
         let tty = isatty(1) != 0
         let env = { (k: String) -> String? in getenv(k).map { String(cString: $0) } }
         let colorOK = tty && !noColor && env("NO_COLOR").map { $0.isEmpty } ?? true && env("TERM") != "dumb"
-        let lang = (env("LC_ALL") ?? env("LC_CTYPE") ?? env("LANG") ?? "").uppercased()
-        let utf8 = lang.contains("UTF-8") || lang.contains("UTF8")
+        // The locale that decides the character set: the first of LC_ALL, LC_CTYPE, LANG that is set (as C does).
+        let nonEmpty = { (k: String) -> String? in env(k).flatMap { $0.isEmpty ? nil : $0 } }
+        let locale = (nonEmpty("LC_ALL") ?? nonEmpty("LC_CTYPE") ?? nonEmpty("LANG"))?.uppercased()
+        let utf8 = locale.map { $0.contains("UTF-8") || $0.contains("UTF8") }
         let c = Console(out: { s in writeAll(s, to: stdout) },
                         err: { s in writeAll(s, to: stderr) },
-                        color: colorOK, interactive: tty, unicode: utf8 || !tty, width: terminalWidth() ?? 80)
+                        color: colorOK, interactive: tty,
+                        // A locale that says which (LC_ALL=C: ASCII), else Unicode except on a terminal with none set.
+                        unicode: utf8 ?? !tty, width: terminalWidth() ?? 80)
         if tty { c.widthSource = { terminalWidth() } }
         return c
     }

@@ -274,3 +274,18 @@ final class InterruptAndReplayTests: XCTestCase {
         for line in c.output.split(separator: "\n") { XCTAssertLessThanOrEqual(visibleWidth(String(line)), 40, String(line)) }
     }
 }
+
+/// Issue 19, item 18: under a non-UTF-8 locale a piped chart is ASCII, as the README says.
+final class LocaleChartTests: XCTestCase {
+    func testPipedChartIsASCIIUnderTheCLocale() throws {
+        let cmds = "data synthetic 300; layers 784 8 10; train 2; plot loss"
+        let (status, out, err) = try runBinary(["-c", cmds], env: ["LC_ALL": "C"])
+        XCTAssertEqual(status, 0, err)
+        let chart = out.components(separatedBy: "Loss per epoch").last ?? ""
+        XCTAssertFalse(chart.isEmpty, out)
+        XCTAssertTrue(chart.unicodeScalars.allSatisfy(\.isASCII), chart)
+        // Under a UTF-8 locale the same chart is drawn with braille.
+        let (_, utf8, _) = try runBinary(["-c", cmds], env: ["LC_ALL": "C.UTF-8"])
+        XCTAssertTrue(utf8.unicodeScalars.contains { (0x2800...0x28FF).contains($0.value) }, utf8)
+    }
+}
