@@ -226,6 +226,10 @@ extension Session {
         }
         var rows = [["layer", "fan_in", "fan_out", "init", "formula", "min", "max", "mean", "std"]]
         let inits = c.initializers(layerCount: net.layerCount)
+        // The truncated normals: σ is the normal's before the cut at ±2σ; what is drawn has std 0.8796·σ.
+        func truncated(_ i: Initializer) -> Bool {
+            switch i { case .glorotNormal, .he, .lecun, .truncnormal: return true; default: return false }
+        }
         for l in 0..<net.layerCount {
             let w = net.weights(l)
             var lo = Double.infinity, hi = -Double.infinity, sum = 0.0, sq = 0.0
@@ -236,10 +240,7 @@ extension Session {
             rows.append([String(l + 1), String(net.sizes[l]), String(net.sizes[l + 1]), inits[l].description,
                          "\(truncated(inits[l]) ? "σ" : kind) \(fmt(value, 6))", fmt(lo, 6), fmt(hi, 6), fmt(mean, 6), fmt(std, 6)])
         }
-        // The truncated normals: σ is the normal's before the cut at ±2σ; what is drawn has std 0.8796·σ.
-        func truncated(_ i: Initializer) -> Bool {
-            switch i { case .glorotNormal, .he, .lecun, .truncnormal: return true; default: return false }
-        }
+        console.out(Table(rows: rows, rightAligned: [1, 2, 5, 6, 7, 8]).render(console: console))
         var explained = Set<String>()
         for (l, i) in inits.enumerated() where truncated(i) && !explained.contains(i.description) {
             explained.insert(i.description)
@@ -254,7 +255,6 @@ extension Session {
             }
             console.info("\(i.description): \(target)a normal of σ \(fmt(sigma, 6)) cut at ±2σ; what is drawn has std 0.8796·σ = \(fmt(std, 6))")
         }
-        console.out(Table(rows: rows, rightAligned: [1, 2, 5, 6, 7, 8]).render(console: console))
         if net.layerCount > 0, inits[0] == .glorot {
             let (_, limit) = inits[0].scale(fanIn: net.sizes[0], fanOut: net.sizes[1])
             console.info("glorot: limit = √(6/(fan_in+fan_out)) = √(6/(\(net.sizes[0])+\(net.sizes[1]))) = \(fmt(limit, 6)); a uniform draw has std limit/√3 = \(fmt(limit / 3.0.squareRoot(), 6))")

@@ -179,16 +179,19 @@ func isPreflightFile(_ path: String) -> Bool {
 func writeFileAtomically(_ path: String, _ bytes: [UInt8], created: (String) -> Void = { _ in }) throws {
     let url = URL(fileURLWithPath: path)
     let dir = url.deletingLastPathComponent()
-    var missing: [URL] = []
-    var up = dir
-    while !FileManager.default.fileExists(atPath: up.path) && up.path != "/" && !missing.contains(up) {
-        missing.insert(up, at: 0)
-        up = up.deletingLastPathComponent()
+    // The missing folders, named as the user wrote the path (`docs`, not the absolute form).
+    var missing: [String] = []
+    var parts = path.split(separator: "/", omittingEmptySubsequences: false).dropLast()
+    while !parts.isEmpty {
+        let p = parts.joined(separator: "/")
+        if p.isEmpty || p == "." || p == ".." || FileManager.default.fileExists(atPath: p) { break }
+        missing.insert(p, at: 0)
+        parts = parts.dropLast()
     }
     do {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     } catch { throw CommandError("\(path): cannot create the folder \(dir.path)") }
-    for m in missing { created(m.path) }
+    for m in missing { created(m) }
     var isDir: ObjCBool = false
     if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue {
         throw CommandError("\(path): is a directory")

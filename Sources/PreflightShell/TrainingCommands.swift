@@ -89,11 +89,19 @@ extension Session {
         let filled = p.batches > 0 ? width * p.batch / p.batches : 0
         let bar = String(repeating: console.unicode ? "█" : "#", count: filled) + String(repeating: console.unicode ? "·" : ".", count: width - filled)
         let perBatch = p.batch > 0 && p.samplesPerSecond > 0 ? Double(max(p.batchSize, 1)) / p.samplesPerSecond : 0
-        let perEpoch = secondsPerEpoch ?? Double(p.batches) * perBatch
-        let left = p.batches > 0 ? Double(p.batches - p.batch) / Double(p.batches) : 0
-        let eta = (left + Double(max(epochsLeft, 0))) * perEpoch
+        let eta = Session.commandETA(batch: p.batch, batches: p.batches, epochsLeft: epochsLeft, secondsPerBatch: perBatch,
+                                     secondsPerEpoch: secondsPerEpoch)
         let text = "epoch \(p.epoch)/\(total) [\(bar)] \(p.batch)/\(p.batches)  loss \(fmt(p.loss, 4))  \(rate(p.samplesPerSecond)) samples/s  ETA \(formatDuration(eta))"
         console.out("\r\u{1B}[2K" + console.fitLine(text))
+    }
+
+    /// Seconds left in a `train N`: the rest of this epoch plus `epochsLeft` whole ones. An epoch takes
+    /// `secondsPerEpoch` (measured on the epochs this command finished, test pass included) when known, else
+    /// `batches × secondsPerBatch`.
+    public static func commandETA(batch: Int, batches: Int, epochsLeft: Int, secondsPerBatch: Double, secondsPerEpoch: Double?) -> Double {
+        let perEpoch = secondsPerEpoch ?? Double(batches) * secondsPerBatch
+        let left = batches > 0 ? Double(batches - batch) / Double(batches) : 0
+        return (left + Double(max(epochsLeft, 0))) * perEpoch
     }
 
     func overfit(samples n: Int) throws {

@@ -261,6 +261,29 @@ final class InterruptAndReplayTests: XCTestCase {
         XCTAssertFalse(c.output.contains("created folder"), "nothing new to create: " + c.output)
     }
 
+    // MARK: item 12: the ETA covers the whole command
+
+    func testETACoversTheEpochsStillToCome() {
+        // The last batch of epoch 2 of `train 5`: three whole epochs remain.
+        XCTAssertEqual(Session.commandETA(batch: 20, batches: 20, epochsLeft: 3, secondsPerBatch: 0.01, secondsPerEpoch: 1.5), 4.5, accuracy: 1e-9)
+        // Half-way through the first epoch, timed from the batches: half an epoch plus four more.
+        XCTAssertEqual(Session.commandETA(batch: 10, batches: 20, epochsLeft: 4, secondsPerBatch: 0.1, secondsPerEpoch: nil), 9, accuracy: 1e-9)
+        XCTAssertEqual(Session.commandETA(batch: 20, batches: 20, epochsLeft: 0, secondsPerBatch: 0.1, secondsPerEpoch: nil), 0)
+    }
+
+    // MARK: item 18: show init says which std it prints
+
+    func testShowInitExplainsTheTruncatedNormalsSigma() {
+        let c = Captured(dataDir: nil)
+        c.run("data synthetic 300; layers 784 16 10; init he")
+        c.clear()
+        c.run("show init")
+        let std = (2.0 / 784).squareRoot()   // help init's √(2/fan_in)
+        XCTAssertTrue(c.output.contains(String(format: "std √(2/fan_in) = %.6f", std)), c.output)
+        XCTAssertTrue(c.output.contains(String(format: "σ %.6f", std / 0.87962566103423978)), c.output)
+        XCTAssertFalse(c.output.contains(String(format: "std %.6f", std / 0.87962566103423978)), "σ is not called std: " + c.output)
+    }
+
     // MARK: item 12: compare at a narrow terminal
 
     func testCompareOnANarrowTerminalShowsEveryRun() {
