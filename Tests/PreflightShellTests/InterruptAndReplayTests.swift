@@ -9,7 +9,7 @@ final class InterruptAndReplayTests: XCTestCase {
 
     /// Starts the release binary with output into files, waits until stdout contains `marker`, sends SIGINT and
     /// waits for the exit. Returns (status, stdout, stderr).
-    private func interrupt(_ args: [String], at marker: String, cwd: URL? = nil) throws -> (Int32, String, String) {
+    private func interrupt(_ args: [String], at marker: String, cwd: URL? = nil, stdin: String? = nil) throws -> (Int32, String, String) {
         let exe = packageRoot.appendingPathComponent(".build/release/preflight")
         guard FileManager.default.isExecutableFile(atPath: exe.path) else { throw XCTSkip("release binary not built") }
         let dir = tempDir()
@@ -25,7 +25,12 @@ final class InterruptAndReplayTests: XCTestCase {
         if let cwd { p.currentDirectoryURL = cwd }
         p.standardOutput = FileHandle(forWritingAtPath: outPath)
         p.standardError = FileHandle(forWritingAtPath: errPath)
-        p.standardInput = FileHandle.nullDevice
+        if let stdin {
+            try stdin.write(toFile: dir.path + "/in", atomically: true, encoding: .utf8)
+            p.standardInput = FileHandle(forReadingAtPath: dir.path + "/in")
+        } else {
+            p.standardInput = FileHandle.nullDevice
+        }
         try p.run()
         let deadline = Date().addingTimeInterval(60)
         while Date() < deadline, p.isRunning,
@@ -58,6 +63,15 @@ final class InterruptAndReplayTests: XCTestCase {
         XCTAssertTrue(err.contains("t.pf:3: interrupted"), err)
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir.path + "/s.npz"))
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir.path + "/x.json"), "-c after the script is not run either")
+    }
+
+    func testCtrlCStopsAScriptOnStandardInput() throws {
+        let dir = tempDir()
+        let (status, _, err) = try interrupt([], at: "epoch   2",
+                                             stdin: "data synthetic 2000\nlayers 784 64 10\ntrain 100000\nexport \(dir.path)/x.json\n")
+        XCTAssertEqual(status, 130, err)
+        XCTAssertTrue(err.contains("<stdin>:3: interrupted"), err)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.path + "/x.json"))
     }
 
     // MARK: item 7: long commands stop at ^C and leave the session as it was
