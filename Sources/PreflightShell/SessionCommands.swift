@@ -97,7 +97,7 @@ extension Session {
             let chain = (sourceStack[i...] + [full]).map { URL(fileURLWithPath: $0).lastPathComponent }.joined(separator: " → ")
             let by = sourceStack.last.map { URL(fileURLWithPath: $0).lastPathComponent } ?? "the prompt"
             throw CommandError(sourceStack.last == full
-                ? "source: \(path) sources itself"
+                ? "source: \(path) sources itself (a script cannot source itself)"
                 : "source: \(by) sources \(path), which is already running (\(chain)): scripts cannot source each other in a loop")
         }
         guard sourceStack.count < 16 else { throw CommandError("source: scripts nested more than 16 deep") }
