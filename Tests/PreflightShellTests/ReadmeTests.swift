@@ -34,3 +34,19 @@ final class ReadmeTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(checked, 6)
     }
 }
+
+extension ReadmeTests {
+    /// Every setting `set` lists (sgd's momentum included) is in the README's `set` row, and `set` refuses a
+    /// thread count the engine does not have, as the README says.
+    func testEverySettingIsInTheReadme() throws {
+        let readme = try String(contentsOf: packageRoot.appendingPathComponent("README.md"), encoding: .utf8)
+        guard let row = readme.split(separator: "\n").first(where: { $0.hasPrefix("| `set` ") }) else { return XCTFail("no set row") }
+        let c = Captured(dataDir: nil)
+        c.run("optimizer sgd 0.1 momentum 0.9; set")
+        let keys = c.output.split(separator: "\n").dropFirst().compactMap { $0.split(separator: " ").first.map(String.init) }
+            .filter { !$0.hasPrefix("check.") }
+        XCTAssertTrue(keys.contains("memory") && keys.contains("momentum"), c.output)
+        for k in keys { XCTAssertTrue(row.contains("`\(k)`") || row.contains("`\(k) "), "`\(k)` is missing from the README's set row") }
+        XCTAssertTrue(row.contains("`threads` (`auto`, 1 or 2"), String(row))
+    }
+}
