@@ -203,7 +203,9 @@ public final class EditLineReader: LineReader {
 
     // MARK: Signals
 
-    private static var handlersInstalled = false
+    /// Whether SIGTERM and SIGHUP are handled (the prompt's reader exists): only then may a command turn the
+    /// terminal's echo off, since a signal that ends the program at once would leave it off.
+    static private(set) var handlersInstalled = false
 
     private static func installTerminationHandlers() {
         guard !handlersInstalled else { return }

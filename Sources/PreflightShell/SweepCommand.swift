@@ -161,47 +161,50 @@ extension Session {
         var replacedSelected: Run? = nil
         var interrupted = false
         let eps = Float(base.epsilon)
-        outer: for (ini, depth, cs) in cells {
-            var list: [Run] = []
-            for c in cs {
-                if Interrupt.requested { interrupted = true; break outer }
-                let name = sweepRunName(ini, depth: depth, seed: c.seed)
-                if let i = runs.firstIndex(where: { $0.name == name }) {
-                    console.info("replacing run \(name) (from an earlier sweep)")
-                    runs.remove(at: i)
+        // Keys typed while the progress line is drawn are not echoed into it (as in `train`).
+        console.withoutEcho(console.interactive && EditLineReader.handlersInstalled) {
+            outer: for (ini, depth, cs) in cells {
+                var list: [Run] = []
+                for c in cs {
+                    if Interrupt.requested { interrupted = true; break outer }
+                    let name = sweepRunName(ini, depth: depth, seed: c.seed)
+                    if let i = runs.firstIndex(where: { $0.name == name }) {
+                        console.info("replacing run \(name) (from an earlier sweep)")
+                        runs.remove(at: i)
+                    }
+                    let r = Run(name: name, config: c)
+                    if threads > 0 { r.trainer.threads = threads }
+                    if let sel = selected, sel.name == name { replacedSelected = r }
+                    runs.append(r)
+                    list.append(r)
+                    let t0 = monotonicSeconds()
+                    for _ in 0..<plan.epochs {
+                        let drawBar = console.interactive
+                        let prefix = "[\(done + 1)/\(total)] \(name) "
+                        let rec = r.trainer.trainEpoch(d.train, test: d.test.count > 0 ? d.test : nil, batch: c.batch, epsilon: eps,
+                                                       shouldStop: { Interrupt.requested },
+                                                       progress: drawBar ? { p in
+                                                           self.console.out("\r\u{1B}[2K" + self.console.fitLine(prefix + "epoch \(p.epoch)/\(plan.epochs)  batch \(p.batch)/\(p.batches)  loss \(fmt(p.loss, 4))"))
+                                                       } : nil)
+                        if drawBar { console.out("\r\u{1B}[2K") }
+                        if rec == nil || r.trainer.nonFinite != nil { break }
+                        if Interrupt.requested { interrupted = true; break }
+                    }
+                    r.findings = findings(for: r)
+                    done += 1
+                    let last = r.trainer.epochs.last
+                    var line = "[\(done)/\(total)] \(name): first-batch saturated \(r.trainer.firstBatch.map { pct($0.saturatedFraction, 1) } ?? "-")"
+                    line += ", \(r.trainer.epochs.count) epochs"
+                    if let acc = last?.testAccuracy { line += ", test acc \(pct(acc))" }
+                    if let tl = last?.testLoss { line += ", test loss \(fmt(tl, 4))" }
+                    if let ev = r.trainer.nonFinite { line += ", stopped at NaN/Inf (epoch \(ev.epoch), batch \(ev.batch))" }
+                    line += ", \(fmt(monotonicSeconds() - t0, 1))s"
+                    console.info(line)
+                    if interrupted { break }
                 }
-                let r = Run(name: name, config: c)
-                if threads > 0 { r.trainer.threads = threads }
-                if let sel = selected, sel.name == name { replacedSelected = r }
-                runs.append(r)
-                list.append(r)
-                let t0 = monotonicSeconds()
-                for _ in 0..<plan.epochs {
-                    let drawBar = console.interactive
-                    let prefix = "[\(done + 1)/\(total)] \(name) "
-                    let rec = r.trainer.trainEpoch(d.train, test: d.test.count > 0 ? d.test : nil, batch: c.batch, epsilon: eps,
-                                                   shouldStop: { Interrupt.requested },
-                                                   progress: drawBar ? { p in
-                                                       self.console.out("\r\u{1B}[2K" + self.console.fitLine(prefix + "epoch \(p.epoch)/\(plan.epochs)  batch \(p.batch)/\(p.batches)  loss \(fmt(p.loss, 4))"))
-                                                   } : nil)
-                    if drawBar { console.out("\r\u{1B}[2K") }
-                    if rec == nil || r.trainer.nonFinite != nil { break }
-                    if Interrupt.requested { interrupted = true; break }
-                }
-                r.findings = findings(for: r)
-                done += 1
-                let last = r.trainer.epochs.last
-                var line = "[\(done)/\(total)] \(name): first-batch saturated \(r.trainer.firstBatch.map { pct($0.saturatedFraction, 1) } ?? "-")"
-                line += ", \(r.trainer.epochs.count) epochs"
-                if let acc = last?.testAccuracy { line += ", test acc \(pct(acc))" }
-                if let tl = last?.testLoss { line += ", test loss \(fmt(tl, 4))" }
-                if let ev = r.trainer.nonFinite { line += ", stopped at NaN/Inf (epoch \(ev.epoch), batch \(ev.batch))" }
-                line += ", \(fmt(monotonicSeconds() - t0, 1))s"
-                console.info(line)
+                if !list.isEmpty { runsOfCell.append(list) }
                 if interrupted { break }
             }
-            if !list.isEmpty { runsOfCell.append(list) }
-            if interrupted { break }
         }
         // The selection stays on the run that was selected before; if the sweep replaced that run, on the run that
         // replaced it (same name), with the session's configuration following it as `use` would.

@@ -38,7 +38,7 @@ extension Session {
         let t0 = monotonicSeconds()
         var finished = 0
         let drawBar = console.interactive
-        console.withoutEcho(drawBar) {
+        console.withoutEcho(drawBar && EditLineReader.handlersInstalled) {
             for _ in 1...n {
                 // Stop before an epoch too: a ^C between two epochs (or before the command) trains nothing more.
                 if Interrupt.requested { break }
