@@ -4,7 +4,7 @@ extension Session {
     static let sessionCommands: [Command] = [
         Command(name: "history", group: .session, usage: "history [N] | history save FILE.pf",
                 summary: "the commands so far; `history save` writes them as a replayable script",
-                details: "history save keeps the commands that change the session or produce results (not help, runs, history…)",
+                details: "history save keeps the commands that change the session or produce results (not help, runs, history…),\nas they happened: a train or sweep stopped by ^C as what it trained, a source that ran to its end as one line",
                 example: "history save session.pf", replayable: false, handler: { s, a in
                     if a.first == "save" {
                         guard a.count == 2 else { throw CommandError("history save: give a file name", usage: "history save FILE.pf") }

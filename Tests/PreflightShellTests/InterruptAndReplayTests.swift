@@ -217,6 +217,20 @@ final class InterruptAndReplayTests: XCTestCase {
         XCTAssertTrue(lines.contains { $0.hasPrefix(dir.path + "/a.pf:2: error") }, err)
     }
 
+    // MARK: item 10: the shared history file keeps the last entries, in libedit's format
+
+    func testHistoryFileAppendsEncodesAndKeepsTheLastEntries() throws {
+        let path = tempDir().path + "/state/history"
+        for i in 1...1005 { XCTAssertTrue(HistoryFile.append("seed \(i)", to: path, cap: 1000)) }
+        XCTAssertTrue(HistoryFile.append("source \"a b\\c.pf\"", to: path, cap: 1000))
+        let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map(String.init)
+        XCTAssertEqual(lines.first, "_HiStOrY_V2_")
+        XCTAssertEqual(lines.count, 1001, "the header and the last 1000 entries")
+        XCTAssertEqual(lines[1], "seed\\0407", "the oldest entries went first; a space is written \\040")
+        XCTAssertEqual(lines.last, "source\\040\"a\\040b\\\\c.pf\"", "a backslash is doubled")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: (path as NSString).deletingLastPathComponent), ["history"])
+    }
+
     // MARK: item 15, small things
 
     func testThreadsAcceptsOnlyWhatTheEngineHas() {
