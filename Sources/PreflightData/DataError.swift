@@ -8,3 +8,19 @@ public struct DataError: Error, CustomStringConvertible, Sendable {
     /// "PATH: what".
     public init(path: String, _ what: String) { self.description = "\(path): \(what)" }
 }
+
+/// Loading stopped because `LoadCancellation.requested` said so (^C): nothing was loaded.
+public struct DataCancelled: Error, Sendable {
+    public init() {}
+}
+
+/// How a long load learns that it should stop (the shell sets it to read its ^C flag). Polled between chunks of
+/// work, so that a load stops within a fraction of a second.
+public enum LoadCancellation {
+    nonisolated(unsafe) public static var requested: (() -> Bool)?
+
+    /// Throws `DataCancelled` when a stop was asked for.
+    public static func check() throws {
+        if requested?() == true { throw DataCancelled() }
+    }
+}

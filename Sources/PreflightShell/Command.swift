@@ -34,6 +34,8 @@ extension Session {
 
     /// Runs one command (already split at `;`). Throws CommandError for anything wrong; nothing recorded is lost.
     public func execute(_ text: String) throws {
+        // --echo shows every command, the failing ones too (an unknown word, a bad quote).
+        if options.echo, !text.trimmingWhitespace().isEmpty { console.line(console.style("preflight> ", .dim) + text) }
         let words = try Tokenizer.words(text)
         guard let head = words.first else { return }
         if text.utf8.count > 10_000 { throw CommandError("line too long (\(text.utf8.count) bytes; the limit is 10000)") }
@@ -42,16 +44,22 @@ extension Session {
             if let s = Session.suggest(head) { msg += ": did you mean `\(s)`?" } else { msg += " (type `help` for the list)" }
             throw CommandError(msg)
         }
-        if options.echo { console.line(console.style("preflight> ", .dim) + text) }
-        var args = Array(words.dropFirst())
+        // `~` and `~/…` name the home folder in every argument (paths: export, save, --out, source, data…).
+        var args = Array(words.dropFirst()).map(expandHome)
         forceOverwrite = false
         if Session.writingCommands.contains(cmd.name), args.contains("--force") {
             args.removeAll { $0 == "--force" }
             forceOverwrite = true
         }
         defer { forceOverwrite = false }
+        historyOverride = nil
         try cmd.handler(self, args)
-        history.append(HistoryEntry(line: text, replayable: cmd.replayable))
+        if let o = historyOverride {
+            history += o
+            historyOverride = nil
+        } else {
+            history.append(HistoryEntry(line: text, replayable: cmd.replayable))
+        }
     }
 
     /// The nearest command name by edit distance, if close enough.
@@ -107,4 +115,11 @@ func parseNumber(_ s: String, _ what: String, in cmd: String, positive: Bool = f
     if positive && !(v > 0) { throw CommandError("\(head) must be greater than 0, got \(s)") }
     if nonNegative && v < 0 { throw CommandError("\(head) must not be negative, got \(s)") }
     return v
+}
+
+/// `~` or `~/rest` with the home folder ($HOME) in place of `~`; any other word unchanged (`~user` is not expanded).
+func expandHome(_ word: String) -> String {
+    if word == "~" { return Program.home }
+    if word.hasPrefix("~/") { return Program.home + word.dropFirst() }
+    return word
 }

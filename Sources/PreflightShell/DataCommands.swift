@@ -55,7 +55,9 @@ extension Session {
         }
         sp.limit = limit; sp.scaleUnit = scaleUnit; sp.syntheticCount = synth
         let t0 = monotonicSeconds()
-        Interrupt.clear()   // ^C from here on abandons a download
+        // ^C abandons a download or a long load, and a load that finishes after a ^C is dropped: the data loaded
+        // before stay (the flag stays set, so a script stops here).
+        LoadCancellation.requested = { Interrupt.requested }
         let console = self.console
         var lastDraw = 0.0
         let progress: ((Int, Int?) -> Void)? = console.interactive ? { done, total in
@@ -69,6 +71,7 @@ extension Session {
                 console.out("\r\u{1B}[2Kdownloading \(fmt(mb, 1)) MB")
             }
         } : nil
+        let interruptedLoad = "data: interrupted; " + (data.map { "the data loaded before (\($0.spec.command)) are kept" } ?? "no data loaded")
         var ds: Dataset
         do {
             ds = try DatasetLoader.load(sp.name, dataDir: options.dataDir, cacheDir: options.cacheDir,
@@ -77,11 +80,19 @@ extension Session {
         } catch let e as DataError {
             if console.interactive { console.out("\r\u{1B}[2K") }
             throw CommandError(e.description)
+        } catch is DataCancelled {
+            if console.interactive { console.out("\r\u{1B}[2K") }
+            throw CommandInterrupted(interruptedLoad)
+        }
+        if Interrupt.requested {
+            if console.interactive { console.out("\r\u{1B}[2K") }
+            throw CommandInterrupted(interruptedLoad)
         }
         if console.interactive && progress != nil { console.out("\r\u{1B}[2K") }
         if let l = limit { ds = ds.limited(to: l) }
         guard ds.train.count > 0 else { throw CommandError("data: \(sp.name) has no training samples") }
         let loaded = LoadedData(spec: sp, dataset: ds)
+        if Interrupt.requested { throw CommandInterrupted(interruptedLoad) }   // ^C while the samples were converted
         data = loaded
         config.data = sp
         let secs = monotonicSeconds() - t0

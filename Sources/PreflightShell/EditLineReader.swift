@@ -100,15 +100,20 @@ public final class EditLineReader: LineReader {
         return .end
     }
 
+    /// Remembers the line for Up and ^R, and appends it to the history file at once (`HistoryFile.append`), so
+    /// that sessions running side by side all keep their lines. A line equal to the one before is kept once.
     public func addHistory(_ line: String) {
         guard let h = hist, !line.isEmpty else { return }
         _ = pf_hist_enter(h, line)
+        guard line != lastEntered else { return }
+        lastEntered = line
+        HistoryFile.append(line, to: historyPath, cap: Int(EditLineReader.historySize))
     }
+    private var lastEntered: String?
 
-    /// Writes the history file atomically (temporary file in the same folder, then rename).
+    /// The lines are in the file already (appended as entered): only cap it at `historySize` entries.
     public func saveHistory() {
-        guard let h = hist else { return }
-        HistoryFile.atomicWrite(historyPath) { tmp in pf_hist_save(h, tmp) >= 0 }
+        HistoryFile.trim(historyPath, cap: Int(EditLineReader.historySize))
     }
 
     // MARK: Prompt
@@ -198,7 +203,9 @@ public final class EditLineReader: LineReader {
 
     // MARK: Signals
 
-    private static var handlersInstalled = false
+    /// Whether SIGTERM and SIGHUP are handled (the prompt's reader exists): only then may a command turn the
+    /// terminal's echo off, since a signal that ends the program at once would leave it off.
+    static private(set) var handlersInstalled = false
 
     private static func installTerminationHandlers() {
         guard !handlersInstalled else { return }

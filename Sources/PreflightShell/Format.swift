@@ -88,6 +88,15 @@ func plural(_ n: Int, _ noun: String, _ plural: String? = nil) -> String {
     "\(n) " + (n == 1 ? noun : plural ?? noun + "s")
 }
 
+/// 42 → "42s", 150 → "2m30s", 7300 → "2h01m".
+func formatDuration(_ s: Double) -> String {
+    guard s.isFinite, s >= 0 else { return "?" }
+    let t = Int(s.rounded())
+    if t < 60 { return "\(t)s" }
+    if t < 3600 { return "\(t / 60)m\(String(format: "%02d", t % 60))s" }
+    return "\(t / 3600)h\(String(format: "%02d", (t % 3600) / 60))m"
+}
+
 /// `text` broken into lines of at most `width` visible columns at spaces, never inside a word: the first line
 /// starts with `first`, the others with `rest` (a hanging indent). A word longer than a whole line gets a line
 /// of its own, uncut (the terminal folds it). `width` nil: one line, unwrapped (scripts and pipes).

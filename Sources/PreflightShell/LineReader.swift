@@ -64,7 +64,9 @@ extension Session {
                 guard !trimmed.isEmpty else { continue }
                 if !trimmed.hasPrefix("#") { reader.addHistory(trimmed) }
                 for cmd in Tokenizer.splitCommands(trimmed) {
-                    do { try execute(cmd) } catch let e as CommandError {
+                    do { try execute(cmd) } catch let e as CommandInterrupted {
+                        console.info(e.message)
+                    } catch let e as CommandError {
                         failures += 1
                         console.error("error: \(e.message)")
                         if let u = e.usage { console.err("  usage: \(u)\n") }
@@ -73,6 +75,8 @@ extension Session {
                         console.error("error: \(error)")
                     }
                     if quitRequested { break }
+                    // ^C stops the rest of the line too (`train 50; export r.json`); the prompt comes back.
+                    if Interrupt.requested { break }
                 }
             }
         }

@@ -29,7 +29,8 @@ extension Session {
                 summary: "weight initialisation (default glorot); biases zero",
                 details: """
                 glorot: uniform ±√(6/(fan_in+fan_out)) (Keras' default)
-                glorot-normal, he, lecun: truncated normal with std √(2/(in+out)), √(2/in), √(1/in) (Keras' variance scaling)
+                glorot-normal, he, lecun: truncated normal with std √(2/(in+out)), √(2/in), √(1/in) (Keras' variance scaling:
+                  a normal of σ = std/0.8796 cut at ±2σ, so that what is drawn has that std; `show init` prints σ)
                 he-uniform: uniform ±√(6/fan_in)
                 truncnormal STD: normal(0, STD) redrawn beyond 2 STD (TensorFlow's truncated_normal)
                 normal STD, uniform LIMIT, zeros
@@ -163,8 +164,13 @@ extension Session {
             guard m < 1 else { throw CommandError("momentum: must be below 1, got \(v)") }
             config.optimizer = .sgd(lr: lr, momentum: m)
         case "threads":
-            if v.lowercased() == "auto" { threads = 0; return }
-            threads = try parseCount(v, "threads", in: key, min: 0, max: 256)
+            // The engine runs one thread or two (TwoThreadStep); more would be shown but never used.
+            switch v.lowercased() {
+            case "auto", "0": threads = 0
+            case "1": threads = 1
+            case "2": threads = 2
+            default: throw CommandError("threads: auto, 1 or 2 (the engine uses at most two threads), got `\(v.prefix(30))`")
+            }
         case "memory":
             let f = try parseNumber(v, "the memory share", in: key, positive: true)
             guard f <= 0.95 else { throw CommandError("memory: a share of physical memory, above 0 and at most 0.95, got \(v)") }
@@ -234,6 +240,10 @@ extension Session {
         }
         var rows = [["layer", "fan_in", "fan_out", "init", "formula", "min", "max", "mean", "std"]]
         let inits = c.initializers(layerCount: net.layerCount)
+        // The truncated normals: σ is the normal's before the cut at ±2σ; what is drawn has std 0.8796·σ.
+        func truncated(_ i: Initializer) -> Bool {
+            switch i { case .glorotNormal, .he, .lecun, .truncnormal: return true; default: return false }
+        }
         for l in 0..<net.layerCount {
             let w = net.weights(l)
             var lo = Double.infinity, hi = -Double.infinity, sum = 0.0, sq = 0.0
@@ -242,9 +252,23 @@ extension Session {
             let std = max(0, sq / n - mean * mean).squareRoot()
             let (kind, value) = inits[l].scale(fanIn: net.sizes[l], fanOut: net.sizes[l + 1])
             rows.append([String(l + 1), String(net.sizes[l]), String(net.sizes[l + 1]), inits[l].description,
-                         "\(kind) \(fmt(value, 6))", fmt(lo, 6), fmt(hi, 6), fmt(mean, 6), fmt(std, 6)])
+                         "\(truncated(inits[l]) ? "σ" : kind) \(fmt(value, 6))", fmt(lo, 6), fmt(hi, 6), fmt(mean, 6), fmt(std, 6)])
         }
         console.out(Table(rows: rows, rightAligned: [1, 2, 5, 6, 7, 8]).render(console: console))
+        var explained = Set<String>()
+        for (l, i) in inits.enumerated() where truncated(i) && !explained.contains(i.description) {
+            explained.insert(i.description)
+            let (_, sigma) = i.scale(fanIn: net.sizes[l], fanOut: net.sizes[l + 1])
+            let std = sigma * Initializer.truncationCorrection
+            let target: String
+            switch i {
+            case .glorotNormal: target = "std √(2/(fan_in+fan_out)) = \(fmt(std, 6)) (layer \(l + 1)), drawn as "
+            case .he: target = "std √(2/fan_in) = \(fmt(std, 6)) (layer \(l + 1)), drawn as "
+            case .lecun: target = "std √(1/fan_in) = \(fmt(std, 6)) (layer \(l + 1)), drawn as "
+            default: target = ""
+            }
+            console.info("\(i.description): \(target)a normal of σ \(fmt(sigma, 6)) cut at ±2σ; what is drawn has std 0.8796·σ = \(fmt(std, 6))")
+        }
         if net.layerCount > 0, inits[0] == .glorot {
             let (_, limit) = inits[0].scale(fanIn: net.sizes[0], fanOut: net.sizes[1])
             console.info("glorot: limit = √(6/(fan_in+fan_out)) = √(6/(\(net.sizes[0])+\(net.sizes[1]))) = \(fmt(limit, 6)); a uniform draw has std limit/√3 = \(fmt(limit / 3.0.squareRoot(), 6))")

@@ -39,22 +39,28 @@ public enum Program {
         Interrupt.install()
         Downloader.shouldCancel = { Interrupt.requested }
 
+        // The scripts stop at their first failing command (unless --keep-going) and at ^C. With -i the session
+        // then goes on at the prompt (the error was printed); otherwise the program ends: 1 for an error, 130
+        // (128 + SIGINT, as shells do) for ^C, after everything recorded so far was kept.
         var failed = false
-        for f in o.files {
+        var stopped = false
+        for f in o.files where !stopped {
             let text: String
             do { text = try readScript(f) } catch let e as CommandError {
-                console.error("error: \(e.message)"); return 1
-            } catch { return 1 }
-            session.sourceStack = [f]
+                console.error("error: \(e.message)"); failed = true; stopped = true; break
+            } catch { failed = true; stopped = true; break }
+            session.sourceStack = [absolutePath(f)]
             let ok = ScriptRunner(session: session).run(text: text, name: f, keepGoing: o.keepGoing)
             session.sourceStack = []
-            if !ok { failed = true; if !o.keepGoing { return 1 } }
+            if !ok { failed = true; if !o.keepGoing || Interrupt.requested { stopped = true } }
             if session.quitRequested { break }
         }
-        if let c = o.commands, !session.quitRequested {
+        if let c = o.commands, !session.quitRequested, !stopped {
             let ok = ScriptRunner(session: session).run(text: c, name: "-c", keepGoing: o.keepGoing)
-            if !ok { failed = true; if !o.keepGoing { return 1 } }
+            if !ok { failed = true; stopped = true }
         }
+        if stopped && !o.stayInteractive { return Interrupt.requested ? 130 : 1 }
+        Interrupt.clear()
         let scripted = !o.files.isEmpty || o.commands != nil
         let tty = isatty(0) != 0 && isatty(1) != 0
         if !session.quitRequested && (!scripted || o.stayInteractive) {
@@ -68,6 +74,7 @@ public enum Program {
                 while let l = readLine(strippingNewline: false) { text += l }
                 let ok = ScriptRunner(session: session).run(text: text, name: "<stdin>", keepGoing: o.keepGoing)
                 if !ok { failed = true }
+                if Interrupt.requested { return 130 }
             }
         }
         if failed { return 1 }

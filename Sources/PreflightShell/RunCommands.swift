@@ -108,6 +108,24 @@ extension Session {
             if !warns.isEmpty { parts.append("warn: " + warns.joined(separator: ",")) }
             return parts.isEmpty ? "all ok" : parts.joined(separator: "; ")
         }
-        console.out(Table(rows: rows, rightAligned: Set(1...list.count)).render(console: console))
+        // On a terminal too narrow for every run side by side: several tables, each with the labels and as many
+        // runs as fit (rather than cutting the runs on the right off).
+        var groups: [[Int]] = [Array(1...list.count)]
+        if console.interactive {
+            let labelWidth = rows.map { visibleWidth($0[0]) }.max() ?? 0
+            groups = []
+            var cur: [Int] = [], used = labelWidth
+            for j in 1...list.count {
+                let w = rows.map { visibleWidth($0[j]) }.max() ?? 0
+                if !cur.isEmpty && used + 2 + w > console.width { groups.append(cur); cur = []; used = labelWidth }
+                cur.append(j); used += 2 + w
+            }
+            groups.append(cur)
+        }
+        for (k, g) in groups.enumerated() {
+            if k > 0 { console.line() }
+            let part = rows.map { r in [r[0]] + g.map { r[$0] } }
+            console.out(Table(rows: part, rightAligned: Set(1...g.count)).render(console: console))
+        }
     }
 }

@@ -20,6 +20,12 @@ public struct HistoryEntry: Equatable {
     public var line: String
     /// Whether a replay needs it: it changed the session or produced results (not help, history, quit…).
     public var replayable: Bool
+    /// Why the line differs from what was typed (`train 4` for a `train 30` stopped by ^C); `history save` writes
+    /// it as a comment above the line.
+    public var note: String? = nil
+    public init(line: String, replayable: Bool, note: String? = nil) {
+        self.line = line; self.replayable = replayable; self.note = note
+    }
 }
 
 /// All of the shell's state, in one place.
@@ -48,8 +54,12 @@ public final class Session {
     public var forceOverwrite = false
     /// Set by `quit`.
     public var quitRequested = false
-    /// Scripts being sourced (to refuse a script that sources itself).
+    /// Scripts being run, outermost first, as absolute paths (to refuse a script that sources itself, and to
+    /// resolve a relative `source` path from the folder of the script that names it).
     public var sourceStack: [String] = []
+    /// Set by a command whose history entry is not the line typed (an interrupted `train`, `sweep`, `source`):
+    /// what `history save` must replay to reproduce what actually happened. Empty: nothing to replay.
+    var historyOverride: [HistoryEntry]?
     public let console: Console
     public var options: SessionOptions
 

@@ -4,7 +4,7 @@ extension Session {
     static let sessionCommands: [Command] = [
         Command(name: "history", group: .session, usage: "history [N] | history save FILE.pf",
                 summary: "the commands so far; `history save` writes them as a replayable script",
-                details: "history save keeps the commands that change the session or produce results (not help, runs, history…)",
+                details: "history save keeps the commands that change the session or produce results (not help, runs, history…),\nas they happened: a train or sweep stopped by ^C as what it trained, a source that ran to its end as one line",
                 example: "history save session.pf", replayable: false, handler: { s, a in
                     if a.first == "save" {
                         guard a.count == 2 else { throw CommandError("history save: give a file name", usage: "history save FILE.pf") }
@@ -13,10 +13,21 @@ extension Session {
                     }
                     guard a.count <= 1 else { throw CommandError("history: unexpected `\(a[1].prefix(30))`", usage: "history [N] | history save FILE.pf") }
                     let n = try a.first.map { try parseCount($0, "N", in: "history") } ?? s.history.count
+                    guard !s.history.isEmpty else {
+                        s.console.line("no commands yet in this session (the prompt's earlier lines are under Up and ^R)")
+                        return
+                    }
                     let start = max(0, s.history.count - n)
-                    for (i, h) in s.history.enumerated() where i >= start { s.console.line("\(String(i + 1).leftPad(5))  \(h.line)") }
+                    for (i, h) in s.history.enumerated() where i >= start {
+                        s.console.line("\(String(i + 1).leftPad(5))  \(h.line)" + (h.note.map { "  # \($0)" } ?? ""))
+                    }
                 }),
         Command(name: "source", group: .session, usage: "source FILE.pf", summary: "run a script inside this session",
+                details: """
+                a relative FILE inside a script is found from that script's folder (at the prompt, from the current one)
+                the script stops at its first error or at ^C (then the prompt comes back)
+                history save keeps `source FILE` (with its full path) when the script ran to its end, else the commands that ran
+                """,
                 example: "source examples/quickstart.pf", replayable: true, handler: { s, a in
                     guard a.count == 1 else { throw CommandError("source: give one file", usage: "source FILE.pf") }
                     try s.source(a[0])
@@ -73,7 +84,10 @@ extension Session {
     /// The replayable commands, as a script.
     public func replayScript() -> String {
         var s = "# preflight session, saved by `history save`\n"
-        for h in history where h.replayable { s += h.line + "\n" }
+        for h in history where h.replayable {
+            if let n = h.note { s += "# \(n)\n" }
+            s += h.line + "\n"
+        }
         return s
     }
 
@@ -82,16 +96,47 @@ extension Session {
         console.info("saved \(history.filter(\.replayable).count) commands to \(path)")
     }
 
+    /// `source FILE`. History: `source /full/path` when the script ran to its end; when it stopped (an error, ^C),
+    /// the commands that ran, since replaying the whole script would do more than happened. (Keeping `source`
+    /// rather than its lines keeps a saved session short and its structure visible; the full path lets it replay
+    /// from anywhere.)
     func source(_ path: String) throws {
-        let full = URL(fileURLWithPath: path).standardizedFileURL.path
-        guard !sourceStack.contains(full) else { throw CommandError("source: \(path) is already being run (a script cannot source itself)") }
+        // A relative path inside a script is the script's neighbour, as its author meant it.
+        var resolved = path
+        if !path.hasPrefix("/"), let current = sourceStack.last {
+            resolved = URL(fileURLWithPath: current).deletingLastPathComponent().appendingPathComponent(path).path
+        }
+        let full = absolutePath(resolved)
+        if let i = sourceStack.firstIndex(of: full) {
+            let chain = (sourceStack[i...] + [full]).map { URL(fileURLWithPath: $0).lastPathComponent }.joined(separator: " → ")
+            let by = sourceStack.last.map { URL(fileURLWithPath: $0).lastPathComponent } ?? "the prompt"
+            throw CommandError(sourceStack.last == full
+                ? "source: \(path) sources itself (a script cannot source itself)"
+                : "source: \(by) sources \(path), which is already running (\(chain)): scripts cannot source each other in a loop")
+        }
         guard sourceStack.count < 16 else { throw CommandError("source: scripts nested more than 16 deep") }
-        let text = try readScript(path)
+        let text = try readScript(resolved)
         sourceStack.append(full)
         defer { sourceStack.removeLast() }
-        let ok = ScriptRunner(session: self).run(text: text, name: path, keepGoing: false)
-        if !ok { throw CommandError("source: \(path) stopped at its first error", usage: nil) }
+        let before = history.count
+        let ok = ScriptRunner(session: self).run(text: text, name: resolved, keepGoing: false)
+        if ok && !Interrupt.requested {
+            history.removeSubrange(before...)
+            historyOverride = [HistoryEntry(line: "source " + Tokenizer.quoteIfNeeded(full), replayable: true)]
+            return
+        }
+        // Stopped: the commands that ran stay in the history, under a note.
+        if history.count > before {
+            history[before].note = (history[before].note.map { $0 + "; " } ?? "") + "from \(path), which stopped before its end"
+        }
+        historyOverride = []
+        if !ok && !Interrupt.requested { throw CommandError("source: \(path) stopped at its first error", usage: nil) }
     }
+}
+
+/// `path` made absolute (from the current folder) and tidied (`.`, `..`).
+func absolutePath(_ path: String) -> String {
+    URL(fileURLWithPath: path).standardizedFileURL.path
 }
 
 /// Reads a script file with clear errors: missing, a directory, unreadable, binary.
@@ -118,7 +163,7 @@ extension Session {
            !isPreflightFile(path) {
             throw CommandError("\(path) exists and was not written by Preflight: add --force to overwrite it")
         }
-        try writeFileAtomically(path, bytes)
+        try writeFileAtomically(path, bytes, created: { self.console.info("created folder \($0)") })
     }
 }
 
@@ -143,13 +188,24 @@ func isPreflightFile(_ path: String) -> Bool {
     return false
 }
 
-/// Writes through a temporary file in the same folder and renames it into place; creates missing parent folders.
-func writeFileAtomically(_ path: String, _ bytes: [UInt8]) throws {
+/// Writes through a temporary file in the same folder and renames it into place. Missing parent folders are
+/// created and `created` is told each one (so the user learns of a folder made by a typo, `/nonexist/x.png`).
+func writeFileAtomically(_ path: String, _ bytes: [UInt8], created: (String) -> Void = { _ in }) throws {
     let url = URL(fileURLWithPath: path)
     let dir = url.deletingLastPathComponent()
+    // The missing folders, named as the user wrote the path (`docs`, not the absolute form).
+    var missing: [String] = []
+    var parts = path.split(separator: "/", omittingEmptySubsequences: false).dropLast()
+    while !parts.isEmpty {
+        let p = parts.joined(separator: "/")
+        if p.isEmpty || p == "." || p == ".." || FileManager.default.fileExists(atPath: p) { break }
+        missing.insert(p, at: 0)
+        parts = parts.dropLast()
+    }
     do {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     } catch { throw CommandError("\(path): cannot create the folder \(dir.path)") }
+    for m in missing { created(m) }
     var isDir: ObjCBool = false
     if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue {
         throw CommandError("\(path): is a directory")

@@ -157,67 +157,115 @@ extension Session {
         let selected = currentRun
         let seedText = plan.seeds == 1 ? "seed \(base.seed)" : "seeds \(base.seed)-\(base.seed &+ UInt64(plan.seeds - 1))"
         console.info("sweep: \(plan.inits.count) init × \(plan.depths.count) depth × \(plan.seeds) seed = \(plural(total, "run")) of \(plural(plan.epochs, "epoch")); hidden layers of \(plan.width) \(base.activation.rawValue), \(base.optimizer), batch \(base.batch), \(seedText), \(d.spec.command)")
-        Interrupt.clear()
         var done = 0
+        var replacedSelected: Run? = nil
         var interrupted = false
         let eps = Float(base.epsilon)
-        outer: for (ini, depth, cs) in cells {
-            var list: [Run] = []
-            for c in cs {
-                if Interrupt.requested { interrupted = true; break outer }
-                let name = sweepRunName(ini, depth: depth, seed: c.seed)
-                if let i = runs.firstIndex(where: { $0.name == name }) {
-                    console.info("replacing run \(name) (from an earlier sweep)")
-                    runs.remove(at: i)
+        // Keys typed while the progress line is drawn are not echoed into it (as in `train`).
+        console.withoutEcho(console.interactive && EditLineReader.handlersInstalled) {
+            outer: for (ini, depth, cs) in cells {
+                var list: [Run] = []
+                for c in cs {
+                    if Interrupt.requested { interrupted = true; break outer }
+                    let name = sweepRunName(ini, depth: depth, seed: c.seed)
+                    if let i = runs.firstIndex(where: { $0.name == name }) {
+                        console.info("replacing run \(name) (from an earlier sweep)")
+                        runs.remove(at: i)
+                    }
+                    let r = Run(name: name, config: c)
+                    r.data = RunData(d)
+                    if threads > 0 { r.trainer.threads = threads }
+                    if let sel = selected, sel.name == name { replacedSelected = r }
+                    runs.append(r)
+                    list.append(r)
+                    let t0 = monotonicSeconds()
+                    for _ in 0..<plan.epochs {
+                        let drawBar = console.interactive
+                        let prefix = "[\(done + 1)/\(total)] \(name) "
+                        let rec = r.trainer.trainEpoch(d.train, test: d.test.count > 0 ? d.test : nil, batch: c.batch, epsilon: eps,
+                                                       shouldStop: { Interrupt.requested },
+                                                       progress: drawBar ? { p in
+                                                           self.console.out("\r\u{1B}[2K" + self.console.fitLine(prefix + "epoch \(p.epoch)/\(plan.epochs)  batch \(p.batch)/\(p.batches)  loss \(fmt(p.loss, 4))"))
+                                                       } : nil)
+                        if drawBar { console.out("\r\u{1B}[2K") }
+                        if rec == nil || r.trainer.nonFinite != nil { break }
+                        if Interrupt.requested { interrupted = true; break }
+                    }
+                    r.findings = findings(for: r)
+                    done += 1
+                    let last = r.trainer.epochs.last
+                    var line = "[\(done)/\(total)] \(name): first-batch saturated \(r.trainer.firstBatch.map { pct($0.saturatedFraction, 1) } ?? "-")"
+                    line += ", \(plural(r.trainer.epochs.count, "epoch"))"
+                    if let acc = last?.testAccuracy { line += ", test acc \(pct(acc))" }
+                    if let tl = last?.testLoss { line += ", test loss \(fmt(tl, 4))" }
+                    if let ev = r.trainer.nonFinite { line += ", stopped at NaN/Inf (epoch \(ev.epoch), batch \(ev.batch))" }
+                    line += ", \(fmt(monotonicSeconds() - t0, 1))s"
+                    console.info(line)
+                    if interrupted { break }
                 }
-                let r = Run(name: name, config: c)
-                r.data = RunData(d)
-                if threads > 0 { r.trainer.threads = threads }
-                runs.append(r)
-                list.append(r)
-                let t0 = monotonicSeconds()
-                for _ in 0..<plan.epochs {
-                    let drawBar = console.interactive
-                    let prefix = "[\(done + 1)/\(total)] \(name) "
-                    let rec = r.trainer.trainEpoch(d.train, test: d.test.count > 0 ? d.test : nil, batch: c.batch, epsilon: eps,
-                                                   shouldStop: { Interrupt.requested },
-                                                   progress: drawBar ? { p in
-                                                       self.console.out("\r\u{1B}[2K" + prefix + "epoch \(p.epoch)/\(plan.epochs)  batch \(p.batch)/\(p.batches)  loss \(fmt(p.loss, 4))")
-                                                   } : nil)
-                    if drawBar { console.out("\r\u{1B}[2K") }
-                    if rec == nil || r.trainer.nonFinite != nil { break }
-                    if Interrupt.requested { interrupted = true; break }
-                }
-                r.findings = findings(for: r)
-                done += 1
-                let last = r.trainer.epochs.last
-                var line = "[\(done)/\(total)] \(name): first-batch saturated \(r.trainer.firstBatch.map { pct($0.saturatedFraction, 1) } ?? "-")"
-                line += ", \(plural(r.trainer.epochs.count, "epoch"))"
-                if let acc = last?.testAccuracy { line += ", test acc \(pct(acc))" }
-                if let tl = last?.testLoss { line += ", test loss \(fmt(tl, 4))" }
-                if let ev = r.trainer.nonFinite { line += ", stopped at NaN/Inf (epoch \(ev.epoch), batch \(ev.batch))" }
-                line += ", \(fmt(monotonicSeconds() - t0, 1))s"
-                console.info(line)
+                if !list.isEmpty { runsOfCell.append(list) }
                 if interrupted { break }
             }
-            if !list.isEmpty { runsOfCell.append(list) }
-            if interrupted { break }
         }
-        // The selection stays on the run that was selected before (if the sweep did not replace it).
-        currentIndex = selected.flatMap { sel in runs.firstIndex { $0 === sel } }
+        // The selection stays on the run that was selected before; if the sweep replaced that run, on the run that
+        // replaced it (same name), with the session's configuration following it as `use` would.
+        if let sel = selected, let i = runs.firstIndex(where: { $0 === sel }) {
+            currentIndex = i
+        } else if let r = replacedSelected, let i = runs.firstIndex(where: { $0 === r }) {
+            currentIndex = i
+            config = r.config
+            console.info("the selected run \(r.name) was replaced: using the new \(r.name)")
+        } else {
+            currentIndex = nil
+        }
         if interrupted {
-            Interrupt.clear()
+            // The flag stays set: a script stops after this command (the prompt clears it).
             console.info("interrupted: \(done) of \(total) runs trained (the last may have stopped mid-epoch); they are kept")
+            historyOverride = sweepReplay(runsOfCell, plan: plan, base: base, total: total)
         }
         guard !runsOfCell.isEmpty else { return }
-        console.out(sweepTable(runsOfCell, plan: plan).render(console: console))
+        console.out(sweepTable(runsOfCell, plan: plan, dataName: d.spec.name).render(console: console))
+        let seedCounts = Set(runsOfCell.map(\.count))
+        let over = seedCounts.count == 1 ? "over \(seedCounts.first!) seeds" : "over the seeds each row ran (\(seedCounts.sorted().map(String.init).joined(separator: " or ")))"
         console.line("saturated: share of the first batch's softmax outputs < ε or > 1−ε (ε = \(num(base.epsilon))), weights before any update"
-                     + (plan.seeds > 1 ? "; mean (min–max) over \(plan.seeds) seeds" : ""))
+                     + (runsOfCell.contains { $0.count > 1 } ? "; mean (min–max) \(over)" : ""))
         console.line("published: the original study, one unseeded draw per network; h1/hN: first/last hidden layer's mean on the first batch;")
         console.line("max h mean: the largest hidden-layer mean over the epochs; failing: check rules that failed (in how many seeds)")
     }
 
-    func sweepTable(_ cells: [[Run]], plan: SweepPlan) -> Table {
+    /// What `history save` writes for an interrupted sweep: the runs that ran, as sweeps of one cell each (a cell
+    /// cut short as fewer seeds; the run ^C stopped as the whole epochs it finished, with its seed set around it).
+    func sweepReplay(_ cells: [[Run]], plan: SweepPlan, base: RunConfig, total: Int) -> [HistoryEntry] {
+        var out: [HistoryEntry] = []
+        let ran = cells.reduce(0) { $0 + $1.count }
+        let note = "a sweep of \(total) runs interrupted after \(ran): the runs that ran, one sweep per initialiser and depth"
+        func ini(_ i: Initializer) -> String { i.description.replacingOccurrences(of: " ", with: ":") }
+        for list in cells {
+            let c = list[0].config
+            let depth = c.layers!.count - 2
+            let whole = list.filter { $0.trainer.epochs.count == plan.epochs && $0.trainer.epochs.allSatisfy(\.complete) || $0.trainer.nonFinite != nil }
+            let tail = "width \(plan.width)"
+            if !whole.isEmpty {
+                out.append(HistoryEntry(line: "sweep init \(ini(c.initializer)) depth \(depth) epochs \(plan.epochs) seeds \(whole.count) \(tail)", replayable: true))
+            }
+            if whole.count < list.count, let cut = list.last {
+                let epochs = cut.trainer.epochs.filter(\.complete).count
+                if epochs > 0 {
+                    out.append(HistoryEntry(line: "seed \(cut.config.seed)", replayable: true))
+                    out.append(HistoryEntry(line: "sweep init \(ini(c.initializer)) depth \(depth) epochs \(epochs) \(tail)", replayable: true,
+                                            note: "run \(cut.name) was stopped after \(epochs) whole epochs"))
+                    out.append(HistoryEntry(line: "seed \(base.seed)", replayable: true))
+                } else {
+                    out.append(HistoryEntry(line: "# run \(cut.name) was stopped in its first epoch: not replayed", replayable: true))
+                }
+            }
+        }
+        if out.isEmpty { out.append(HistoryEntry(line: "# sweep interrupted before any run: nothing to replay", replayable: true)) }
+        out[0].note = note
+        return out
+    }
+
+    func sweepTable(_ cells: [[Run]], plan: SweepPlan, dataName: String = "mnist") -> Table {
         var rows = [["init", "hidden", "saturated", "published", "h1 mean", "hN mean", "max h mean", "test acc", "test loss", "failing"]]
         func mean(_ v: [Double]) -> Double? { v.isEmpty ? nil : v.reduce(0, +) / Double(v.count) }
         for list in cells {
@@ -226,7 +274,8 @@ extension Session {
             let sat = list.compactMap { $0.trainer.firstBatch?.saturatedFraction }
             var satText = mean(sat).map { pct($0, 1) } ?? "-"
             if sat.count > 1 { satText += " (\(fmt(sat.min()! * 100, 1))–\(fmt(sat.max()! * 100, 1)))" }
-            let pub = SweepPlan.published(c.initializer, depth: depth, width: plan.width, activation: c.activation).map { pct($0, 0) } ?? "-"
+            // The study's figures are MNIST's: beside other data they compare nothing.
+            let pub = dataName == "mnist" ? SweepPlan.published(c.initializer, depth: depth, width: plan.width, activation: c.activation).map { pct($0, 0) } ?? "-" : "-"
             let h1 = mean(list.compactMap { $0.trainer.firstBatch?.hidden.first?.mean }).map { fmt($0, 3) } ?? "-"
             let hN = mean(list.compactMap { $0.trainer.firstBatch?.hidden.last?.mean }).map { fmt($0, 3) } ?? "-"
             let peaks = list.compactMap { r in r.trainer.epochs.flatMap { $0.hidden.map(\.mean) }.max() }

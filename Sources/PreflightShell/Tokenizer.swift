@@ -8,6 +8,13 @@ public struct CommandError: Error, CustomStringConvertible {
     public var description: String { usage.map { "\(message)\n  usage: \($0)" } ?? message }
 }
 
+/// A command stopped by ^C that left the session as it was (nothing to record): not an error, but a script stops.
+public struct CommandInterrupted: Error, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
 public enum Tokenizer {
     /// Splits a script line into commands at `;` outside quotes. A `#` outside quotes starts a comment.
     public static func splitCommands(_ line: String) -> [String] {
@@ -28,6 +35,12 @@ public enum Tokenizer {
         }
         parts.append(cur)
         return parts.map { $0.trimmingWhitespace() }.filter { !$0.isEmpty }
+    }
+
+    /// `word` as one word of a command line: quoted when it holds a space, a quote, `;` or `#`.
+    public static func quoteIfNeeded(_ word: String) -> String {
+        guard word.isEmpty || word.contains(where: { $0.isWhitespace || "\"';#".contains($0) }) else { return word }
+        return word.contains("\"") ? "'\(word)'" : "\"\(word)\""
     }
 
     /// Splits a command into words; single or double quotes group words with spaces.

@@ -33,26 +33,43 @@ extension Session {
         if let ev = t.nonFinite {
             throw CommandError("run \(r.name) stopped at a NaN/Inf (epoch \(ev.epoch), batch \(ev.batch), \(ev.stage), \(ev.layer)); start a new run with `run NAME` after changing the configuration")
         }
-        Interrupt.clear()
         let eps = Float(c.epsilon)
         let start = t.epochs.count
-        for _ in 1...n {
-            let drawBar = console.interactive
-            let epochTotal = start + n
-            let rec = t.trainEpoch(d.train, test: d.test.count > 0 ? d.test : nil, batch: c.batch, epsilon: eps,
-                                   shouldStop: { Interrupt.requested },
-                                   progress: drawBar ? { p in self.drawProgress(p, of: epochTotal) } : nil)
-            if drawBar { console.out("\r\u{1B}[2K") }
-            if let rec, rec.batches > 0 || t.nonFinite == nil { printEpoch(rec, run: r) }
-            if let ev = t.nonFinite {
-                console.error("NaN/Inf: training stopped at epoch \(ev.epoch), batch \(ev.batch): first seen in the \(ev.stage) pass, \(ev.layer). Recorded epochs are kept; `check nonfinite` for what to try.")
-                break
+        let t0 = monotonicSeconds()
+        var finished = 0
+        let drawBar = console.interactive
+        console.withoutEcho(drawBar && EditLineReader.handlersInstalled) {
+            for _ in 1...n {
+                // Stop before an epoch too: a ^C between two epochs (or before the command) trains nothing more.
+                if Interrupt.requested { break }
+                let epochTotal = start + n
+                let elapsed = monotonicSeconds() - t0, done = finished
+                let rec = t.trainEpoch(d.train, test: d.test.count > 0 ? d.test : nil, batch: c.batch, epsilon: eps,
+                                       shouldStop: { Interrupt.requested },
+                                       progress: drawBar ? { p in
+                                           self.drawProgress(p, of: epochTotal, epochsLeft: n - done - 1,
+                                                             secondsPerEpoch: done > 0 ? elapsed / Double(done) : nil)
+                                       } : nil)
+                if drawBar { console.out("\r\u{1B}[2K") }
+                if let rec, rec.batches > 0 || t.nonFinite == nil { printEpoch(rec, run: r) }
+                if let rec, rec.complete, t.nonFinite == nil { finished += 1 }
+                if let ev = t.nonFinite {
+                    console.error("NaN/Inf: training stopped at epoch \(ev.epoch), batch \(ev.batch): first seen in the \(ev.stage) pass, \(ev.layer). Recorded epochs are kept; `check nonfinite` for what to try.")
+                    break
+                }
+                if Interrupt.requested { break }
             }
-            if Interrupt.requested {
-                Interrupt.clear()
-                console.info("interrupted: stopped after batch \(rec?.batches ?? 0) of epoch \(t.epochs.count); \(plural(t.epochs.count, "epoch")) recorded in run \(r.name)")
-                break
-            }
+        }
+        if Interrupt.requested {
+            // The flag stays set: a script stops after this command (the prompt clears it).
+            let last = t.epochs.last
+            let partial = last.map { !$0.complete } ?? false
+            let where_ = partial ? "stopped after batch \(last!.batches) of epoch \(last!.epoch)" : "stopped after epoch \(t.epochs.count)"
+            console.info("interrupted: \(where_); \(plural(t.epochs.count, "epoch")) recorded in run \(r.name)")
+            // What `history save` replays: the whole epochs this command trained (a partial one cannot be replayed).
+            let note = "`train \(n)` was interrupted after \(finished) of \(n) epochs"
+                + (partial ? " (epoch \(last!.epoch) stopped after \(last!.batches) of \(last!.totalBatches) batches: recorded, not replayed)" : "")
+            historyOverride = [HistoryEntry(line: finished > 0 ? "train \(finished)" : "# train \(n): no whole epoch", replayable: true, note: note)]
         }
     }
 
@@ -64,14 +81,27 @@ extension Session {
         console.info(s)
     }
 
-    func drawProgress(_ p: BatchProgress, of total: Int) {
+    /// The progress line, cut to the terminal's width (a line that wraps cannot be redrawn in place). The ETA
+    /// covers the whole command: the rest of this epoch and `epochsLeft` more, timed from the epochs this command
+    /// finished (else from the batch rate).
+    func drawProgress(_ p: BatchProgress, of total: Int, epochsLeft: Int = 0, secondsPerEpoch: Double? = nil) {
         let width = 24
         let filled = p.batches > 0 ? width * p.batch / p.batches : 0
         let bar = String(repeating: console.unicode ? "█" : "#", count: filled) + String(repeating: console.unicode ? "·" : ".", count: width - filled)
-        // Seconds left in this epoch at the current rate (samples per batch ≈ samples seen / batches done).
-        let perBatch = p.batch > 0 && p.samplesPerSecond > 0 ? 1 / (p.samplesPerSecond / Double(max(p.batchSize, 1))) : 0
-        let eta = Double(p.batches - p.batch) * perBatch
-        console.out("\r\u{1B}[2Kepoch \(p.epoch)/\(total) [\(bar)] \(p.batch)/\(p.batches)  loss \(fmt(p.loss, 4))  \(rate(p.samplesPerSecond)) samples/s  ETA \(fmt(eta, 0))s")
+        let perBatch = p.batch > 0 && p.samplesPerSecond > 0 ? Double(max(p.batchSize, 1)) / p.samplesPerSecond : 0
+        let eta = Session.commandETA(batch: p.batch, batches: p.batches, epochsLeft: epochsLeft, secondsPerBatch: perBatch,
+                                     secondsPerEpoch: secondsPerEpoch)
+        let text = "epoch \(p.epoch)/\(total) [\(bar)] \(p.batch)/\(p.batches)  loss \(fmt(p.loss, 4))  \(rate(p.samplesPerSecond)) samples/s  ETA \(formatDuration(eta))"
+        console.out("\r\u{1B}[2K" + console.fitLine(text))
+    }
+
+    /// Seconds left in a `train N`: the rest of this epoch plus `epochsLeft` whole ones. An epoch takes
+    /// `secondsPerEpoch` (measured on the epochs this command finished, test pass included) when known, else
+    /// `batches × secondsPerBatch`.
+    public static func commandETA(batch: Int, batches: Int, epochsLeft: Int, secondsPerBatch: Double, secondsPerEpoch: Double?) -> Double {
+        let perEpoch = secondsPerEpoch ?? Double(batches) * secondsPerBatch
+        let left = batches > 0 ? Double(batches - batch) / Double(batches) : 0
+        return (left + Double(max(epochsLeft, 0))) * perEpoch
     }
 
     func overfit(samples n: Int) throws {
@@ -92,6 +122,8 @@ extension Session {
         let eps = Float(c.epsilon)
         let target = 0.05
         while steps < 500 {
+            // ^C: the session is untouched (overfit trains a copy), so there is nothing to keep.
+            if Interrupt.requested { throw CommandInterrupted("overfit: interrupted after \(steps) of at most 500 steps; nothing changed") }
             guard t.trainEpoch(small, test: nil, batch: k, epsilon: eps) != nil, t.nonFinite == nil else { break }
             steps += 1
             loss = t.evaluate(small, epsilon: eps).loss
@@ -116,3 +148,4 @@ extension String {
     func leftPad(_ n: Int) -> String { count >= n ? self : String(repeating: " ", count: n - count) + self }
     func rightPad(_ n: Int) -> String { count >= n ? self : self + String(repeating: " ", count: n - count) }
 }
+

@@ -331,4 +331,82 @@ final class InteractiveTerminalTests: XCTestCase {
         XCTAssertEqual(text.split(separator: "\n").dropFirst().map { $0.replacingOccurrences(of: "\\040", with: " ") },
                        ["seed 9"], text)
     }
+
+    // MARK: issue 19
+
+    /// After the window narrows, the progress bar fits the new width (no wrapped remains left on screen, also
+    /// while keys are typed during training) and `plot` draws to the new width.
+    func testNarrowedTerminalKeepsProgressBarAndPlotWithinTheWidth() {
+        start()
+        tmux(["resize-window", "-t", target, "-x", "50", "-y", "40"])
+        enter("data synthetic 2000")
+        enter("layers 784 64 10")
+        type("train 100000"); send("Enter")
+        waitFor("training to start") { $0.text.range(of: #"epoch +2"#, options: .regularExpression) != nil }
+        type("runs")   // typed during training: not echoed into the bar
+        usleep(300_000)
+        send("C-c")
+        waitFor("the interrupted line and the prompt", timeout: 20) { $0.contains("interrupted") && $0.lastLine.hasPrefix("preflight>") }
+        var s = screen()
+        XCTAssertFalse(s.lines.contains { $0.contains("/100000 [") }, "a progress line was left behind:\n" + s.text)
+        XCTAssertFalse(s.lines.contains { $0.contains("ETA") }, s.text)
+        send("C-u")
+        enter("plot loss")
+        s = screen()
+        // capture-pane -J joins wrapped rows: a line longer than 50 columns wrapped.
+        let plotStart = s.lines.lastIndex { $0.hasPrefix("preflight> plot loss") } ?? 0
+        let wide = s.lines[plotStart...].dropFirst().filter { $0.replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression).count > 50 }
+        XCTAssertTrue(wide.isEmpty, "lines wider than the terminal:\n" + wide.joined(separator: "\n"))
+    }
+
+    /// ^C during a `source`d script stops the script (not only its `train`) and returns to the prompt.
+    func testCtrlCInASourcedScriptReturnsToThePrompt() throws {
+        let script = home + "/long.pf"
+        try "data synthetic 2000\nlayers 784 64 10\ntrain 100000\nseed 42\n".write(toFile: script, atomically: true, encoding: .utf8)
+        start()
+        type("source \(script)"); send("Enter")
+        waitFor("training to start") { $0.text.range(of: #"epoch +1"#, options: .regularExpression) != nil }
+        send("C-c")
+        waitFor("the prompt after ^C", timeout: 20) { $0.contains("interrupted") && $0.lastLine == "preflight>" }
+        enter("set")
+        let s = screen()
+        XCTAssertFalse(s.lines.contains { $0.range(of: #"seed\s+42"#, options: .regularExpression) != nil }, "the script went on:\n" + s.text)
+        XCTAssertFalse(s.contains("PREFLIGHT-EXIT"), s.text)
+    }
+
+    /// Two sessions at once: each appends its lines to the shared history, so the one that exits last does not
+    /// overwrite the other's.
+    func testTwoSessionsBothKeepTheirHistory() throws {
+        start(session: "a")
+        enter("seed 1")
+        start(session: "b")
+        enter("seed 2")
+        target = "a"
+        enter("batch 30")
+        target = "b"
+        send("C-d")
+        waitFor("b to exit") { $0.contains("PREFLIGHT-EXIT=0") }
+        target = "a"
+        send("C-d")
+        waitFor("a to exit") { $0.contains("PREFLIGHT-EXIT=0") }
+        let text = try String(contentsOfFile: home + "/state/preflight/history", encoding: .utf8)
+        XCTAssertTrue(text.hasPrefix("_HiStOrY_V2_\n"), text)
+        let entries = text.split(separator: "\n").dropFirst().map { $0.replacingOccurrences(of: "\\040", with: " ") }
+        XCTAssertEqual(entries, ["seed 1", "seed 2", "batch 30"], text)
+        // A third session recalls the last line entered by either.
+        start(session: "c")
+        send("Up")
+        waitFor("the shared history loaded") { $0.lastLine == "preflight> batch 30" }
+    }
+
+    /// Tab completes a path under `~/`, and the command finds it.
+    func testTabCompletesAPathUnderTheHomeFolder() throws {
+        try "seed 8\n".write(toFile: home + "/homescript.pf", atomically: true, encoding: .utf8)
+        start()
+        type("source ~/homesc"); send("Tab")
+        waitFor("~/homesc⇥ to complete") { $0.lastLine == "preflight> source ~/homescript.pf" }
+        send("Enter")
+        enter("set")
+        XCTAssertTrue(screen().lines.contains { $0.range(of: #"seed\s+8"#, options: .regularExpression) != nil }, screen().text)
+    }
 }
