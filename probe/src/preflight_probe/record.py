@@ -15,11 +15,9 @@ SCHEMA_VERSION = 2
 
 LAYER_TYPES = ("dense", "conv", "activation", "norm", "dropout", "pool", "embedding", "attention", "other")
 
-# The order of the per-module sums a framework half hands over (one row per module call).
-# n: values; s: sum; ss: sum of squares; zeros: values == 0; above: values > 1; sat: outputs of a
-# tanh/sigmoid whose pre-activation was beyond ±5; nonfinite: NaN/Inf values; units: units (features or
-# channels); dead: units never above 0; max: largest value.
-SUM_FIELDS = ("n", "s", "ss", "zeros", "above", "sat", "nonfinite")
+# The per-module sums a framework half hands to module_stats: n: values; s: sum; ss: sum of squares;
+# zeros: values == 0; above: values > 1; sat: outputs of a tanh/sigmoid whose pre-activation was beyond
+# ±5; units: units (features or channels); dead: units never above 0; max: largest value.
 
 # tanh(x) and sigmoid(x) are monotonic, so |x| > 5 can be read from the output alone.
 TANH_5 = math.tanh(5.0)
@@ -165,10 +163,3 @@ def script_name() -> Optional[str]:
     full = os.path.abspath(arg)
     rel = os.path.relpath(full)
     return full if rel.startswith("..") else rel
-
-
-def softmax_rows(z: Sequence[float]) -> List[float]:
-    m = max(z)
-    e = [math.exp(v - m) for v in z]
-    t = sum(e)
-    return [v / t for v in e]

@@ -132,14 +132,17 @@ def _collective_device(fallback: torch.device) -> torch.device:
 
 
 class _Acc:
-    """One module call's sums on the device (over every captured forward of a step)."""
+    """One module call's sums on the device (over every captured forward of a step): `sums` holds
+    (sum, sum of squares, zeros, values above 1, tanh/sigmoid beyond ±5) in float64, `mx` the largest
+    value, `pos` each unit's count of values above 0; `n` (values) is known on the host."""
 
-    __slots__ = ("sums", "mx", "pos")
+    __slots__ = ("n", "sums", "mx", "pos")
 
-    def __init__(self, sums: torch.Tensor, mx: torch.Tensor, pos: torch.Tensor) -> None:
-        self.sums, self.mx, self.pos = sums, mx, pos
+    def __init__(self, n: int, sums: torch.Tensor, mx: torch.Tensor, pos: torch.Tensor) -> None:
+        self.n, self.sums, self.mx, self.pos = n, sums, mx, pos
 
     def add(self, other: "_Acc") -> None:
+        self.n += other.n
         self.sums = self.sums + other.sums
         self.mx = torch.maximum(self.mx, other.mx)
         if self.pos.shape == other.pos.shape:
@@ -157,35 +160,26 @@ class _Sink:
 
 
 def _tensor_sums(y: torch.Tensor, unit_dim: int, activation: Optional[str]) -> _Acc:
+    """A handful of reductions on the device; nothing crosses to the host."""
     y = y.detach()
     if not y.is_floating_point():
         y = y.float()
-    n = y.numel()
-    zero = torch.zeros((), dtype=torch.int64, device=y.device)
     if activation == "tanh":
-        sat = (y.abs() > R.TANH_5).sum()
+        sat = torch.sum(y.abs() > R.TANH_5, dtype=_F64)
     elif activation == "sigmoid":
-        sat = ((y > R.SIGMOID_5) | (y < R.SIGMOID_M5)).sum()
+        sat = torch.sum((y > R.SIGMOID_5) | (y < R.SIGMOID_M5), dtype=_F64)
     else:
-        sat = zero
-    finite = torch.isfinite(y).sum()
-    sums = torch.stack([
-        torch.full((), float(n), dtype=_F64, device=y.device),
-        torch.sum(y, dtype=_F64),
-        torch.sum(y * y, dtype=_F64),
-        (y == 0).sum().to(_F64),
-        (y > 1).sum().to(_F64),
-        sat.to(_F64),
-        (n - finite).to(_F64),
-    ])
-    mx = y.max().to(_F64)
+        sat = torch.zeros((), dtype=_F64, device=y.device)
+    # a NaN/Inf value makes the float64 sum or sum of squares non-finite: no separate count needed
+    sums = torch.stack([torch.sum(y, dtype=_F64), torch.sum(torch.square(y), dtype=_F64),
+                        torch.sum(y == 0, dtype=_F64), torch.sum(y > 1, dtype=_F64), sat])
     if y.dim() <= 1:
-        pos = (y > 0).sum().reshape(1).to(_F64)
+        pos = torch.sum(y > 0, dtype=_F64).reshape(1)
     else:
         d = unit_dim % y.dim()
         yy = y if d == y.dim() - 1 else y.movedim(d, -1)
-        pos = (yy > 0).reshape(-1, yy.shape[-1]).sum(0).to(_F64)
-    return _Acc(sums, mx, pos)
+        pos = torch.sum((yy > 0).reshape(-1, yy.shape[-1]), 0, dtype=_F64)
+    return _Acc(y.numel(), sums, y.max(), pos)
 
 
 class Probe:
@@ -247,6 +241,7 @@ class Probe:
         self._epoch_t0 = time.perf_counter()
         self._in_first_batch = False
         self._failed = False
+        self._weights: Optional[List[Tuple[str, nn.Parameter]]] = None
 
     # ---------------------------------------------------------------- hooks
 
@@ -325,51 +320,54 @@ class Probe:
     def _fetch(self, sink: _Sink, global_sums: Sequence[torch.Tensor], global_max: Sequence[torch.Tensor],
                local: Sequence[torch.Tensor], device: torch.device) -> Tuple[List[Dict[str, float]], List[float], List[float], List[float]]:
         """All-reduces the sums (SUM) and maxima (MAX) across ranks, counts dead units on the device, and
-        brings everything to the host in one transfer."""
-        keys = sink.order
-        accs = [sink.acc[k] for k in keys]
-        sums_parts = [a.sums.to(device) for a in accs] + [a.pos.to(device) for a in accs] + \
-            [t.reshape(-1).to(device, _F64) for t in global_sums]
-        max_parts = [a.mx.reshape(1).to(device) for a in accs] + [t.reshape(-1).to(device, _F64) for t in global_max]
-        sumvec = torch.cat(sums_parts) if sums_parts else torch.zeros(0, dtype=_F64, device=device)
-        maxvec = torch.cat(max_parts) if max_parts else torch.zeros(0, dtype=_F64, device=device)
+        brings everything to the host in one transfer. Returns (per-module sums, the global sums, the
+        global maxima, the local values) as floats."""
+        accs = [sink.acc[k] for k in sink.order]
+        M, F = len(accs), 5
+        units = [a.pos.numel() for a in accs]
+        parts: List[torch.Tensor] = []
+        if accs:
+            parts += [torch.stack([a.sums.to(device) for a in accs]).reshape(-1),
+                      torch.tensor([float(a.n) for a in accs], dtype=_F64, device=device),
+                      torch.cat([a.pos.to(device) for a in accs])]
+        parts += [t.reshape(-1).to(device, _F64) for t in global_sums]
+        maxes: List[torch.Tensor] = []
+        if accs:
+            maxes.append(torch.stack([a.mx.to(device) for a in accs]).to(_F64))
+        maxes += [t.reshape(-1).to(device, _F64) for t in global_max]
+        sumvec = torch.cat(parts) if parts else torch.zeros(0, dtype=_F64, device=device)
+        maxvec = torch.cat(maxes) if maxes else torch.zeros(0, dtype=_F64, device=device)
         if _world() > 1:
             cdev = _collective_device(device)
-            s, m = sumvec.to(cdev), maxvec.to(cdev)
-            dist.all_reduce(s, op=dist.ReduceOp.SUM)
-            dist.all_reduce(m, op=dist.ReduceOp.MAX)
-            sumvec, maxvec = s.to(device), m.to(device)
-        nf = len(R.SUM_FIELDS)
-        M = len(accs)
-        pos_start = nf * M
-        dead: List[torch.Tensor] = []
-        off = pos_start
-        for a in accs:
-            u = a.pos.numel()
-            dead.append((sumvec[off:off + u] == 0).sum().to(_F64).reshape(1))
-            off += u
-        loc = [t.reshape(-1).to(device, _F64) for t in local]
-        parts = [sumvec[:pos_start]] + dead + [sumvec[off:], maxvec] + loc
-        host = torch.cat(parts).cpu().tolist() if parts else []  # the one host transfer
+            sv, mv = sumvec.to(cdev), maxvec.to(cdev)
+            dist.all_reduce(sv, op=dist.ReduceOp.SUM)
+            dist.all_reduce(mv, op=dist.ReduceOp.MAX)
+            sumvec, maxvec = sv.to(device), mv.to(device)
+        pos_start = (F + 1) * M
+        out_parts = [sumvec[:pos_start]]
+        if accs:
+            pos = sumvec[pos_start:pos_start + sum(units)]
+            owner = torch.repeat_interleave(torch.arange(M, device=device), torch.tensor(units, device=device))
+            dead = torch.zeros(M, dtype=_F64, device=device).index_add_(0, owner, (pos == 0).to(_F64))
+            out_parts.append(dead)
+        out_parts += [sumvec[pos_start + sum(units):], maxvec] + [t.reshape(-1).to(device, _F64) for t in local]
+        host = torch.cat(out_parts).cpu().tolist()  # the one host transfer
         out: List[Dict[str, float]] = []
-        for i, a in enumerate(accs):
-            d = dict(zip(R.SUM_FIELDS, host[nf * i: nf * (i + 1)]))
-            d["dead"] = host[pos_start + i]
-            d["units"] = float(a.pos.numel())
-            out.append(d)
+        for i in range(M):
+            s, ss, zeros, above, sat = host[F * i:F * (i + 1)]
+            out.append({"n": host[F * M + i], "s": s, "ss": ss, "zeros": zeros, "above": above, "sat": sat,
+                        "nonfinite": 0.0 if math.isfinite(s) and math.isfinite(ss) else 1.0,
+                        "dead": host[pos_start + i], "units": float(units[i])})
         p = pos_start + M
         n_gs = sum(t.numel() for t in global_sums)
         gs = host[p:p + n_gs]
         p += n_gs
-        mxs = host[p:p + M]
-        for d, mx in zip(out, mxs):
-            d["max"] = mx
+        for i in range(M):
+            out[i]["max"] = host[p + i]
         p += M
         n_gm = sum(t.numel() for t in global_max)
         gm = host[p:p + n_gm]
-        p += n_gm
-        lc = host[p:]
-        return out, gs, gm, lc
+        return out, gs, gm, host[p + n_gm:]
 
     # ---------------------------------------------------------------- helpers
 
@@ -653,12 +651,14 @@ class Probe:
         try:
             self._sink_step = self._sink
             self._sink = None
-            named = [(n, p) for n, p, w in self._params() if w]
+            if self._weights is None or self._layers is None:
+                self._weights = [(n, p) for n, p, w in self._params() if w]
+            named = self._weights
             device = named[0][1].device if named else torch.device("cpu")
-            sq = [p.grad.detach().to(_F64).pow(2).sum() if p.grad is not None
-                  else torch.full((), float("nan"), dtype=_F64, device=device) for _, p in named]
+            nan = torch.full((), float("nan"), device=device)
+            norms = [torch.linalg.vector_norm(p.grad.detach()).to(device) if p.grad is not None else nan for _, p in named]
             before = [(n, p.detach().clone()) for n, p in named]
-            self._pending = (named, before, torch.stack(sq) if sq else torch.zeros(0, dtype=_F64, device=device))
+            self._pending = (named, before, torch.stack(norms).to(_F64) if norms else torch.zeros(0, dtype=_F64, device=device))
         except Exception as e:
             self._fail("optimizer step pre-hook", e)
 
@@ -673,17 +673,16 @@ class Probe:
                 self._sampling = False
                 self._adopt_layers(sink)
                 device = sq.device
-                diff = [torch.linalg.vector_norm((p.detach() - b).to(_F64)) for (_, p), (_, b) in zip(named, before)]
-                wn = [torch.linalg.vector_norm(b.to(_F64)) for _, b in before]
-                local = [sq, torch.stack(diff), torch.stack(wn)] if named else []
+                diff = [torch.linalg.vector_norm(p.detach() - b).to(device) for (_, p), (_, b) in zip(named, before)]
+                wn = [torch.linalg.vector_norm(b).to(device) for _, b in before]
+                local = [sq, torch.stack(diff + wn)] if named else []
                 mods, _, _, lc = self._fetch(sink, [], [], local, device)
                 k = len(named)
-                gsq, dn, wnorm = lc[:k], lc[k:2 * k], lc[2 * k:3 * k]
+                gnorm, dn, wnorm = lc[:k], lc[k:2 * k], lc[2 * k:3 * k]
                 hidden, _ = self._stats_lists(sink, mods)
                 layers = []
-                for (n, _), g, d, w in zip(named, gsq, dn, wnorm):
-                    gn = math.sqrt(g) if g == g and g >= 0 else float("nan")
-                    layers.append({"name": n, "grad_norm": R.finite_or_none(gn),
+                for (n, _), g, d, w in zip(named, gnorm, dn, wnorm):
+                    layers.append({"name": n, "grad_norm": R.finite_or_none(g),
                                    "update_ratio": R.finite_or_none(d / w) if w > 0 else None})
                 self._samples.append({"hidden": hidden, "layers": layers})
                 if self.nonfinite is None:
