@@ -163,3 +163,59 @@ def script_name() -> Optional[str]:
     full = os.path.abspath(arg)
     rel = os.path.relpath(full)
     return full if rel.startswith("..") else rel
+
+
+def numpy_sums(y: Any, unit_axis: int = -1, activation: Optional[str] = None) -> Dict[str, float]:
+    """The sums module_stats reads, of one output array (numpy; sums in float64). Units lie along
+    `unit_axis` (features, or channels)."""
+    import numpy as np
+
+    a = np.asarray(y)
+    if not np.issubdtype(a.dtype, np.floating):
+        a = a.astype(np.float32)
+    s = float(a.sum(dtype=np.float64))
+    ss = float(np.square(a, dtype=np.float64).sum())
+    if activation == "tanh":
+        sat = int((np.abs(a) > TANH_5).sum())
+    elif activation == "sigmoid":
+        sat = int(((a > SIGMOID_5) | (a < SIGMOID_M5)).sum())
+    else:
+        sat = 0
+    if a.ndim <= 1:
+        pos = np.array([(a > 0).sum()])
+    else:
+        u = np.moveaxis(a, unit_axis, -1)
+        pos = (u > 0).reshape(-1, u.shape[-1]).sum(0)
+    return {"n": float(a.size), "s": s, "ss": ss, "zeros": float((a == 0).sum()), "above": float((a > 1).sum()),
+            "sat": float(sat), "nonfinite": 0.0 if math.isfinite(s) and math.isfinite(ss) else 1.0,
+            "dead": float((pos == 0).sum()), "units": float(pos.size),
+            "max": float(a.max()) if a.size else float("nan")}
+
+
+def output_kind(z: Any, axis: int = -1, tol: float = 1e-4) -> str:
+    """"softmax" when the rows are probabilities, "log_softmax" when they are log-probabilities, else "logits"."""
+    import numpy as np
+
+    z = np.asarray(z, dtype=np.float64)
+    if z.size == 0 or not np.all(np.isfinite(z)):
+        return "logits"
+    if z.min() >= -1e-6 and z.max() <= 1 + 1e-6 and np.all(np.abs(z.sum(axis) - 1) < tol):
+        return "softmax"
+    if z.max() <= 1e-6:
+        m = z.max(axis, keepdims=True)
+        lse = np.log(np.exp(z - m).sum(axis)) + np.squeeze(m, axis)
+        if np.all(np.abs(lse) < tol):
+            return "log_softmax"
+    return "logits"
+
+
+def probabilities(z: Any, kind: str, axis: int = -1) -> Any:
+    import numpy as np
+
+    z = np.asarray(z, dtype=np.float64)
+    if kind == "softmax":
+        return z
+    if kind == "log_softmax":
+        return np.exp(z)
+    e = np.exp(z - z.max(axis, keepdims=True))
+    return e / e.sum(axis, keepdims=True)
