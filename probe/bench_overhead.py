@@ -28,11 +28,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--repeats", type=int, default=3, help="pairs of (unwatched, watched) epochs (default 3)")
     ap.add_argument("--every", type=int, default=None, help=f"sampling interval (default: the probe's, {DEFAULT_EVERY})")
-    ap.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
+    ap.add_argument("--threads", type=int, default=1, help="torch threads (default 1; 0: torch's choice)")
     ap.add_argument("--batches", type=int, default=None, help="batches per epoch (default: all 600)")
     ap.add_argument("--batch", type=int, default=100, help="batch size (default 100)")
     args = ap.parse_args()
-    if args.threads:
+    if args.threads > 0:
         torch.set_num_threads(args.threads)
 
     xtr, ytr, _, _ = idx.load("mnist")

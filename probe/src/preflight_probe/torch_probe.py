@@ -201,7 +201,10 @@ class Probe:
         self.name = name
         self.epsilon = float(epsilon)
         self.every = every if every is not None else DEFAULT_EVERY
-        self.config: Dict[str, Any] = {"epsilon": self.epsilon, "seed": torch.initial_seed()}
+        self.config: Dict[str, Any] = {"epsilon": self.epsilon}
+        seed = torch.initial_seed()
+        if seed < 2 ** 53:  # a seed the script set (torch's own default is a random 64-bit number)
+            self.config["seed"] = seed
         self.source: Dict[str, Optional[str]] = {"script": R.script_name(), "model": None}
         self.warnings: List[str] = []
         self.first: Optional[Dict[str, Any]] = None
