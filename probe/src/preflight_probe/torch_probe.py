@@ -524,50 +524,57 @@ class Probe:
         rows = out.shape[0] if out.dim() >= 1 else 1
         width = out.shape[-1] if out.dim() >= 1 else 1
         zero = torch.zeros((), dtype=_F64, device=device)
-        kind: Optional[str] = None
-        low = high = correct = count_p = zero
+        has_classes = self.classes is not None and out.dim() >= 1
+        # class statistics for the three readings of the output (logits, probabilities, log-probabilities);
+        # the flags say which one the output is; the host picks after the one transfer
+        cls_stats = [zero] * 8
+        correct = zero
         acc_rows = 0
-        if self.classes is not None and out.dim() >= 1:
+        if has_classes:
             cd = self._class_dim(out)
             width = out.shape[cd]
             z = out.to(_F64)
-            # which output the model ends in: probabilities, log-probabilities, or logits
             tol = 1e-4
-            if z.numel() and bool(torch.all(torch.isfinite(z))):
-                is_prob = bool(((z >= -1e-6) & (z <= 1 + 1e-6)).all() & ((z.sum(cd) - 1).abs() < tol).all())
-                is_logp = (not is_prob) and bool((z <= 1e-6).all() & (torch.logsumexp(z, cd).abs() < tol).all())
-            else:
-                is_prob = is_logp = False
-            kind = "softmax" if is_prob else ("log_softmax" if is_logp else "logits")
-            p = z if is_prob else (z.exp() if is_logp else torch.softmax(z, cd))
-            low = (p < self.epsilon).sum().to(_F64)
-            high = (p > 1 - self.epsilon).sum().to(_F64)
-            count_p = torch.full((), float(p.numel()), dtype=_F64, device=device)
+            finite = torch.isfinite(z).all()
+            is_prob = finite & ((z >= -1e-6) & (z <= 1 + 1e-6)).all() & ((z.sum(cd) - 1).abs() < tol).all()
+            is_logp = finite & (z <= 1e-6).all() & (torch.logsumexp(z, cd).abs() < tol).all()
+            cls_stats = [is_prob.to(_F64), is_logp.to(_F64)]
+            for p in (torch.softmax(z, cd), z, z.exp()):
+                cls_stats += [torch.sum(p < self.epsilon, dtype=_F64), torch.sum(p > 1 - self.epsilon, dtype=_F64)]
             t = targets.detach() if isinstance(targets, torch.Tensor) else None
             if t is not None:
                 pred = z.argmax(cd)
                 if not t.is_floating_point() and t.shape == pred.shape:
-                    correct = (pred == t.to(pred.device)).sum().to(_F64)
+                    correct = torch.sum(pred == t.to(pred.device), dtype=_F64)
                     acc_rows = pred.numel()
                 elif t.is_floating_point() and t.shape == z.shape:
-                    correct = (pred == t.to(device).argmax(cd)).sum().to(_F64)
+                    correct = torch.sum(pred == t.to(device).argmax(cd), dtype=_F64)
                     acc_rows = pred.numel()
-        # gradients: one squared norm per parameter (DDP's gradients are already the global batch's)
+        count_p = float(out.numel()) if has_classes else 0.0
+        # gradients: one norm per parameter (DDP's gradients are already the global batch's)
         named = self._params()
-        sq = [(p.grad.detach().to(_F64).pow(2).sum() if p.grad is not None else torch.full((), float("nan"), dtype=_F64, device=device))
-              for _, p, _ in named]
+        nan = torch.full((), float("nan"), dtype=_F64, device=device)
+        norms = [torch.linalg.vector_norm(p.grad.detach().to(_F64)).to(device) if p.grad is not None else nan
+                 for _, p, _ in named]
         xin = x.detach() if x is not None and x.numel() else None
         if xin is not None and not xin.is_floating_point():
             xin = xin.float()
-        gsum = [loss.detach().to(_F64) * rows, torch.full((), float(rows), dtype=_F64, device=device),
-                correct, torch.full((), float(acc_rows), dtype=_F64, device=device), low, high, count_p]
-        gmax = [xin.max().to(_F64) if xin is not None else torch.full((), float("nan"), dtype=_F64, device=device),
-                -xin.min().to(_F64) if xin is not None else torch.full((), float("nan"), dtype=_F64, device=device)]
-        local = [torch.stack(sq)] if sq else []
+        counts = torch.tensor([float(rows), float(acc_rows), count_p], dtype=_F64, device=device)
+        gsum = [loss.detach().to(_F64) * rows, counts, correct] + cls_stats
+        gmax = [xin.max().to(_F64) if xin is not None else nan, -xin.min().to(_F64) if xin is not None else nan]
+        local = [torch.stack(norms)] if norms else []
         mods, gs, gm, lc = self._fetch(sink, gsum, gmax, local, device)
-        loss_sum, n_rows, n_correct, n_acc, n_low, n_high, n_p = gs
+        loss_sum, n_rows, n_acc, n_p, n_correct = gs[:5]
+        kind: Optional[str] = None
+        n_low = n_high = 0.0
+        if has_classes:
+            world = _world()
+            flag_prob, flag_logp = gs[5] == world, gs[6] == world
+            kind = "softmax" if flag_prob else ("log_softmax" if flag_logp else "logits")
+            k = {"logits": 0, "softmax": 1, "log_softmax": 2}[kind]
+            n_low, n_high = gs[7 + 2 * k], gs[8 + 2 * k]
         hidden, modules = self._stats_lists(sink, mods)
-        grad = [math.sqrt(v) if v == v else None for v in lc]
+        grad = [v if v == v else None for v in lc]
         weights = [(n, g) for (n, _, w), g in zip(named, grad) if w]
         nonfinite = None
         for k, d in zip(sink.order, mods):
@@ -579,7 +586,6 @@ class Probe:
                 if g is not None and not math.isfinite(g):
                     nonfinite = {"module": self._owner(n) or n, "stage": "backward"}
                     break
-        has_classes = self.classes is not None
         entry: Dict[str, Any] = {
             "loss": loss_sum / n_rows if n_rows else None,
             "saturated_fraction": (n_low + n_high) / n_p if has_classes and n_p else None,
