@@ -7,8 +7,8 @@
 
 Network: conv 3x3 16 - relu - maxpool 2 - conv 3x3 32 - relu - maxpool 2 - dense 64 - relu - dense 10.
 Each run: the first batch (before any update), then --epochs short epochs of --batches steps of 64
-samples (3 x 100 by default; each ends with the loss and accuracy on 2000 test samples), every step
-watched at the probe's default interval. Records go to the output folder; the script prints the
+samples (3 x 100 by default; each ends with the loss and accuracy on 2000 test samples), one step in
+20 sampled. Records go to the output folder; the script prints the
 `preflight check` command that judges them: the good run should pass, bad-init should fail the
 first-batch rules (saturation, init-loss, hidden-scale), lr-1 the training rules (update ratios,
 dead units, the loss curve).
@@ -77,7 +77,7 @@ def main() -> int:
                 if isinstance(m, (nn.Conv2d, nn.Linear)):
                     nn.init.normal_(m.weight, 0.0, 1.0)
                     nn.init.zeros_(m.bias)
-        probe = Probe(net, classes=10, name=name)
+        probe = Probe(net, classes=10, name=name, every=20)  # short epochs: sample more often than the default
         probe.config.update({"dataset": "fashion", "scale": "unit"})
         if bad:
             probe.config.update({"init": "normal", "init_std": 1.0})

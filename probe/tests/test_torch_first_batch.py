@@ -338,6 +338,15 @@ def test_first_nonfinite_module_in_forward_order():
     assert "NaN" not in text and "Infinity" not in text
 
 
+def test_first_batch_inside_no_grad():
+    torch.manual_seed(0)
+    net = mlp()
+    x, y = batch()
+    with torch.no_grad():
+        fb = Probe(net, classes=5).first_batch(x, y, nn.CrossEntropyLoss())
+    assert all(g is not None and g > 0 for g in fb["grad_norms"])
+
+
 def test_bad_arguments_are_refused_with_their_name():
     net = mlp()
     with pytest.raises(TypeError, match="model"):

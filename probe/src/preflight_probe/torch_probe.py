@@ -462,17 +462,18 @@ class Probe:
             self._install()
             self._sink = sink
             self._calls, self._channels_first = {}, False
-            if isinstance(inputs, Mapping):
-                output = model(**inputs)
-            elif isinstance(inputs, (tuple, list)):
-                output = model(*inputs)
-            else:
-                output = model(inputs)
-            self._sink = None
-            loss = loss_fn(output, targets)
-            if not isinstance(loss, torch.Tensor) or loss.numel() != 1:
-                raise TypeError("first_batch: loss_fn must return a scalar tensor (mean over the batch)")
-            loss.backward()
+            with torch.enable_grad():  # also when called inside torch.no_grad()
+                if isinstance(inputs, Mapping):
+                    output = model(**inputs)
+                elif isinstance(inputs, (tuple, list)):
+                    output = model(*inputs)
+                else:
+                    output = model(inputs)
+                self._sink = None
+                loss = loss_fn(output, targets)
+                if not isinstance(loss, torch.Tensor) or loss.numel() != 1:
+                    raise TypeError("first_batch: loss_fn must return a scalar tensor (mean over the batch)")
+                loss.backward()
             if _world() > 1 and not isinstance(model, nn.parallel.DistributedDataParallel):
                 self._average_grads(params)
             entry = self._first_entry(sink, inputs, output, targets, loss)
