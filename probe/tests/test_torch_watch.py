@@ -87,6 +87,24 @@ def test_evaluation_forwards_are_not_sampled():
     assert e["batches"] == 3
 
 
+def test_epoch_dead_units_are_those_never_active_in_any_sampled_step():
+    net = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 2))
+    with torch.no_grad():
+        net[0].weight.copy_(torch.tensor([[1.0, 0.0], [0.0, 1.0], [-1.0, -1.0]]))
+        net[0].bias.zero_()
+    opt = torch.optim.SGD(net.parameters(), lr=0.0)  # the weights stay put
+    probe = Probe(net, classes=2, every=1).watch(opt)
+    y = torch.zeros(8, dtype=torch.long)
+    for x in (torch.tensor([[1.0, 0.0]]).repeat(8, 1), torch.tensor([[0.0, 1.0]]).repeat(8, 1)):
+        step(net, opt, x, y)  # unit 0 fires on the first batch only, unit 1 on the second, unit 2 never
+    e = probe.end_epoch()
+    assert e["sampled_steps"] == 2
+    assert e["hidden"][0]["dead_fraction"] == pytest.approx(1 / 3)  # each step alone: 2/3
+    assert e["hidden"][0]["zero_fraction"] == pytest.approx(2 / 3)
+    step(net, opt, torch.tensor([[1.0, 0.0]]).repeat(8, 1), y)
+    assert probe.end_epoch()["hidden"][0]["dead_fraction"] == pytest.approx(2 / 3)  # a new epoch starts afresh
+
+
 def test_unwatch_removes_every_hook():
     net, opt, x, y = setup()
     probe = Probe(net, classes=5, every=1).watch(opt)

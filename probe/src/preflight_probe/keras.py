@@ -131,6 +131,7 @@ class PreflightCallback(keras.callbacks.Callback):
         self.warnings: List[str] = []
         self._layers: Optional[List[Dict[str, Any]]] = None
         self._order: Dict[str, int] = {}
+        self._epoch_pos: Dict[str, np.ndarray] = {}
         self._step = 0
         self._epoch_batches = 0
         self._epoch_t0 = time.perf_counter()
@@ -389,6 +390,7 @@ class PreflightCallback(keras.callbacks.Callback):
         self._epoch_t0 = time.perf_counter()
         self._epoch_batches = 0
         self._samples = []
+        self._epoch_pos = {}
 
     def on_train_batch_begin(self, batch: int, logs: Optional[Dict[str, Any]] = None) -> None:
         self._step += 1
@@ -401,6 +403,10 @@ class PreflightCallback(keras.callbacks.Callback):
                 order, info, sums, _, _, grads = self._pass(*self.batch)
                 self._adopt(order, info)
                 stats = {"hidden": self._hidden(order, info, sums), "grads": grads, "order": order, "sums": sums}
+                for h in stats["hidden"]:  # units active in any sampled step of the epoch
+                    pos = sums[h["name"]]["pos"]
+                    prev = self._epoch_pos.get(h["name"])
+                    self._epoch_pos[h["name"]] = pos if prev is None or prev.shape != pos.shape else prev + pos
             kernels = [(n, np.array(_numpy(v.value), dtype=np.float64)) for n, v, w in self._weights() if w]
             self._pending, self._pending_stats = kernels, stats
         except Exception as e:
@@ -454,7 +460,11 @@ class PreflightCallback(keras.callbacks.Callback):
         hidden, layers = [], []
         if self._samples:
             for h in self._samples[0]["hidden"]:
-                hidden.append(R.average([x for s in self._samples for x in s["hidden"] if x["name"] == h["name"]]))
+                avg = R.average([x for s in self._samples for x in s["hidden"] if x["name"] == h["name"]])
+                pos = self._epoch_pos.get(h["name"])
+                if pos is not None and pos.size:  # never above 0 in any sampled step, as Preflight counts
+                    avg["dead_fraction"] = float((pos == 0).mean())
+                hidden.append(avg)
             for l in self._samples[0]["layers"]:
                 layers.append(R.average([x for s in self._samples for x in s["layers"] if x["name"] == l["name"]]))
         self.epochs.append({

@@ -188,7 +188,7 @@ def numpy_sums(y: Any, unit_axis: int = -1, activation: Optional[str] = None) ->
         pos = (u > 0).reshape(-1, u.shape[-1]).sum(0)
     return {"n": float(a.size), "s": s, "ss": ss, "zeros": float((a == 0).sum()), "above": float((a > 1).sum()),
             "sat": float(sat), "nonfinite": 0.0 if math.isfinite(s) and math.isfinite(ss) else 1.0,
-            "dead": float((pos == 0).sum()), "units": float(pos.size),
+            "dead": float((pos == 0).sum()), "units": float(pos.size), "pos": pos,
             "max": float(a.max()) if a.size else float("nan")}
 
 

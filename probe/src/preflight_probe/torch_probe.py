@@ -245,6 +245,7 @@ class Probe:
         self._in_first_batch = False
         self._failed = False
         self._weights: Optional[List[Tuple[str, nn.Parameter]]] = None
+        self._epoch_pos: Dict[str, torch.Tensor] = {}
 
     # ---------------------------------------------------------------- hooks
 
@@ -353,6 +354,10 @@ class Probe:
             owner = torch.repeat_interleave(torch.arange(M, device=device), torch.tensor(units, device=device))
             dead = torch.zeros(M, dtype=_F64, device=device).index_add_(0, owner, (pos == 0).to(_F64))
             out_parts.append(dead)
+            off = pos_start
+            for a, u in zip(accs, units):
+                a.pos = pos[off - pos_start:off - pos_start + u]  # the reduced counts, kept on the device
+                off += u
         out_parts += [sumvec[pos_start + sum(units):], maxvec] + [t.reshape(-1).to(device, _F64) for t in local]
         host = torch.cat(out_parts).cpu().tolist()  # the one host transfer
         out: List[Dict[str, float]] = []
@@ -690,6 +695,10 @@ class Probe:
                 k = len(named)
                 gnorm, dn, wnorm = lc[:k], lc[k:2 * k], lc[2 * k:3 * k]
                 hidden, _ = self._stats_lists(sink, mods)
+                for h in hidden:  # units active in any sampled step of the epoch
+                    pos = sink.acc[h["name"]].pos
+                    prev = self._epoch_pos.get(h["name"])
+                    self._epoch_pos[h["name"]] = pos if prev is None or prev.shape != pos.shape else prev + pos
                 layers = []
                 for (n, _), g, d, w in zip(named, gnorm, dn, wnorm):
                     layers.append({"name": n, "grad_norm": R.finite_or_none(g),
@@ -747,6 +756,15 @@ class Probe:
             for n in names:
                 items = [h for s in self._samples for h in s["hidden"] if h["name"] == n]
                 hidden_avg.append(R.average(items))
+            # dead units over the epoch: never above 0 in any sampled step (as Preflight counts over the epoch),
+            # not the mean of each step's share
+            names_pos = [h["name"] for h in hidden_avg if h["name"] in self._epoch_pos]
+            if names_pos:
+                dead = torch.stack([(self._epoch_pos[n] == 0).sum().to(_F64) / self._epoch_pos[n].numel()
+                                    for n in names_pos]).cpu().tolist()
+                for h in hidden_avg:
+                    if h["name"] in self._epoch_pos:
+                        h["dead_fraction"] = dead[names_pos.index(h["name"])]
             for l in self._samples[0]["layers"]:
                 items = [x for s in self._samples for x in s["layers"] if x["name"] == l["name"]]
                 layers_avg.append(R.average(items))
@@ -761,6 +779,7 @@ class Probe:
         }
         self.epochs.append(entry)
         self._samples = []
+        self._epoch_pos = {}
         self._epoch_batches = 0
         self._epoch_rows = 0
         self._epoch_t0 = time.perf_counter()
