@@ -2,7 +2,9 @@
 
 The 784-128-128-10 relu MLP on MNIST (batch 100, Adam 0.001): epochs without the probe and epochs with
 `Probe.watch` at the default sampling interval, alternated so that a busy machine slows both alike; and
-the time of `Probe.first_batch` (the first call in the process, and the median of later calls).
+the time of `Probe.first_batch` (the first call in the process, and the median of later calls). Wall
+time and this process's CPU time are both given: on a machine shared with other work the CPU time is
+the steadier measure of what the probe adds.
 
     .venv/bin/python probe/bench_overhead.py [--repeats 3] [--every N] [--threads N] [--batches N]
 
@@ -14,7 +16,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
-from typing import List
+from typing import List, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -57,17 +59,22 @@ def main() -> None:
         Probe(model, classes=10).first_batch(batches[0][0], batches[0][1], nn.CrossEntropyLoss())
         warm.append(time.perf_counter() - t)
 
-    def epoch() -> float:
-        t0 = time.perf_counter()
+    def epoch() -> Tuple[float, float, List[float]]:
+        """(wall seconds, this process's CPU seconds, each step's CPU seconds) of one epoch."""
+        steps: List[float] = []
+        t0, c0 = time.perf_counter(), time.process_time()
         for xb, yb in batches:
+            c = time.process_time()
             opt.zero_grad(set_to_none=True)
             F.cross_entropy(model(xb), yb).backward()
             opt.step()
-        return time.perf_counter() - t0
+            steps.append(time.process_time() - c)
+        return time.perf_counter() - t0, time.process_time() - c0, steps
 
     epoch()  # warm-up (allocator, Adam state)
-    plain: List[float] = []
-    watched: List[float] = []
+    every = args.every or DEFAULT_EVERY
+    plain: List[Tuple[float, float, List[float]]] = []
+    watched: List[Tuple[float, float, List[float]]] = []
     sampled = 0
     for r in range(args.repeats):
         plain.append(epoch())
@@ -75,20 +82,27 @@ def main() -> None:
         watched.append(epoch())
         sampled = probe.end_epoch()["sampled_steps"]
         probe.unwatch()
-        print(f"  pair {r + 1}: unwatched {plain[-1]:.3f} s, watched {watched[-1]:.3f} s "
-              f"({100 * (watched[-1] / plain[-1] - 1):+.1f}%)", flush=True)
+        print(f"  pair {r + 1}: unwatched {plain[-1][0]:.3f} s ({plain[-1][1]:.3f} s CPU), watched {watched[-1][0]:.3f} s "
+              f"({watched[-1][1]:.3f} s CPU): {100 * (watched[-1][1] / plain[-1][1] - 1):+.1f}% CPU", flush=True)
 
-    every = args.every or DEFAULT_EVERY
-    mp, mw = statistics.median(plain), statistics.median(watched)
-    ratios = [w / p for p, w in zip(plain, watched)]
     print(f"MLP 784-128-128-10, MNIST, batch {args.batch}, {nb} steps per epoch, Adam, "
-          f"torch {torch.__version__} with {torch.get_num_threads()} thread(s)")
-    print(f"unwatched epoch: median {mp:.3f} s ({min(plain):.3f}-{max(plain):.3f})")
-    print(f"watched epoch (every {every}, {sampled} sampled steps): median {mw:.3f} s ({min(watched):.3f}-{max(watched):.3f})")
-    print(f"overhead: {100 * (mw / mp - 1):+.1f}% (medians); per pair {', '.join(f'{100 * (q - 1):+.1f}%' for q in ratios)}")
-    print(f"per sampled step: {1000 * (mw - mp) / max(sampled, 1):.2f} ms extra; a plain step takes {1000 * mp / nb:.2f} ms")
+          f"torch {torch.__version__} with {torch.get_num_threads()} thread(s), every {every} ({sampled} sampled steps an epoch)")
+    for label, k in (("wall", 0), ("CPU", 1)):
+        p = [t[k] for t in plain]
+        w = [t[k] for t in watched]
+        mp, mw = statistics.median(p), statistics.median(w)
+        print(f"epochs, {label}: unwatched median {mp:.3f} s ({min(p):.3f}-{max(p):.3f}), "
+              f"watched median {mw:.3f} s ({min(w):.3f}-{max(w):.3f}): {100 * (mw / mp - 1):+.1f}%")
+    # Per step (medians shrug off the bursts a shared machine adds): the plain step, a watched step that is
+    # not sampled (hooks that return at once), and a sampled step; the epoch's expected overhead from them.
+    step_plain = statistics.median(c for t in plain for c in t[2])
+    sampled_idx = {i for i in range(nb) if i % every == 0}
+    step_idle = statistics.median(c for t in watched for i, c in enumerate(t[2]) if i not in sampled_idx)
+    step_sampled = statistics.median(c for t in watched for i, c in enumerate(t[2]) if i in sampled_idx)
+    expected = (step_idle * (nb - len(sampled_idx)) + step_sampled * len(sampled_idx)) / (step_plain * nb) - 1
+    print(f"steps, CPU medians: plain {1000 * step_plain:.3f} ms, watched but not sampled {1000 * step_idle:.3f} ms, "
+          f"sampled {1000 * step_sampled:.3f} ms -> expected epoch overhead {100 * expected:+.1f}%")
     print(f"first_batch: first call {1000 * cold:.1f} ms, later calls median {1000 * statistics.median(warm):.1f} ms")
-
 
 if __name__ == "__main__":
     main()

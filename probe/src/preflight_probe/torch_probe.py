@@ -157,6 +157,7 @@ class _Sink:
         self.order: List[str] = []
         self.info: Dict[str, Dict[str, Any]] = {}
         self.acc: Dict[str, _Acc] = {}
+        self.rows = 0  # samples in the captured training forwards
 
 
 def _tensor_sums(y: torch.Tensor, unit_dim: int, activation: Optional[str]) -> _Acc:
@@ -240,7 +241,6 @@ class Probe:
         self._pending: Optional[Tuple[List[Tuple[str, torch.Tensor]], List[Tuple[str, torch.Tensor]], torch.Tensor]] = None
         self._samples: List[Dict[str, Any]] = []
         self._epoch_batches = 0
-        self._epoch_rows = 0
         self._epoch_t0 = time.perf_counter()
         self._in_first_batch = False
         self._failed = False
@@ -264,6 +264,11 @@ class Probe:
     def _on_forward_start(self, module: nn.Module, args: Any) -> None:
         self._calls = {}
         self._channels_first = False
+        sink = self._sink
+        if sink is not None and not sink.capture_all and module.training and torch.is_grad_enabled():
+            x = first_tensor(args)
+            if x is not None and x.dim() >= 1:
+                sink.rows += int(x.shape[0])
 
     def _make_hook(self, name: str, module: nn.Module) -> Callable[..., None]:
         kind, activation = self._kinds[id(module)]
@@ -621,8 +626,7 @@ class Probe:
             raise RuntimeError("watch: this probe already watches an optimizer")
         self._optimizer = optimizer
         self._watch_handles = [optimizer.register_step_pre_hook(self._on_step_pre),
-                               optimizer.register_step_post_hook(self._on_step_post),
-                               self.inner.register_forward_pre_hook(self._on_rows)]
+                               optimizer.register_step_post_hook(self._on_step_post)]
         g = optimizer.param_groups[0] if optimizer.param_groups else {}
         self.config.setdefault("optimizer", type(optimizer).__name__.lower())
         if "lr" in g:
@@ -643,13 +647,6 @@ class Probe:
         self._sampling = False
         self._sink = None
         self._remove()
-
-    def _on_rows(self, module: nn.Module, args: Any) -> None:
-        if self._in_first_batch or not (module.training and torch.is_grad_enabled()):
-            return
-        x = first_tensor(args)
-        if x is not None and x.dim() >= 1:
-            self._epoch_rows += int(x.shape[0])
 
     def _arm(self) -> None:
         if self._failed:
@@ -703,7 +700,7 @@ class Probe:
                 for (n, _), g, d, w in zip(named, gnorm, dn, wnorm):
                     layers.append({"name": n, "grad_norm": R.finite_or_none(g),
                                    "update_ratio": R.finite_or_none(d / w) if w > 0 else None})
-                self._samples.append({"hidden": hidden, "layers": layers})
+                self._samples.append({"hidden": hidden, "layers": layers, "rows": sink.rows})
                 if self.nonfinite is None:
                     self._note_nonfinite(sink, mods, layers, wnorm, named)
             if self._step % self.every == 0:
@@ -741,7 +738,9 @@ class Probe:
         Under torch.distributed every rank must call it (the values are averaged across ranks)."""
         seconds = time.perf_counter() - self._epoch_t0
         values = [train_loss, train_accuracy, test_loss, test_accuracy]
-        rows = self._epoch_rows
+        # samples: the steps times the mean batch of the sampled steps (unsampled steps are not looked at)
+        seen = [x["rows"] for x in self._samples if x["rows"]]
+        rows = round(self._epoch_batches * sum(seen) / len(seen)) if seen else 0
         if _world() > 1:
             vec = [float(v) if v is not None else 0.0 for v in values] + [1.0 if v is not None else 0.0 for v in values] + [float(rows)]
             t = torch.tensor(vec, dtype=_F64, device=_collective_device(torch.device("cpu")))
@@ -781,7 +780,6 @@ class Probe:
         self._samples = []
         self._epoch_pos = {}
         self._epoch_batches = 0
-        self._epoch_rows = 0
         self._epoch_t0 = time.perf_counter()
         return entry
 
