@@ -1,7 +1,6 @@
 """The Keras 3 callback (KERAS_BACKEND=torch, set in conftest), checked against independent computations."""
 
 import json
-import os
 
 import numpy as np
 import pytest

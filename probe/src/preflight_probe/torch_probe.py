@@ -246,6 +246,7 @@ class Probe:
         self._failed = False
         self._weights: Optional[List[Tuple[str, nn.Parameter]]] = None
         self._epoch_pos: Dict[str, torch.Tensor] = {}
+        self._sink_step: Optional[_Sink] = None  # the sampled step's forward, between the step's two hooks
 
     # ---------------------------------------------------------------- hooks
 
@@ -679,7 +680,7 @@ class Probe:
             if self._pending is not None:
                 named, before, sq = self._pending
                 self._pending = None
-                sink = getattr(self, "_sink_step", None) or _Sink(capture_all=False)
+                sink = self._sink_step or _Sink(capture_all=False)
                 self._sink_step = None
                 self._remove()
                 self._sampling = False
