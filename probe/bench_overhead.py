@@ -2,7 +2,8 @@
 
 The 784-128-128-10 relu MLP on MNIST (batch 100, Adam 0.001): epochs without the probe and epochs with
 `Probe.watch` at the default sampling interval, alternated so that a busy machine slows both alike; and
-the time of `Probe.first_batch` (the first call in the process, and the median of later calls). Wall
+blocks of steps alternately unwatched and watched; per-step medians; and the time of `Probe.first_batch`
+(the first call in the process, and the median of later calls). Wall
 time and this process's CPU time are both given: on a machine shared with other work the CPU time is
 the steadier measure of what the probe adds.
 
@@ -106,6 +107,27 @@ def main() -> None:
     print(f"steps, CPU medians: plain {1000 * step_plain:.3f} ms (unwatched epochs), watched but not sampled "
           f"{1000 * step_idle:.3f} ms, sampled {1000 * step_sampled:.3f} ms: a sampled step costs "
           f"{1000 * (step_sampled - step_idle):.2f} ms more -> expected epoch overhead {100 * expected:+.1f}%")
+    # Interleaved: blocks of `every` steps, alternately unwatched and watched (each watched block holds one
+    # sampled step), the same number of steps as the epochs above; a load that comes and goes hits both.
+    probe = Probe(model, classes=10, every=every)
+    cpu = {False: 0.0, True: 0.0}
+    i = 0
+    for _ in range(args.repeats * nb // every):
+        for watch in (False, True):
+            if watch:
+                probe.watch(opt)
+            c = time.process_time()
+            for _ in range(every):
+                xb, yb = batches[i % nb]
+                i += 1
+                opt.zero_grad(set_to_none=True)
+                F.cross_entropy(model(xb), yb).backward()
+                opt.step()
+            cpu[watch] += time.process_time() - c
+            if watch:
+                probe.unwatch()
+    print(f"interleaved blocks of {every} steps, CPU: unwatched {cpu[False]:.3f} s, watched {cpu[True]:.3f} s: "
+          f"{100 * (cpu[True] / cpu[False] - 1):+.1f}%")
     print(f"first_batch: first call {1000 * cold:.1f} ms, later calls median {1000 * statistics.median(warm):.1f} ms")
 
 if __name__ == "__main__":
