@@ -104,6 +104,35 @@ def test_epoch_dead_units_are_those_never_active_in_any_sampled_step():
     assert probe.end_epoch()["hidden"][0]["dead_fraction"] == pytest.approx(2 / 3)  # a new epoch starts afresh
 
 
+class Mixed(nn.Module):
+    """A last layer in bfloat16: outputs, gradients and weights of two precisions in one step."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc1, self.act, self.fc2 = nn.Linear(20, 16), nn.ReLU(), nn.Linear(16, 5).to(torch.bfloat16)
+
+    def forward(self, x):
+        return self.fc2(self.act(self.fc1(x)).to(torch.bfloat16)).float()
+
+
+def test_mixed_precision():
+    torch.manual_seed(0)
+    net = Mixed()
+    g = torch.Generator().manual_seed(1)
+    x, y = torch.rand(32, 20, generator=g), torch.randint(0, 5, (32,), generator=g)
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    probe = Probe(net, classes=5, every=1)
+    fb = probe.first_batch(x, y, nn.CrossEntropyLoss())
+    assert fb["grad_norm_names"] == ["fc1.weight", "fc2.weight"] and all(v > 0 for v in fb["grad_norms"])
+    probe.watch(opt)
+    for _ in range(2):
+        step(net, opt, x, y)
+    e = probe.end_epoch()
+    assert not probe.warnings, probe.warnings
+    assert e["sampled_steps"] == 2 and [h["name"] for h in e["hidden"]] == ["act"]
+    assert all(l["grad_norm"] > 0 and l["update_ratio"] > 0 for l in e["layers"])
+
+
 def test_unwatch_removes_every_hook():
     net, opt, x, y = setup()
     probe = Probe(net, classes=5, every=1).watch(opt)

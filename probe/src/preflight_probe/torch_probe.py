@@ -343,7 +343,7 @@ class Probe:
         parts += [t.reshape(-1).to(device, _F64) for t in global_sums]
         maxes: List[torch.Tensor] = []
         if accs:
-            maxes.append(torch.stack([a.mx.to(device) for a in accs]).to(_F64))
+            maxes.append(torch.stack([a.mx.to(device, _F64) for a in accs]))
         maxes += [t.reshape(-1).to(device, _F64) for t in global_max]
         sumvec = torch.cat(parts) if parts else torch.zeros(0, dtype=_F64, device=device)
         maxvec = torch.cat(maxes) if maxes else torch.zeros(0, dtype=_F64, device=device)
@@ -669,7 +669,8 @@ class Probe:
             named = self._weights
             device = named[0][1].device if named else torch.device("cpu")
             nan = torch.full((), float("nan"), device=device)
-            norms = [torch.linalg.vector_norm(p.grad.detach()).to(device) if p.grad is not None else nan for _, p in named]
+            norms = [torch.linalg.vector_norm(p.grad.detach()).to(device, torch.float32) if p.grad is not None else nan
+                     for _, p in named]
             before = [(n, p.detach().clone()) for n, p in named]
             self._pending = (named, before, torch.stack(norms).to(_F64) if norms else torch.zeros(0, dtype=_F64, device=device))
         except Exception as e:
@@ -686,8 +687,8 @@ class Probe:
                 self._sampling = False
                 self._adopt_layers(sink)
                 device = sq.device
-                diff = [torch.linalg.vector_norm(p.detach() - b).to(device) for (_, p), (_, b) in zip(named, before)]
-                wn = [torch.linalg.vector_norm(b).to(device) for _, b in before]
+                diff = [torch.linalg.vector_norm(p.detach() - b).to(device, torch.float32) for (_, p), (_, b) in zip(named, before)]
+                wn = [torch.linalg.vector_norm(b).to(device, torch.float32) for _, b in before]
                 local = [sq, torch.stack(diff + wn)] if named else []
                 mods, _, _, lc = self._fetch(sink, [], [], local, device)
                 k = len(named)
