@@ -1,17 +1,19 @@
 #!/usr/bin/env python3
 """A small CNN on Fashion-MNIST, three ways, recorded by Preflight's probe.
 
-    good      torch's default initialisation, Adam 0.001
-    bad-init  every weight drawn from normal(0, 1) (biases zero), Adam 0.001
-    lr-1      torch's default initialisation, Adam with learning rate 1.0
+    good      He initialisation (torch's kaiming_normal_), Adam 0.001
+    bad-init  every weight drawn from normal(0, 1), Adam 0.001
+    lr-1      He initialisation, Adam with learning rate 1.0
+(biases zero in all three).
 
 Network: conv 3x3 16 - relu - maxpool 2 - conv 3x3 32 - relu - maxpool 2 - dense 64 - relu - dense 10.
 Each run: the first batch (before any update), then --epochs short epochs of --batches steps of 64
 samples (3 x 100 by default; each ends with the loss and accuracy on 2000 test samples), one step in
 20 sampled. Records go to the output folder; the script prints the
-`preflight check` command that judges them: the good run should pass, bad-init should fail the
-first-batch rules (saturation, init-loss, hidden-scale), lr-1 the training rules (update ratios,
-dead units, the loss curve).
+`preflight check` command that judges them. What it says (seed 1): bad-init fails the first-batch
+rules (saturation, init-loss, hidden-scale); lr-1 fails dead-units, grad-vanish, update-ratio and
+divergence; good passes everything but a dead-units warning for its dense layer, which is real: about
+40% of those 64 relu units never fire on 10,000 training images after 100-300 steps.
 
     .venv/bin/python examples/pytorch/cnn.py [--out out/pytorch-cnn] [--epochs 3] [--batches 100]
 
@@ -72,11 +74,13 @@ def main() -> int:
     for name, lr, bad in (("good", 1e-3, False), ("bad-init", 1e-3, True), ("lr-1", 1.0, False)):
         torch.manual_seed(args.seed)
         net = build()
-        if bad:
-            for m in net:
-                if isinstance(m, (nn.Conv2d, nn.Linear)):
+        for m in net:
+            if isinstance(m, (nn.Conv2d, nn.Linear)):
+                if bad:
                     nn.init.normal_(m.weight, 0.0, 1.0)
-                    nn.init.zeros_(m.bias)
+                else:
+                    nn.init.kaiming_normal_(m.weight, nonlinearity="relu")  # He: normal, std sqrt(2/fan_in)
+                nn.init.zeros_(m.bias)
         probe = Probe(net, classes=10, name=name, every=20)  # short epochs: sample more often than the default
         probe.config.update({"dataset": "fashion", "scale": "unit"})
         if bad:
