@@ -227,7 +227,7 @@ class Probe:
                 if n == "":
                     n = self._root_leaf = "model"
                 self._leaves.append((n, m))
-        self._leaf_names = {id(m): n for n, m in self._leaves}
+        self._leaf_index = {n: m for n, m in self._leaves}
         self._kinds = {id(m): layer_type(m) for _, m in self._leaves}
         self._handles: List[Any] = []
         self._sink: Optional[_Sink] = None
@@ -386,17 +386,19 @@ class Probe:
     # ---------------------------------------------------------------- helpers
 
     def _owner(self, pname: str) -> Optional[str]:
-        """The leaf module (by name) a parameter belongs to."""
-        best = None
-        for n, _ in self._leaves:
-            if pname.startswith(n + ".") and (best is None or len(n) > len(best)):
-                best = n
-        return best if best is not None else self._root_leaf
+        """The leaf module (by name) a parameter belongs to: its own module, or the atomic leaf above it."""
+        parts = pname.split(".")[:-1]
+        while parts:
+            n = ".".join(parts)
+            if n in self._leaf_index:
+                return n
+            parts.pop()
+        return self._root_leaf
 
     def _params(self) -> List[Tuple[str, nn.Parameter, bool]]:
         """(name, parameter, is a weight layer's weight) in forward order of their modules."""
         items = []
-        by_name = dict(self._leaves)
+        by_name = self._leaf_index
         for i, (n, p) in enumerate(self.inner.named_parameters()):
             owner = self._owner(n)
             kind = self._kinds[id(by_name[owner])][0] if owner in by_name else "other"
