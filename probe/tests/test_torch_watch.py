@@ -70,6 +70,23 @@ def test_sampled_step_statistics_match_an_independent_computation():
         assert l["update_ratio"] == pytest.approx(0.05 * float(g.norm()) / float(w0.norm()), rel=1e-4)
 
 
+def test_gradient_accumulation_counts_every_forward_of_the_step():
+    net, opt, x, y = setup()
+    probe = Probe(net, classes=5, every=1000).watch(opt)
+    with torch.no_grad():
+        full = torch.relu(net[0](x))
+    opt.zero_grad()
+    for part in (slice(0, 16), slice(16, 32)):  # two micro-batches, one optimiser step
+        F.cross_entropy(net(x[part]), y[part]).backward()
+    opt.step()
+    e = probe.end_epoch()
+    h = e["hidden"][0]
+    assert h["mean"] == pytest.approx(float(full.mean()), rel=1e-5)
+    assert h["max"] == pytest.approx(float(full.max()), rel=1e-6)
+    assert h["dead_fraction"] == pytest.approx(float((full.max(0).values <= 0).float().mean()))
+    assert e["samples_per_second"] is not None and e["batches"] == 1
+
+
 def test_evaluation_forwards_are_not_sampled():
     net, opt, x, y = setup()
     probe = Probe(net, classes=5, every=2).watch(opt)
