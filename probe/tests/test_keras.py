@@ -139,3 +139,17 @@ def test_cnn_channels_and_regression():
     assert fb["saturated_fraction"] is None and fb["accuracy"] is None and fb["output_kind"] is None
     rec = cb.record()
     assert rec["classes"] is None and rec["layers"][0]["type"] == "conv" and rec["layers"][0]["outputs"] == 4
+
+
+def test_first_nonfinite_layer():
+    keras.utils.set_random_seed(0)
+    m = keras.Sequential([keras.Input((20,)), layers.Dense(8, activation="relu"),
+                          layers.Lambda(lambda t: t * float("inf"), name="blowup"), layers.Dense(5)])
+    m.compile(optimizer="sgd", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    x, y = data()
+    cb = PreflightCallback(first_batch=(x, y), classes=5, path=None)
+    cb.set_model(m)
+    fb = cb.measure_first_batch()
+    assert fb["nonfinite"] == {"module": "blowup", "stage": "forward"}
+    assert fb["loss"] is None
+    assert "NaN" not in json.dumps(cb.record(), allow_nan=False)
