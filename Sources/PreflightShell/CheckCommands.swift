@@ -29,7 +29,8 @@ extension Session {
     func check(_ rules: [String]) throws {
         let ids = Set(Rules.all.map(\.id))
         for r in rules where !ids.contains(r.lowercased()) { throw unknownRule(r) }
-        let r = try currentRun.flatMap { run in (try? resolvedConfig()) == run.config || !run.trainer.epochs.isEmpty ? run : nil }
+        // An external run is judged as recorded; a Preflight run if it matches the configuration or has trained.
+        let r = try currentRun.flatMap { run in run.isExternal || (try? resolvedConfig()) == run.config || !run.epochs.isEmpty ? run : nil }
             ?? runForTraining(announce: false)
         let found = findings(for: r, only: rules.isEmpty ? nil : rules.map { $0.lowercased() })
         if rules.isEmpty { r.findings = found }
@@ -38,7 +39,8 @@ extension Session {
     }
 
     func printFindings(_ found: [Finding], run: Run) {
-        let phaseNote = run.trainer.epochs.isEmpty ? "before training (first batch, no update)" : "after \(run.trainer.epochs.count) epochs"
+        var phaseNote = run.epochs.isEmpty ? "before training (first batch, no update)" : "after \(run.epochs.count) epochs"
+        if let r = run.record { phaseNote = "\(r.engineText) record, \(run.epochs.count) epoch\(run.epochs.count == 1 ? "" : "s")" }
         console.line("checks for run \(run.name), \(phaseNote):")
         var rows = [["rule", "phase", "measured", "threshold", "verdict", "what to try"]]
         for f in found {

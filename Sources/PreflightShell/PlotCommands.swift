@@ -68,7 +68,7 @@ extension Session {
         console.out(text)
         if kind == .saturation {
             for (n, r) in selected.enumerated() {
-                let v = r.trainer.firstBatch.map { pct($0.saturatedFraction, 1) } ?? "not recorded (train first)"
+                let v = r.firstBatch.map { pct($0.saturatedFraction, 1) } ?? "not recorded (train first)"
                 console.line("  \(n + 1) \(r.name): \(v)")
             }
         }
@@ -96,7 +96,7 @@ extension Session {
         case .loss, .accuracy:
             var series: [Series] = []
             for r in list {
-                let ep = r.trainer.epochs
+                let ep = r.epochs
                 let train = ep.map { (x: Double($0.epoch), y: kind == .loss ? $0.trainLoss : $0.trainAccuracy) }
                 let test = ep.map { (x: Double($0.epoch), y: (kind == .loss ? $0.testLoss : $0.testAccuracy) ?? .nan) }
                 series.append(Series(name: "\(r.name) train", points: train))
@@ -109,11 +109,11 @@ extension Session {
         case .hidden:
             var series: [Series] = []
             for r in list {
-                let hidden = r.config.layers!.count - 2
+                let hidden = r.hiddenCount
                 for h in 0..<hidden {
                     var pts: [(x: Double, y: Double)] = []
-                    if let fb = r.trainer.firstBatch, h < fb.hidden.count { pts.append((0, fb.hidden[h].mean)) }
-                    for e in r.trainer.epochs where h < e.hidden.count { pts.append((Double(e.epoch), e.hidden[h].mean)) }
+                    if let fb = r.firstBatch, h < fb.hidden.count { pts.append((0, fb.hidden[h].mean)) }
+                    for e in r.epochs where h < e.hidden.count { pts.append((Double(e.epoch), e.hidden[h].mean)) }
                     series.append(Series(name: "\(r.name)/h\(h + 1)", points: pts))
                 }
             }
@@ -123,7 +123,7 @@ extension Session {
             // Axis labels stay ASCII: the PNG font has no Greek letters.
             // One level segment per run, side by side: run i spans x from i−1 to i (markers at both ends).
             let series = list.enumerated().map { (i, r) -> Series in
-                let v = r.trainer.firstBatch?.saturatedFraction ?? .nan
+                let v = r.firstBatch?.saturatedFraction ?? .nan
                 return Series(name: "\(i + 1) \(r.name)", points: [(Double(i), v), (Double(i + 1), v)])
             }
             return Chart(title: "First-batch softmax saturation", xLabel: "runs side by side, in the legend's order",
@@ -131,10 +131,10 @@ extension Session {
         case .grads:
             var series: [Series] = []
             for r in list {
-                for l in 0..<(r.config.layers!.count - 1) {
+                for l in 0..<r.weightLayerCount {
                     var pts: [(x: Double, y: Double)] = []
-                    if let fb = r.trainer.firstBatch, l < fb.gradNorms.count { pts.append((0, fb.gradNorms[l])) }
-                    for e in r.trainer.epochs where l < e.layers.count { pts.append((Double(e.epoch), e.layers[l].gradNorm)) }
+                    if let fb = r.firstBatch, l < fb.gradNorms.count { pts.append((0, fb.gradNorms[l])) }
+                    for e in r.epochs where l < e.layers.count { pts.append((Double(e.epoch), e.layers[l].gradNorm)) }
                     series.append(Series(name: "\(r.name)/W\(l + 1)", points: pts))
                 }
             }

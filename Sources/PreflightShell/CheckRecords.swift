@@ -1,0 +1,60 @@
+import PreflightChecks
+
+extension Program {
+    /// `preflight check FILE.json… [--strict] [--json]`: judges record files without a session (the CI gate).
+    /// Every readable file is judged, with the default thresholds. Returns the exit status: 1 when a file
+    /// could not be read (the error names the file and the field), else 2 when `strict` and a check failed, else 0.
+    public static func checkRecords(_ files: [String], strict: Bool, json: Bool, console: Console) -> Int32 {
+        // A scratch session: the records become external runs there, judged by the same code as `check`.
+        let session = Session(console: console, options: SessionOptions(dataDir: nil, cacheDir: cacheDir))
+        var errors: [RecordError] = []
+        var judged: [(file: String, run: Run, findings: [Finding])] = []
+        for f in files {
+            do {
+                for rec in try RecordReader.read(path: f) {
+                    let run = Run(name: rec.name, record: rec)
+                    judged.append((f, run, session.findings(for: run)))
+                }
+            } catch let e as RecordError {
+                errors.append(e)
+                console.error("preflight check: \(e)")
+            } catch {
+                errors.append(RecordError(file: f, field: "", problem: "\(error)"))
+                console.error("preflight check: \(f): \(error)")
+            }
+        }
+        let all = judged.flatMap(\.findings)
+        func count(_ v: Verdict) -> Int { all.filter { $0.verdict == v }.count }
+        let failing = judged.filter { $0.findings.contains { $0.verdict == .fail } }.map(\.run.name)
+
+        if json {
+            let runs: [JSON] = judged.map { j in
+                let worst = j.findings.map(\.verdict).filter { $0 != .notRun }.max() ?? .notRun
+                return .object([("file", .string(j.file)), ("name", .string(j.run.name)),
+                                ("engine", .string(j.run.record!.engineText)), ("verdict", .string(worst.rawValue)),
+                                ("checks", session.checksJSON(j.findings))])
+            }
+            let errs: [JSON] = errors.map { .object([("file", .string($0.file)), ("field", .string($0.field)), ("problem", .string($0.problem))]) }
+            let summary = JSON.object([("runs", .int(judged.count)), ("fail", .int(count(.fail))), ("warn", .int(count(.warn))),
+                                       ("ok", .int(count(.ok))), ("not-run", .int(count(.notRun))), ("unreadable", .int(errors.count))])
+            console.out(JSON.object([("version", .int(Session.exportVersion)), ("runs", .array(runs)), ("errors", .array(errs)),
+                                     ("summary", summary)]).serialized() + "\n")
+        } else {
+            var lastFile: String? = nil
+            for j in judged {
+                if j.file != lastFile { console.line("\(j.file):"); lastFile = j.file }
+                session.printFindings(j.findings, run: j.run)
+            }
+            if judged.count + errors.count > 1 {
+                console.line("\(judged.count) run\(judged.count == 1 ? "" : "s") judged: \(count(.fail)) fail, \(count(.warn)) warn, \(count(.ok)) ok, \(count(.notRun)) not run"
+                             + (errors.isEmpty ? "" : "; \(errors.count) file\(errors.count == 1 ? "" : "s") unreadable"))
+            }
+        }
+        if !errors.isEmpty { return 1 }
+        if strict && !failing.isEmpty {
+            console.error("preflight check: failing checks in \(failing.joined(separator: ", ")) (--strict)")
+            return 2
+        }
+        return 0
+    }
+}
