@@ -1,12 +1,24 @@
 import PreflightChecks
 
 extension Program {
-    /// `preflight check FILE.json… [--strict] [--json]`: judges record files without a session (the CI gate).
-    /// Every readable file is judged, with the default thresholds. Returns the exit status: 1 when a file
-    /// could not be read (the error names the file and the field), else 2 when `strict` and a check failed, else 0.
-    public static func checkRecords(_ files: [String], strict: Bool, json: Bool, console: Console) -> Int32 {
+    /// `preflight check FILE.json… [--strict] [--json] [--set KEY=VALUE…]`: judges record files without a session
+    /// (the CI gate). Every readable file is judged, with the default thresholds changed by `settings` (the keys
+    /// and values of the shell's `set check.…`). Returns the exit status: 1 when a file could not be read (the
+    /// error names the file and the field) or a setting is wrong, else 2 when `strict` and a check failed, else 0.
+    public static func checkRecords(_ files: [String], strict: Bool, json: Bool, settings: [String] = [],
+                                    console: Console) -> Int32 {
         // A scratch session: the records become external runs there, judged by the same code as `check`.
         let session = Session(console: console, options: SessionOptions(dataDir: nil, cacheDir: cacheDir))
+        for s in settings {
+            let parts = s.split(separator: "=", maxSplits: 1).map(String.init)
+            do {
+                guard parts.count == 2 else { throw CommandError("write KEY=VALUE, e.g. check.saturation.fail=0.2") }
+                try session.thresholds.set(parts[0], parts[1])
+            } catch {
+                console.error("preflight check: --set \(s.prefix(60)): \(error)")
+                return 1
+            }
+        }
         var errors: [RecordError] = []
         var judged: [(file: String, run: Run, findings: [Finding])] = []
         for f in files {

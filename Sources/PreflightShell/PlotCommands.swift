@@ -114,7 +114,9 @@ extension Session {
                     var pts: [(x: Double, y: Double)] = []
                     if let fb = r.firstBatch, h < fb.hidden.count { pts.append((0, fb.hidden[h].mean)) }
                     for e in r.epochs where h < e.hidden.count { pts.append((Double(e.epoch), e.hidden[h].mean)) }
-                    series.append(Series(name: "\(r.name)/h\(h + 1)", points: pts))
+                    // An external run's hidden outputs carry their module names (net.1).
+                    let label = r.record.flatMap { h < $0.hiddenNames.count ? $0.hiddenNames[h] : nil } ?? "h\(h + 1)"
+                    series.append(Series(name: "\(r.name)/\(label)", points: pts))
                 }
             }
             return Chart(title: "Hidden-layer mean activation" + (multi ? "" : ": \(list.first?.name ?? "")"),
@@ -135,7 +137,8 @@ extension Session {
                     var pts: [(x: Double, y: Double)] = []
                     if let fb = r.firstBatch, l < fb.gradNorms.count { pts.append((0, fb.gradNorms[l])) }
                     for e in r.epochs where l < e.layers.count { pts.append((Double(e.epoch), e.layers[l].gradNorm)) }
-                    series.append(Series(name: "\(r.name)/W\(l + 1)", points: pts))
+                    let label = r.record.flatMap { l < $0.gradNormNames.count ? $0.gradNormNames[l] : nil } ?? "W\(l + 1)"
+                    series.append(Series(name: "\(r.name)/\(label)", points: pts))
                 }
             }
             return Chart(title: "Gradient norm per layer" + (multi ? "" : ": \(list.first?.name ?? "")"),

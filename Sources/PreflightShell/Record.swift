@@ -450,7 +450,7 @@ struct Node {
 
     func string() throws -> String {
         guard case .string(let s) = value else { throw error("expected a string, found \(value.kind)") }
-        guard s.utf8.count <= 4096 else { throw error("a string of \(s.utf8.count) bytes is absurd (at most 4096)") }
+        guard s.utf8.count <= 65536 else { throw error("a string of \(s.utf8.count) bytes is absurd (at most 65536)") }
         return s
     }
 

@@ -58,6 +58,8 @@ struct CheckRecords: ParsableCommand {
     @Argument(help: "Record files (.json), schema version 1 or 2.") var files: [String]
     @Flag(help: "Exit with status 2 when a check fails.") var strict = false
     @Flag(help: "Print the findings as JSON instead of tables.") var json = false
+    @Option(name: .customLong("set"), help: ArgumentHelp("Change a check setting, as `set` does in the shell (repeatable).",
+                                                          valueName: "check.RULE.NAME=VALUE")) var settings: [String] = []
     @Flag(name: .customLong("no-color"), help: "No colour (NO_COLOR is honoured too).") var noColor = false
 
     func validate() throws {
@@ -65,7 +67,8 @@ struct CheckRecords: ParsableCommand {
     }
 
     func run() throws {
-        let status = Program.checkRecords(files, strict: strict, json: json, console: Console.standard(noColor: noColor || json))
+        let status = Program.checkRecords(files, strict: strict, json: json, settings: settings,
+                                          console: Console.standard(noColor: noColor || json))
         if status != 0 { throw ExitCode(status) }
     }
 }

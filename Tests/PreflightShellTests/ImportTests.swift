@@ -143,6 +143,8 @@ final class ImportTests: XCTestCase {
             c.run("plot \(kind) torch-bad keras-regressor --out \(out)")
             let svg = try String(contentsOfFile: out, encoding: .utf8)
             XCTAssertTrue(svg.contains("torch-bad"), kind)
+            if kind == "hidden" { XCTAssertTrue(svg.contains("torch-bad/net.3"), "series named by module") }
+            if kind == "grads" { XCTAssertTrue(svg.contains("keras-regressor/dense_1.kernel"), "series named by parameter") }
         }
         let report = dir.appendingPathComponent("r.html").path
         c.run("report \(report)")
@@ -166,6 +168,12 @@ final class ImportTests: XCTestCase {
         }
         let checks = run["checks"] as! [[String: Any]]
         XCTAssertEqual(checks.first { $0["rule"] as? String == "saturation" }?["verdict"] as? String, "fail")
+        let csv = tempDir().appendingPathComponent("e.csv").path
+        c.run("export \(csv)")
+        let rows = try String(contentsOfFile: csv, encoding: .utf8)
+        XCTAssertTrue(rows.contains("torch-bad,first_batch,0,,saturated_fraction,0.874\n"), rows)
+        XCTAssertTrue(rows.contains("torch-bad,epoch,3,,train_loss,2.17\n"))
+        XCTAssertTrue(rows.contains("torch-bad,epoch,1,,samples_per_second,\n"), "null stays empty")
 
         // Read back, it is the same run: exporting again gives the same bytes.
         let d = Captured()
@@ -269,9 +277,10 @@ final class ImportTests: XCTestCase {
 
     // MARK: preflight check FILE.json
 
-    func checkRecords(_ files: [String], strict: Bool = false, json: Bool = false) -> (Int32, String, String) {
+    func checkRecords(_ files: [String], strict: Bool = false, json: Bool = false, settings: [String] = []) -> (Int32, String, String) {
         var out = "", err = ""
-        let status = Program.checkRecords(files, strict: strict, json: json, console: Console(out: { out += $0 }, err: { err += $0 }))
+        let status = Program.checkRecords(files, strict: strict, json: json, settings: settings,
+                                          console: Console(out: { out += $0 }, err: { err += $0 }))
         return (status, out, err)
     }
 
@@ -289,6 +298,15 @@ final class ImportTests: XCTestCase {
         XCTAssertEqual(status, 1, "an unreadable file")
         XCTAssertTrue(err.contains("\(bad): truncated"), err)
         XCTAssertTrue(out.contains("checks for run keras-regressor"), "the readable files are still judged")
+
+        // Thresholds as `set` changes them: with the three failing rules off, the bad record passes the gate.
+        let off = ["check.saturation=off", "check.hidden-scale=off", "check.init-loss=off"]
+        (status, out, _) = checkRecords([Records.torchBad], strict: true, settings: off)
+        XCTAssertEqual(status, 0, out)
+        XCTAssertTrue(out.contains("disabled by set check.saturation off"), out)
+        (status, _, err) = checkRecords([Records.torchBad], settings: ["check.saturaton.fail=0.2"])
+        XCTAssertEqual(status, 1)
+        XCTAssertTrue(err.contains("--set check.saturaton.fail=0.2: unknown check rule"), err)
     }
 
     func testCheckRecordsAsJSON() throws {
