@@ -64,7 +64,7 @@ extension Session {
         }
         config += [("optimizer", .string(c.optimizer.name)), ("learning_rate", .num(c.optimizer.learningRate))]
         if case .sgd(_, let m) = c.optimizer { config.append(("momentum", .num(m))) }
-        config += [("batch", .int(c.batch)), ("seed", .int(Int(c.seed))), ("epsilon", .num(c.epsilon)),
+        config += [("batch", .int(c.batch)), ("seed", .rawNumber(String(c.seed))), ("epsilon", .num(c.epsilon)),
                    ("dataset", .string(c.data?.name ?? "")), ("scale", .string(c.data?.scaleUnit == false ? "none" : "unit"))]
         if let l = c.data?.limit { config.append(("limit", .int(l))) }
 

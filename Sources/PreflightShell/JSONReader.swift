@@ -6,6 +6,8 @@
 /// back as it was read) and refuses duplicate keys and absurd nesting.
 enum JValue {
     case null, bool(Bool), int(Int), double(Double), string(String), array([JValue]), object([(String, JValue)])
+    /// An integer literal too large for Int (kept as written; its Double value for comparisons).
+    case bigInt(String, Double)
 
     /// The value of `key` in an object (nil when absent, or when this is not an object).
     subscript(key: String) -> JValue? {
@@ -20,6 +22,7 @@ enum JValue {
         case .bool(let b): return .bool(b)
         case .int(let i): return .int(i)
         case .double(let d): return .num(d)
+        case .bigInt(let s, _): return .rawNumber(s)
         case .string(let s): return .string(s)
         case .array(let a): return .array(a.map(\.json))
         case .object(let o): return .object(o.map { ($0.0, $0.1.json) })
@@ -31,7 +34,7 @@ enum JValue {
         switch self {
         case .null: return "null"
         case .bool: return "a boolean"
-        case .int, .double: return "a number"
+        case .int, .double, .bigInt: return "a number"
         case .string(let s): return "the string \"\(s.prefix(20))\(s.count > 20 ? "…" : "")\""
         case .array: return "an array"
         case .object: return "an object"
@@ -241,6 +244,6 @@ struct JSONParser {
         if integral, let v = Int(text) { return .int(v) }
         guard let d = Double(text) else { throw error("unreadable number `\(text.prefix(30))`", at: start) }
         guard d.isFinite else { throw error("the number \(text.prefix(30)) is too large for a double", at: start) }
-        return .double(d)
+        return integral ? .bigInt(text, d) : .double(d)
     }
 }

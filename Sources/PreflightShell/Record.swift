@@ -52,7 +52,8 @@ public struct RecordedRun {
     public var learningRate: Double?
     public var momentum: Double?
     public var batch: Int?
-    public var seed: Int?
+    /// Any 64-bit seed (PyTorch's default initial seed often exceeds Int64).
+    public var seed: UInt64?
     public var epsilon: Double?
     public var dataset: String?
     public var firstBatch: FirstBatchRecord?
@@ -111,7 +112,7 @@ public struct RecordedRun {
         if let i = knownInitializers.first { c.initializer = i }
         if let o = knownOptimizer { c.optimizer = o }
         if let b = batch { c.batch = b }
-        if let s = seed { c.seed = UInt64(s) }
+        if let s = seed { c.seed = s }
         if let e = epsilon { c.epsilon = e }
         return c
     }
@@ -272,7 +273,7 @@ public enum RecordReader {
             }
             r.momentum = try c.optional("momentum")?.number(finite: true)
             r.batch = try field("batch")?.int(1...(1 << 30))
-            r.seed = try field("seed")?.int(0...Int.max)
+            r.seed = try field("seed")?.seed()
             if let e = try field("epsilon") {
                 let v = try e.number(finite: true)
                 guard v >= 0, v < 0.5 else { throw e.error("epsilon must be in [0, 0.5), found \(num(v))") }
@@ -301,7 +302,7 @@ public enum RecordReader {
             }
             let gradNodes = try fb.required("grad_norms").array(max: maxItems)
             let grads = try gradNodes.map { try $0.nonNegative() }
-            let batchSize = try fb.required("batch_size").int(1...(1 << 30))
+            let batchSize = try fb.required("batch_size").int(0...(1 << 30))
             r.firstBatch = FirstBatchRecord(
                 loss: try fb.required("loss").number(),
                 saturatedFraction: try fb.required("saturated_fraction").fraction(),
@@ -463,7 +464,7 @@ struct Node {
     func number(finite: Bool = false) throws -> Double {
         switch value {
         case .int(let i): return Double(i)
-        case .double(let d): return d
+        case .double(let d), .bigInt(_, let d): return d
         case .null where !finite: return .nan
         case .string(let s) where ["nan", "inf", "-inf", "infinity", "-infinity"].contains(s.lowercased()):
             throw error("expected a number, found the string \"\(s)\": a NaN or infinity is written as null")
@@ -484,11 +485,22 @@ struct Node {
         return v
     }
 
+    /// A seed: any whole number from 0 to 2^64 - 1.
+    func seed() throws -> UInt64 {
+        switch value {
+        case .int(let i) where i >= 0: return UInt64(i)
+        case .bigInt(let s, _): if let v = UInt64(s) { return v }
+        default: break
+        }
+        throw error("a seed is a whole number from 0 to 18446744073709551615, found \(value.kind)")
+    }
+
     /// A whole number in `range` (1.0 is accepted as 1).
     func int(_ range: ClosedRange<Int>) throws -> Int {
         let v: Int
         switch value {
         case .int(let i): v = i
+        case .bigInt(let s, _): throw error("\(s.prefix(30)) is absurd (at most \(range.upperBound))")
         case .double(let d) where d == d.rounded() && abs(d) < 9e15: v = Int(d)
         case .double(let d):
             throw error(abs(d) >= 9e15 ? "the number \(num(d)) is absurd (at most \(range.upperBound))" : "expected a whole number, found \(num(d))")

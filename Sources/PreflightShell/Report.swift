@@ -82,7 +82,7 @@ extension Session {
             h += "<td>\(xmlEscape(r.initText))</td><td>\(xmlEscape(r.optimizerText))</td>"
             h += "<td class=\"num\">\(r.epochs.count)</td>"
             h += "<td class=\"num\">\(xmlEscape(r.epochs.last?.testAccuracy.map { pct($0) } ?? "–"))</td>"
-            h += "<td class=\"num\">\(xmlEscape(r.firstBatch.map { pct($0.saturatedFraction, 1) } ?? "–"))</td>"
+            h += "<td class=\"num\">\(xmlEscape(r.firstBatch.flatMap { $0.saturatedFraction.isNaN && r.isExternal ? nil : pct($0.saturatedFraction, 1) } ?? "–"))</td>"
             h += "<td class=\"v\">\(xmlEscape(f.isEmpty ? "–" : bad.isEmpty ? "all ok" : bad.joined(separator: ", ")))</td></tr>\n"
         }
         h += "</table>\n"

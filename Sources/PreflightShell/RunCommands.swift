@@ -66,7 +66,7 @@ extension Session {
             rows.append([i == currentIndex ? "*" : "", r.name, String(r.epochs.count),
                          r.layersText, r.activationText, r.initText, r.optimizerText,
                          last?.testAccuracy.map { pct($0) } ?? "-",
-                         r.firstBatch.map { pct($0.saturatedFraction, 1) } ?? "-"])
+                         r.firstBatch.flatMap { $0.saturatedFraction.isNaN ? nil : pct($0.saturatedFraction, 1) } ?? "-"])
         }
         console.out(Table(rows: rows, rightAligned: [2, 7, 8]).render(console: console))
         for r in runs { if let o = r.originText { console.line("  \(r.name): \(o)") } }
@@ -95,7 +95,8 @@ extension Session {
         row("test loss") { known($0.epochs.last?.testLoss) { fmt($0, 4) } }
         row("test acc") { known($0.epochs.last?.testAccuracy) { pct($0) } }
         row("first-batch loss") { $0.firstBatch.map { fmt($0.loss, 4) } ?? "-" }
-        row("first-batch saturated") { $0.firstBatch.map { pct($0.saturatedFraction, 1) } ?? "-" }
+        row("first-batch saturated") { r in r.isExternal ? known(r.firstBatch?.saturatedFraction) { pct($0, 1) }
+                                                         : r.firstBatch.map { pct($0.saturatedFraction, 1) } ?? "-" }
         let maxHidden = list.map(\.hiddenCount).max() ?? 0
         for h in 0..<maxHidden {
             row("hidden \(h + 1) mean, init") { r in

@@ -216,6 +216,25 @@ final class ImportTests: XCTestCase {
         XCTAssertEqual(x as NSDictionary, y as NSDictionary)
     }
 
+    /// PyTorch's default seed is any 64-bit number; `seed N` takes one too. Both survive export and import exactly
+    /// (the export used to trap converting a seed above Int.max).
+    func testA64BitSeedSurvivesExportAndImport() throws {
+        let big = "18446744073709551615"
+        let c = Captured()
+        c.run("seed \(big); data synthetic 200; layers 784 8 10; train 1")
+        let out = tempDir().appendingPathComponent("s.json").path
+        c.run("export \(out)")
+        XCTAssertTrue(try String(contentsOfFile: out, encoding: .utf8).contains("\"seed\": \(big),"))
+        let torch = Records.text(Records.torchBad).replacingOccurrences(of: "\"seed\": 1,", with: "\"seed\": 13826327066396419843,")
+        let d = Captured()
+        d.run("import \(out); import \(write(torch))")
+        XCTAssertEqual(d.session.run(named: "run1")?.record?.seed, UInt64(big))
+        XCTAssertEqual(d.session.run(named: "torch-bad")?.record?.seed, 13826327066396419843)
+        let again = tempDir().appendingPathComponent("s.json").path
+        d.run("export \(again)")
+        XCTAssertTrue(try String(contentsOfFile: again, encoding: .utf8).contains("\"seed\": 13826327066396419843,"))
+    }
+
     func testSaveAndLoadKeepExternalRuns() throws {
         let c = Captured()
         c.run("data synthetic 300; layers 784 16 10; train 1")
