@@ -4,7 +4,7 @@ import PreflightChecks
 extension Session {
     static let importCommands: [Command] = [
         Command(name: "import", group: .runs, usage: "import FILE.json…",
-                summary: "add the runs of record files (our export, or the Python probe's) to the session as external runs",
+                summary: "add the runs of record files (our export or the Python probe's) as external runs",
                 details: """
                 every file is read and checked completely first; a bad one changes nothing and the error names the file and the field
                 an external run works with check, explain, compare, plot, report, export, runs, use, save and load;
