@@ -42,8 +42,11 @@ extension Program {
         if json {
             let runs: [JSON] = judged.map { j in
                 let worst = j.findings.map(\.verdict).filter { $0 != .notRun }.max() ?? .notRun
+                let rec = j.run.record!
+                let engine = JSON.object([("name", .string(rec.engine)), ("version", rec.engineVersion.map { .string($0) } ?? .null),
+                                          ("backend", rec.backend.map { .string($0) } ?? .null)])
                 return .object([("file", .string(j.file)), ("name", .string(j.run.name)),
-                                ("engine", .string(j.run.record!.engineText)), ("verdict", .string(worst.rawValue)),
+                                ("engine", engine), ("verdict", .string(worst.rawValue)),
                                 ("checks", session.checksJSON(j.findings))])
             }
             let errs: [JSON] = errors.map { .object([("file", .string($0.file)), ("field", .string($0.field)), ("problem", .string($0.problem))]) }

@@ -335,6 +335,8 @@ final class ImportTests: XCTestCase {
         let runs = j["runs"] as! [[String: Any]]
         XCTAssertEqual(runs.map { $0["name"] as! String }, ["torch-bad", "keras-regressor"])
         XCTAssertEqual(runs.map { $0["verdict"] as! String }, ["fail", "ok"])
+        XCTAssertEqual(runs.map { ($0["engine"] as! [String: Any])["name"] as! String }, ["pytorch", "keras"])
+        XCTAssertEqual((runs[1]["engine"] as! [String: Any])["backend"] as? String, "jax")
         let checks = runs[0]["checks"] as! [[String: Any]]
         XCTAssertEqual(checks.count, Rules.all.count)
         XCTAssertEqual(checks.first { $0["rule"] as? String == "saturation" }?["value"] as? Double, 0.874)
