@@ -607,10 +607,11 @@ struct Ctx {
     }
 
     func overfitting() -> Finding {
-        let te = input.epochs.filter { ($0.testLoss?.isFinite ?? false) && $0.testAccuracy != nil }
+        // A record may hold a test loss without a test accuracy: the loss decides, the accuracy gap needs both.
+        let te = input.epochs.filter { $0.testLoss?.isFinite ?? false }
         guard te.count >= 3 else {
             return notRun(te.count == input.epochs.count ? "needs 3 epochs, have \(te.count)"
-                                                         : "needs 3 epochs with test metrics, have \(te.count)")
+                                                         : "needs 3 epochs with a test loss, have \(te.count)")
         }
         guard !input.missing.contains(.trainLoss) else { return notRun(noTrainLoss) }
         let tl = te.map { $0.testLoss! }
@@ -619,7 +620,7 @@ struct Ctx {
         let rise = tl[k] > 0 ? tl.last! / tl[k] - 1 : 0
         let sustained = te.count - 1 - k >= 2
         let trainFell = last.trainLoss < te[k].trainLoss
-        let gap = last.trainAccuracy - (last.testAccuracy ?? last.trainAccuracy)
+        let gap = last.testAccuracy.map { last.trainAccuracy - $0 } ?? .nan
         var text = k == te.count - 1 ? "test loss \(num(tl[k])) in epoch \(last.epoch) is its lowest so far"
             : "test loss \(num(tl[k])) (epoch \(te[k].epoch)) → \(num(tl.last!)) (epoch \(last.epoch)), \(signedPct(rise))"
         if k < te.count - 1 { text += "; train loss \(num(te[k].trainLoss)) → \(num(last.trainLoss))" }

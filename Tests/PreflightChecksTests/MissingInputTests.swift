@@ -47,6 +47,17 @@ final class MissingInputTests: XCTestCase {
         XCTAssertEqual(check("nonfinite", bare(epochs: epochs, classes: 10)).verdict, .fail)
     }
 
+    /// A probe given only test_loss (no test_accuracy): overfitting judges the test loss (it said `not run` before).
+    func testOverfittingOnATestLossAlone() {
+        let train = [0.25, 0.10, 0.07, 0.05, 0.04, 0.03]
+        let test = [0.10, 0.08, 0.085, 0.09, 0.11, 0.13]
+        let es = (0..<6).map { Fixture.epoch($0 + 1, loss: train[$0], acc: 0.99, testLoss: test[$0], testAcc: nil) }
+        let f = check("overfitting", bare(epochs: es, classes: 10))
+        XCTAssertEqual(f.verdict, .warn)
+        XCTAssertEqual(f.value!, 0.13 / 0.08 - 1, accuracy: 1e-9)
+        XCTAssertFalse(f.measured.contains("accuracy gap"), f.measured)
+    }
+
     func testHintsWithoutAnOptimiserStayGeneric() {
         let rising = Fixture.epochs([0.5, 0.9, 2.0])
         let f = check("divergence", bare(epochs: rising, classes: 10))
