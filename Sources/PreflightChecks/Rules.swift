@@ -148,13 +148,17 @@ struct Ctx {
     /// Hidden layers: from the widths, or else from the recorded hidden statistics.
     var hiddenCount: Int {
         if let l = input.layers { return max(0, l.count - 2) }
-        return max(input.firstBatch?.hidden.count ?? 0, input.epochs.last?.hidden.count ?? 0)
+        return max(input.firstBatch?.hidden.count ?? 0, lastWithHidden?.hidden.count ?? 0)
     }
     /// Why an activation rule cannot run when the activation is unknown.
     var unknownActivation: String {
         if let a = input.activationName { return "activation \(a) is not one the rule knows (\(Activation.allCases.map(\.rawValue).joined(separator: ", ")))" }
         return "\(input.source) names no single hidden activation (config.activation)"
     }
+    /// The last epoch with hidden statistics / weight-layer records. Preflight records them every epoch; a probe
+    /// that samples every N steps may have none in a short epoch, so the latest epoch that has them is judged.
+    var lastWithHidden: EpochRecord? { input.epochs.last { !$0.hidden.isEmpty } }
+    var lastWithLayers: EpochRecord? { input.epochs.last { !$0.layers.isEmpty } }
     /// Why a curve rule cannot run when the train loss is missing.
     var noTrainLoss: String { "\(input.source)'s epochs have no train_loss" }
     /// Top of the usual learning-rate range for the optimiser, and its customary default.
@@ -237,7 +241,7 @@ struct Ctx {
         }
         var fs: [Finding] = []
         if let fb = input.firstBatch, !fb.hidden.isEmpty { fs.append(judge(fb.hidden, phase: "first-batch", atInit: true)) }
-        if let e = input.epochs.last, !e.hidden.isEmpty { fs.append(judge(e.hidden, phase: phase(e), atInit: false)) }
+        if let e = lastWithHidden { fs.append(judge(e.hidden, phase: phase(e), atInit: false)) }
         return worst(fs) ?? notRun(noFirstBatch)
     }
 
@@ -287,7 +291,7 @@ struct Ctx {
                                  phase: "first-batch"))
             }
         }
-        if let e = input.epochs.last, !e.hidden.isEmpty {
+        if let e = lastWithHidden {
             fs.append(judge(e.hidden, phase: phase(e), over: "over epoch \(e.epoch)", atInit: false))
         }
         return worst(fs) ?? notRun(noFirstBatch)
@@ -337,7 +341,7 @@ struct Ctx {
         guard !input.missing.contains(.saturatedFraction) else { return notRun("\(input.source)'s hidden statistics have no saturated_fraction") }
         let stats: [LayerStats], ph: String, over: String
         if let fb = input.firstBatch, !fb.hidden.isEmpty { stats = fb.hidden; ph = "first-batch"; over = "on the first batch" }
-        else if let e = input.epochs.last, !e.hidden.isEmpty { stats = e.hidden; ph = phase(e); over = "over epoch \(e.epoch)" }
+        else if let e = lastWithHidden { stats = e.hidden; ph = phase(e); over = "over epoch \(e.epoch)" }
         else { return notRun(noFirstBatch) }
         let s = stats.map(\.saturatedFraction)
         let k = s.indices.max { s[$0] < s[$1] || (s[$0].isNaN && !s[$1].isNaN) }!
@@ -350,7 +354,7 @@ struct Ctx {
     // MARK: gradients and updates
 
     func gradient(vanish: Bool) -> Finding {
-        guard (input.layers?.count ?? 0) >= 3 || (input.firstBatch?.gradNorms.count ?? 0) >= 2 || (input.epochs.last?.layers.count ?? 0) >= 2 else {
+        guard (input.layers?.count ?? 0) >= 3 || (input.firstBatch?.gradNorms.count ?? 0) >= 2 || (lastWithLayers?.layers.count ?? 0) >= 2 else {
             return notRun("needs 2 or more weight layers")
         }
         func judge(_ norms: [Double], phase: String, over: String) -> Finding {
@@ -376,14 +380,14 @@ struct Ctx {
         }
         var fs: [Finding] = []
         if let fb = input.firstBatch, !fb.gradNorms.isEmpty { fs.append(judge(fb.gradNorms, phase: "first-batch", over: "on the first batch")) }
-        if let e = input.epochs.last, !e.layers.isEmpty {
+        if let e = lastWithLayers {
             fs.append(judge(e.layers.map(\.gradNorm), phase: phase(e), over: "over epoch \(e.epoch)"))
         }
         return worst(fs) ?? notRun(noFirstBatch)
     }
 
     func updateRatio() -> Finding {
-        guard let e = input.epochs.last else { return notRun("needs 1 epoch, have 0") }
+        guard let e = lastWithLayers ?? input.epochs.last else { return notRun("needs 1 epoch, have 0") }
         guard !e.layers.isEmpty else { return notRun("epoch \(e.epoch) recorded no update ratios") }
         let wl = p("warn-low"), wh = p("warn-high"), fl = p("fail-low"), fh = p("fail-high")
         let logs = e.layers.map { $0.updateRatio.isNaN ? Double.nan : log10($0.updateRatio) }

@@ -58,6 +58,19 @@ final class MissingInputTests: XCTestCase {
         XCTAssertFalse(f.measured.contains("accuracy gap"), f.measured)
     }
 
+    /// A probe that samples every N steps may record no layer statistics in a short epoch: the rules that read
+    /// them judge the latest epoch that has them instead of saying `not run`.
+    func testTheLatestEpochWithStatisticsIsJudged() {
+        var es = Fixture.healthyEpochs
+        es[4].layers = []; es[4].hidden = []
+        let input = bare(epochs: es, classes: 10)
+        let u = check("update-ratio", input)
+        XCTAssertNotEqual(u.verdict, .notRun, u.reason)
+        XCTAssertEqual(u.phase, "epoch 4")
+        XCTAssertEqual(check("grad-vanish", input).phase, "epoch 4")
+        XCTAssertTrue(check("hidden-scale", input).phase == "epoch 4" || check("hidden-scale", input).phase == "first-batch")
+    }
+
     func testHintsWithoutAnOptimiserStayGeneric() {
         let rising = Fixture.epochs([0.5, 0.9, 2.0])
         let f = check("divergence", bare(epochs: rising, classes: 10))

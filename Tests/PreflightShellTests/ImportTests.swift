@@ -83,6 +83,21 @@ final class ImportTests: XCTestCase {
         XCTAssertTrue(finding(e, "nonfinite").measured.contains("net.2"))
     }
 
+    /// A record the probe itself wrote (probe/ at the time of writing: torch 2.13, a 784-128-128-10 MLP with
+    /// truncated-normal std 0.5 weights on random inputs, 3 short epochs sampled once): read as is and judged.
+    func testARecordWrittenByTheProbe() throws {
+        let c = Captured()
+        c.run("import \(Records.folder.appendingPathComponent("probe-torch-mlp-bad.json").path)")
+        let r = c.session.currentRun!
+        XCTAssertEqual(r.record?.engine, "pytorch")
+        XCTAssertEqual(r.record?.sizes, [784, 128, 128, 10])
+        XCTAssertEqual(finding(c, "saturation").verdict, .fail)
+        XCTAssertEqual(finding(c, "init-loss").verdict, .fail)
+        let u = finding(c, "update-ratio")
+        XCTAssertEqual(u.phase, "epoch 1", "the only epoch with a sampled step")
+        XCTAssertEqual(finding(c, "output-units").verdict, .ok)
+    }
+
     func testANameClashGetsASuffixAndANote() {
         let c = Captured()
         c.run("import \(Records.torchBad)")
