@@ -161,7 +161,7 @@ public enum RecordReader {
     /// The schema versions this Preflight reads.
     public static let versions = 1...2
     /// Files larger than this are refused before being read.
-    public static let maxFileBytes = 256 << 20
+    public static let maxFileBytes = 64 << 20
     static let maxRuns = 10_000, maxEpochs = 1_000_000, maxItems = 100_000, maxWidth = 1 << 31
 
     /// Reads and validates a record file completely.

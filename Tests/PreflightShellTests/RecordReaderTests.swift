@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 @testable import PreflightShell
 import PreflightChecks
+import PreflightEngine
 
 /// The hand-made records in Tests/Records (written as the probe writes them).
 enum Records {
@@ -173,10 +174,44 @@ final class RecordReaderTests: XCTestCase {
         XCTAssertEqual(refusal(two)?.field, "runs[1].name", "two runs of one name")
     }
 
+    /// Every truncation of a good record, and many damaged copies, end in a RecordError (never a crash or a
+    /// half-read run); a cut that leaves valid JSON (only trailing whitespace lost) still reads.
+    func testEveryTruncationAndRandomDamageIsOneError() {
+        let bytes = Array(Records.text(Records.torchBad).utf8)
+        let body = bytes.count - (bytes.reversed().firstIndex { $0 != 0x0A && $0 != 0x20 } ?? 0)
+        for n in 0..<bytes.count {
+            do {
+                _ = try RecordReader.parse(Array(bytes[0..<n]), file: "cut.json")
+                XCTAssertGreaterThanOrEqual(n, body, "a cut at \(n) of \(bytes.count) bytes was accepted")
+            } catch let e as RecordError {
+                XCTAssertEqual(e.file, "cut.json")
+            } catch { XCTFail("\(error)") }
+        }
+        var rng = Xoshiro(seed: 12)
+        for _ in 0..<3000 {
+            var b = bytes
+            for _ in 0..<(1 + Int(rng.next() % 4)) {
+                let at = Int(rng.next() % UInt64(b.count))
+                switch rng.next() % 3 {
+                case 0: b[at] = UInt8(truncatingIfNeeded: rng.next())
+                case 1: b.remove(at: at)
+                default: b.insert(b[Int(rng.next() % UInt64(b.count))], at: at)
+                }
+            }
+            do { _ = try RecordReader.parse(b, file: "damaged.json") } catch is RecordError {} catch { XCTFail("\(error)") }
+        }
+    }
+
     func testFilesThatCannotBeRecords() throws {
         let dir = tempDir()
         XCTAssertThrowsError(try RecordReader.read(path: dir.path)) { XCTAssertTrue("\($0)".contains("is a directory"), "\($0)") }
         XCTAssertThrowsError(try RecordReader.read(path: dir.path + "/none.json")) { XCTAssertTrue("\($0)".contains("no such file")) }
+        // A file far larger than any record is refused before it is read (a sparse file: no disk used).
+        let huge = dir.appendingPathComponent("huge.json")
+        FileManager.default.createFile(atPath: huge.path, contents: nil)
+        let h = try FileHandle(forWritingTo: huge)
+        try h.truncate(atOffset: UInt64(RecordReader.maxFileBytes + 1)); try h.close()
+        XCTAssertThrowsError(try RecordReader.read(path: huge.path)) { XCTAssertTrue("\($0)".contains("far larger than any record"), "\($0)") }
         let binary = dir.appendingPathComponent("x.json")
         try Data([0x50, 0x4B, 0x03, 0x04, 0, 1, 2]).write(to: binary)
         XCTAssertThrowsError(try RecordReader.read(path: binary.path)) { XCTAssertTrue("\($0)".hasPrefix(binary.path + ": not valid JSON"), "\($0)") }
