@@ -47,7 +47,8 @@ extension Session {
             console.info("imported \(list.count) run\(list.count == 1 ? "" : "s") from \(f) (\(engines), schema version \(list[0].version))")
         }
         for r in added {
-            let fb = r.firstBatch == nil ? "no first batch" : "first batch"
+            var fb = r.firstBatch == nil ? "no first batch" : "first batch"
+            if let k = r.record?.outputKind, k != "logits" { fb += " (the model ends in \(k))" }
             console.info("  \(r.name): \(r.layersText), \(fb), \(r.epochs.count) epoch\(r.epochs.count == 1 ? "" : "s")")
         }
         console.info("selected run \(added.last!.name): `check` judges it")

@@ -116,6 +116,7 @@ extension Session {
             rows = [("record", "\(rec.engineText), from \(rec.file)")]
             if let s = rec.script { rows.append(("script", s)) }
             if let m = rec.model { rows.append(("model", m)) }
+            if let k = rec.outputKind, k != "logits" { rows.append(("model output", "\(k) (the saturation shares are of its probabilities)")) }
             rows += [("data", rec.dataset ?? "–"), ("classes", rec.classes.map(String.init) ?? "–"),
                      ("layers", r.layersText), ("activation", r.activationText), ("init", r.initText), ("optimizer", r.optimizerText),
                      ("batch / seed", r.batchSeedText), ("epsilon", rec.epsilon.map(num) ?? "–"), ("epochs recorded", String(r.epochs.count))]
@@ -146,7 +147,10 @@ extension Session {
                 ("below ε / above 1−ε", "\(pct(fb.lowFraction, 2)) / \(pct(fb.highFraction, 2))"),
                 ("accuracy", pct(fb.accuracy, 1)), ("batch size", String(fb.batchSize)),
                 ("input range", "\(num(fb.inputMin)) … \(num(fb.inputMax))"),
-                ("gradient norms", fb.gradNorms.enumerated().map { "W\($0.offset + 1) \(num($0.element))" }.joined(separator: ", ")),
+                ("gradient norms", fb.gradNorms.enumerated().map { i, g in
+                    let name = r.record.flatMap { i < $0.gradNormNames.count ? $0.gradNormNames[i] : nil } ?? "W\(i + 1)"
+                    return "\(name) \(num(g))"
+                }.joined(separator: ", ")),
             ]
             h += "<table class=\"first-batch\">\n" + fr.map { "<tr><th>\(xmlEscape($0.0))</th><td class=\"num\">\(xmlEscape($0.1))</td></tr>\n" }.joined() + "</table>\n"
             if !fb.hidden.isEmpty {

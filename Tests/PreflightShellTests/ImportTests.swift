@@ -164,7 +164,8 @@ final class ImportTests: XCTestCase {
         let report = dir.appendingPathComponent("r.html").path
         c.run("report \(report)")
         let html = try String(contentsOfFile: report, encoding: .utf8)
-        for text in ["torch-bad", "keras-regressor", "pytorch 2.13.0+cpu", "keras 3.15.1 (jax)", "examples/pytorch/study.py"] {
+        for text in ["torch-bad", "keras-regressor", "pytorch 2.13.0+cpu", "keras 3.15.1 (jax)", "examples/pytorch/study.py",
+                     "net.0.weight 41.2, net.2.weight 33.5"] {
             XCTAssertTrue(html.contains(text), text)
         }
     }
