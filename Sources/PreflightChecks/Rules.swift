@@ -159,6 +159,10 @@ struct Ctx {
     /// that samples every N steps may have none in a short epoch, so the latest epoch that has them is judged.
     var lastWithHidden: EpochRecord? { input.epochs.last { !$0.hidden.isEmpty } }
     var lastWithLayers: EpochRecord? { input.epochs.last { !$0.layers.isEmpty } }
+    /// Why a first-batch rule cannot run: nothing probed yet in a session; a record written without one.
+    var noFirstBatch: String {
+        input.source == "the session" ? PreflightChecks.noFirstBatch : "\(input.source) has no first_batch"
+    }
     /// Why a curve rule cannot run when the train loss is missing.
     var noTrainLoss: String { "\(input.source)'s epochs have no train_loss" }
     /// Top of the usual learning-rate range for the optimiser, and its customary default.

@@ -29,6 +29,11 @@ final class MissingInputTests: XCTestCase {
         }
     }
 
+    func testARecordWithoutAFirstBatchSaysSo() {
+        let f = check("saturation", bare(firstBatch: nil, classes: 10))
+        XCTAssertEqual(f.reason, "the record has no first_batch")
+    }
+
     func testAnUnknownActivationIsNamed() {
         XCTAssertEqual(check("act-saturation", bare(activationName: "gelu")).reason.hasPrefix("activation gelu is not one the rule knows"), true)
     }
