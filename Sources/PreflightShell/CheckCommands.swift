@@ -5,7 +5,7 @@ extension Session {
     static let checkCommands: [Command] = [
         Command(name: "check", group: .checks, usage: "check [RULE…]",
                 summary: "run the checks on the current run: ranked verdicts with measured values and what to try",
-                details: "before training: one forward/backward pass on the first batch (no update); after: the per-epoch rules too",
+                details: "before training: one forward/backward pass on the first batch (no update); after: the per-epoch rules too; an external run (`import`) is judged on what its record holds",
                 example: "check saturation hidden-scale", handler: { s, a in try s.check(a) }),
         Command(name: "explain", group: .checks, usage: "explain RULE",
                 summary: "what a rule measures, why it matters, where its threshold comes from",
