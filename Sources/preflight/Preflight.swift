@@ -50,9 +50,10 @@ struct CheckRecords: ParsableCommand {
         commandName: "preflight check",
         abstract: "Judge record files (Preflight's export or the Python probe's) without a session.",
         discussion: """
-        Each run of each file is judged by the same rules and default thresholds as `check` in the shell. \
-        Exit status: 0 when every file was read (and, with --strict, no check failed); 1 when a file could not \
-        be read (the error names the file and the field); 2 with --strict when a check failed.
+        Each run of each file is judged by the same rules and thresholds as `check` in the shell (the defaults, \
+        changed by --set). Exit status: 0 when every file was read (and, with --strict, no check failed); 1 when \
+        a file could not be read (the error names the file and the field) or a --set is wrong; 2 with --strict \
+        when a check failed; 64 for a wrong command line.
         """)
 
     @Argument(help: "Record files (.json), schema version 1 or 2.") var files: [String]
