@@ -1,3 +1,4 @@
+import Foundation
 import PreflightChecks
 
 extension Program {
@@ -23,9 +24,12 @@ extension Program {
         var judged: [(file: String, run: Run, findings: [Finding])] = []
         for f in files {
             do {
-                for rec in try RecordReader.read(path: f) {
+                // `-` is standard input (a record piped from another program).
+                let recs = f == "-" ? try RecordReader.parse(Array(FileHandle.standardInput.readDataToEndOfFile()), file: "<stdin>")
+                                    : try RecordReader.read(path: f)
+                for rec in recs {
                     let run = Run(name: rec.name, record: rec)
-                    judged.append((f, run, session.findings(for: run)))
+                    judged.append((f == "-" ? "<stdin>" : f, run, session.findings(for: run)))
                 }
             } catch let e as RecordError {
                 errors.append(e)

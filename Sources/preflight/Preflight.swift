@@ -56,7 +56,7 @@ struct CheckRecords: ParsableCommand {
         when a check failed; 64 for a wrong command line.
         """)
 
-    @Argument(help: "Record files (.json), schema version 1 or 2.") var files: [String]
+    @Argument(help: "Record files (.json), schema version 1 or 2; - reads one from standard input.") var files: [String]
     @Flag(help: "Exit with status 2 when a check fails.") var strict = false
     @Flag(help: "Print the findings as JSON instead of tables.") var json = false
     @Option(name: .customLong("set"), help: ArgumentHelp("Change a check setting, as `set` does in the shell (repeatable).",

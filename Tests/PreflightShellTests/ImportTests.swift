@@ -373,6 +373,9 @@ final class ImportTests: XCTestCase {
         (status, out, _) = try runBinary(["check", "--json", Records.kerasRegression])
         XCTAssertEqual(status, 0)
         XCTAssertNoThrow(try JSONSerialization.jsonObject(with: Data(out.utf8)))
+        (status, out, _) = try runBinary(["check", "-", "--strict"], stdin: Records.text(Records.torchBad))
+        XCTAssertEqual(status, 2, "a record on standard input")
+        XCTAssertTrue(out.contains("<stdin>:") && out.contains("checks for run torch-bad"), out)
         (status, _, _) = try runBinary(["check"])
         XCTAssertNotEqual(status, 0, "no file given")
         // A script named like the subcommand still needs its .pf: `check` is only the subcommand.
