@@ -152,11 +152,16 @@ extension Session {
                     return "\(name) \(num(g))"
                 }.joined(separator: ", ")),
             ]
-            h += "<table class=\"first-batch\">\n" + fr.map { "<tr><th>\(xmlEscape($0.0))</th><td class=\"num\">\(xmlEscape($0.1))</td></tr>\n" }.joined() + "</table>\n"
+            // A record may lack a value (a regression model has no accuracy or saturation): "–", not "nan".
+            let unknown = { (v: String) in v.split(separator: " ").allSatisfy { $0 == "nan" || $0 == "/" || $0 == "…" } }
+            let shown = r.isExternal ? fr.map { ($0.0, unknown($0.1) ? "–" : $0.1) } : fr
+            h += "<table class=\"first-batch\">\n" + shown.map { "<tr><th>\(xmlEscape($0.0))</th><td class=\"num\">\(xmlEscape($0.1))</td></tr>\n" }.joined() + "</table>\n"
             if !fb.hidden.isEmpty {
                 h += "<table class=\"hidden\">\n<tr><th>hidden layer</th><th>mean</th><th>std</th><th>max</th><th>zeros</th><th>&gt; 1</th><th>dead units</th></tr>\n"
                 for (i, s) in fb.hidden.enumerated() {
-                    h += "<tr><td>h\(i + 1)</td>" + [num(s.mean), num(s.std), num(s.max), pct(s.zeroFraction, 1), pct(s.aboveOneFraction, 1), pct(s.deadFraction, 1)]
+                    let label = r.record.flatMap { i < $0.hiddenNames.count ? $0.hiddenNames[i] : nil } ?? "h\(i + 1)"
+                    h += "<tr><td>\(xmlEscape(label))</td>" + [num(s.mean), num(s.std), num(s.max), pct(s.zeroFraction, 1), pct(s.aboveOneFraction, 1),
+                                                           s.deadFraction.isNaN && r.isExternal ? "–" : pct(s.deadFraction, 1)]
                         .map { "<td class=\"num\">\(xmlEscape($0))</td>" }.joined() + "</tr>\n"
                 }
                 h += "</table>\n"

@@ -168,6 +168,8 @@ final class ImportTests: XCTestCase {
                      "net.0.weight 41.2, net.2.weight 33.5"] {
             XCTAssertTrue(html.contains(text), text)
         }
+        XCTAssertTrue(html.contains("<tr><th>accuracy</th><td class=\"num\">–</td></tr>"), "a regression record has no accuracy: –, not nan")
+        XCTAssertTrue(html.contains("<td>net.3</td>"), "hidden layers named by module")
     }
 
     func testExportWritesVersion2AndKeepsAnImportedRecord() throws {
