@@ -48,6 +48,8 @@ public struct RecordedRun {
     public var activation: String?
     /// `config.init` with its parameter ("truncnormal 0.5"), when the record gives it.
     public var initText: String?
+    /// `config.layer_init`: per weight layer (1-based) overrides, "truncnormal 0.5".
+    public var layerInits: [Int: String] = [:]
     public var optimizerName: String?
     public var learningRate: Double?
     public var momentum: Double?
@@ -97,10 +99,19 @@ public struct RecordedRun {
         }
     }
 
-    /// The initialisers, when the record names one Preflight knows (Preflight's own records).
+    /// The initialisers, when the record names ones Preflight knows (Preflight's own records): one for every
+    /// weight layer when there are per-layer overrides, else the one for all.
     public var knownInitializers: [Initializer] {
-        guard let t = initText, let i = Initializer.parse(t.split(separator: " ").map(String.init)) else { return [] }
-        return [i]
+        func parse(_ t: String) -> Initializer? { Initializer.parse(t.split(separator: " ").map(String.init)) }
+        guard let t = initText, let i = parse(t) else { return [] }
+        guard !layerInits.isEmpty, let sizes else { return [i] }
+        var out: [Initializer] = []
+        for l in 1..<sizes.count {
+            guard let o = layerInits[l] else { out.append(i); continue }
+            guard let li = parse(o) else { return [] }
+            out.append(li)
+        }
+        return out
     }
 
     /// A configuration for the session's tables: what the record gives, Preflight's defaults elsewhere
@@ -264,6 +275,16 @@ public enum RecordReader {
                 if let s = try c.optional("init_std") { text += " " + formatParam(try s.number(finite: true)) }
                 else if let s = try c.optional("init_limit") { text += " " + formatParam(try s.number(finite: true)) }
                 r.initText = text
+            }
+            if let li = try c.optional("layer_init") {
+                try li.requireObject(what: "per-layer initialisers (layer number → initialiser)")
+                if case .object(let fields) = li.value {
+                    for (k, _) in fields {
+                        let node = try li.required(k)
+                        guard let layer = Int(k), layer >= 1, layer <= 1000 else { throw node.error("a layer number from 1, found `\(k.prefix(20))`") }
+                        r.layerInits[layer] = try node.string()
+                    }
+                }
             }
             r.optimizerName = try field("optimizer")?.string()
             if let lr = try field("learning_rate") {

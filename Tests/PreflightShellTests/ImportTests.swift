@@ -253,6 +253,21 @@ final class ImportTests: XCTestCase {
         XCTAssertTrue(try String(contentsOfFile: again, encoding: .utf8).contains("\"seed\": 13826327066396419843,"))
     }
 
+    /// `init … layer K` overrides travel in config.layer_init: an imported run is judged with them (symmetry).
+    func testPerLayerInitialisersAreJudgedWhenImported() throws {
+        let c = Captured()
+        c.run("data synthetic 200; layers 784 8 8 10; init glorot; init zeros layer 2; run z; train 1")
+        let live = finding(c, "symmetry")
+        XCTAssertEqual(live.verdict, .fail, "relu units of a zero layer never move")
+        let out = tempDir().appendingPathComponent("z.json").path
+        c.run("export \(out)")
+        let d = Captured()
+        d.run("import \(out)")
+        XCTAssertEqual(d.session.currentRun?.record?.knownInitializers, [.glorot, .zeros, .glorot])
+        XCTAssertEqual(finding(d, "symmetry").verdict, live.verdict)
+        XCTAssertEqual(finding(d, "symmetry").measured, live.measured)
+    }
+
     func testSaveAndLoadKeepExternalRuns() throws {
         let c = Captured()
         c.run("data synthetic 300; layers 784 16 10; train 1")
