@@ -17,7 +17,7 @@ final class ImportTests: XCTestCase {
     /// Writes `text` to a fresh file and returns its path.
     func write(_ text: String, name: String = "record.json") -> String {
         let p = tempDir().appendingPathComponent(name).path
-        FileManager.default.createFile(atPath: p, contents: Data(text.utf8))
+        XCTAssertTrue(FileManager.default.createFile(atPath: p, contents: Data(text.utf8)))
         return p
     }
 

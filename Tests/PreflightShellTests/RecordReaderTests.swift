@@ -208,7 +208,7 @@ final class RecordReaderTests: XCTestCase {
         XCTAssertThrowsError(try RecordReader.read(path: dir.path + "/none.json")) { XCTAssertTrue("\($0)".contains("no such file")) }
         // A file far larger than any record is refused before it is read (a sparse file: no disk used).
         let huge = dir.appendingPathComponent("huge.json")
-        FileManager.default.createFile(atPath: huge.path, contents: nil)
+        XCTAssertTrue(FileManager.default.createFile(atPath: huge.path, contents: nil))
         let h = try FileHandle(forWritingTo: huge)
         try h.truncate(atOffset: UInt64(RecordReader.maxFileBytes + 1)); try h.close()
         XCTAssertThrowsError(try RecordReader.read(path: huge.path)) { XCTAssertTrue("\($0)".contains("far larger than any record"), "\($0)") }
