@@ -77,7 +77,7 @@ extension Session {
             ("layers", layersJSON(sizes, activation: c.activation)),
             ("config", .object(config)),
         ]
-        if let fb = r.trainer.firstBatch {
+        if let fb = r.firstBatch {
             fields.append(("first_batch", .object([
                 ("loss", .num(fb.loss)), ("saturated_fraction", .num(fb.saturatedFraction)),
                 ("low_fraction", .num(fb.lowFraction)), ("high_fraction", .num(fb.highFraction)),
@@ -85,6 +85,7 @@ extension Session {
                 ("input_min", .num(fb.inputMin)), ("input_max", .num(fb.inputMax)),
                 ("grad_norms", .array(fb.gradNorms.map { .num($0) })),
                 ("hidden", .array(fb.hidden.enumerated().map { namedStatsJSON($1, $0) })),
+                ("sample_indices", fb.sampleIndices.map { .array($0.map { .int($0) }) } ?? .null),
                 ("output_kind", .string("logits")), ("outputs", .int(sizes.last!)),
                 ("grad_norm_names", .array((0..<fb.gradNorms.count).map { .string("layer\($0 + 1).weight") })),
                 ("nonfinite", .null),
@@ -160,8 +161,12 @@ extension Session {
         guard lower.hasSuffix(".json") || lower.hasSuffix(".csv") else {
             throw CommandError("export: the file name must end in .json or .csv, got `\(path.prefix(60))`", usage: u)
         }
-        // Findings of runs not yet checked are computed so the export carries them.
-        for r in runs where r.findings.isEmpty && (r.isExternal || r.firstBatch != nil) { r.findings = findings(for: r) }
+        // Findings of runs not yet checked, or checked before their latest epochs, are made now so that the
+        // export carries the verdicts on what it records (an external run's too).
+        for r in runs where (r.findings.isEmpty || r.findingsEpochs != r.epochs.count)
+            && (r.isExternal || r.firstBatch != nil || !r.epochs.isEmpty) {
+            r.findings = findings(for: r); r.findingsEpochs = r.epochs.count
+        }
         if lower.hasSuffix(".json") {
             try writeOutput(path, Array((exportJSON(timings: timings).serialized() + "\n").utf8))
         } else if lower.hasSuffix(".csv") {

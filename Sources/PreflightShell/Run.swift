@@ -15,6 +15,11 @@ public final class Run {
     public let record: RecordedRun?
     /// The findings of the latest `check` on this run (empty until checked).
     public var findings: [Finding] = []
+    /// Epochs recorded when `findings` were made (an export remakes findings that training has outdated).
+    public var findingsEpochs = 0
+    /// The first batch as `check` probed it before training (no update): the run's first-batch record until
+    /// training records its own (`firstBatch`).
+    public var probedFirstBatch: FirstBatchRecord?
     /// The run's network (weights as trained so far); external runs have none.
     public var network: Network { trainer.network }
 
@@ -39,7 +44,8 @@ public final class Run {
 
     // The records, wherever they live.
     public var epochs: [EpochRecord] { record?.epochs ?? trainer.epochs }
-    public var firstBatch: FirstBatchRecord? { record != nil ? record!.firstBatch : trainer.firstBatch }
+    /// The first-batch record: an external run's, else training's own, else the probe of a `check` before training.
+    public var firstBatch: FirstBatchRecord? { record != nil ? record!.firstBatch : trainer.firstBatch ?? probedFirstBatch }
     public var nonFinite: NonFiniteEvent? { record != nil ? record!.nonFinite : trainer.nonFinite }
 
     /// Hidden layers with records (the network's, or the record's hidden statistics).
