@@ -42,16 +42,29 @@ public struct Finding: Sendable, Equatable {
     }
 }
 
-/// Everything a rule may look at: the run's configuration and its records.
+/// Everything a rule may look at: the run's configuration and its records. Built from a Preflight run
+/// (everything known) or from a record file (an external run: any of it may be missing; the rules that need
+/// a missing input say `not run` and name it).
 public struct CheckInput: Sendable {
-    /// Layer widths: input, hidden…, output.
-    public var layers: [Int]
-    /// Number of classes in the data (0 when no data is loaded).
-    public var classes: Int
-    public var activation: Activation
-    /// One initialiser per weight layer (a single entry applies to every layer).
+    /// Per-epoch or per-layer values a record may lack even where it has the rest.
+    public enum Missing: String, Sendable, Hashable {
+        case trainLoss = "train_loss", trainAccuracy = "train_accuracy"
+        case deadFraction = "dead_fraction", saturatedFraction = "saturated_fraction"
+    }
+    /// Layer widths: input, hidden…, output; nil when unknown (an external model that is not a plain MLP).
+    public var layers: [Int]?
+    /// Number of classes in the data (0 when no data is loaded; nil when unknown, e.g. a regression model's record).
+    public var classes: Int?
+    /// Width of the model's output (defaults to the last layer width).
+    public var outputs: Int?
+    /// The hidden activation; nil when unknown or when the hidden layers differ.
+    public var activation: Activation?
+    /// The record's own name for the activation when Preflight does not know it ("gelu"), for the reasons.
+    public var activationName: String?
+    /// One initialiser per weight layer (a single entry applies to every layer); empty when unknown.
     public var initializers: [Initializer]
-    public var optimizer: OptimizerKind
+    /// nil when unknown (or an optimiser Preflight does not have).
+    public var optimizer: OptimizerKind?
     /// The softmax clipping ε.
     public var epsilon: Double
     /// Smallest and largest input over the whole (scaled) training set; NaN when unknown.
@@ -63,13 +76,24 @@ public struct CheckInput: Sendable {
     public var firstBatch: FirstBatchRecord?
     public var epochs: [EpochRecord]
     public var nonFinite: NonFiniteEvent?
+    /// The first module whose output was NaN/Inf on the first batch (external records), and the stage.
+    public var firstBatchNonFinite: (layer: String, stage: String)?
+    /// Values the records lack (NaN in `epochs` / `firstBatch` where they are missing).
+    public var missing: Set<Missing>
+    /// Where the inputs come from, for the `not run` reasons: "the session" or "the record".
+    public var source: String
 
-    public init(layers: [Int], classes: Int, activation: Activation, initializers: [Initializer],
-                optimizer: OptimizerKind, epsilon: Double, dataInputMin: Double, dataInputMax: Double,
-                firstBatch: FirstBatchRecord? = nil, epochs: [EpochRecord] = [], nonFinite: NonFiniteEvent? = nil) {
+    public init(layers: [Int]?, classes: Int?, activation: Activation?, initializers: [Initializer],
+                optimizer: OptimizerKind?, epsilon: Double, dataInputMin: Double, dataInputMax: Double,
+                firstBatch: FirstBatchRecord? = nil, epochs: [EpochRecord] = [], nonFinite: NonFiniteEvent? = nil,
+                outputs: Int? = nil, activationName: String? = nil, firstBatchNonFinite: (String, String)? = nil,
+                missing: Set<Missing> = [], source: String = "the session") {
         self.layers = layers; self.classes = classes; self.activation = activation
         self.initializers = initializers; self.optimizer = optimizer; self.epsilon = epsilon
         self.dataInputMin = dataInputMin; self.dataInputMax = dataInputMax
         self.firstBatch = firstBatch; self.epochs = epochs; self.nonFinite = nonFinite
+        self.outputs = outputs ?? layers?.last; self.activationName = activationName
+        self.firstBatchNonFinite = firstBatchNonFinite.map { (layer: $0.0, stage: $0.1) }
+        self.missing = missing; self.source = source
     }
 }

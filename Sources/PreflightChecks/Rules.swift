@@ -138,24 +138,50 @@ struct Ctx {
         Finding(rule: rule, phase: phase, value: value, threshold: graded.1, verdict: graded.0, measured: measured, hint: hint)
     }
 
-    var classes: Int { input.classes > 0 ? input.classes : 0 }
+    var classes: Int { (input.classes ?? 0) > 0 ? input.classes! : 0 }
     var lnC: Double? { classes >= 2 ? log(Double(classes)) : nil }
-    var hiddenCount: Int { max(0, input.layers.count - 2) }
+    /// Why a rule that needs the number of classes cannot run.
+    var noClasses: String {
+        input.classes == nil ? "\(input.source) gives no number of classes (a regression model?)"
+                             : "needs the number of classes (2 or more); load data first"
+    }
+    /// Hidden layers: from the widths, or else from the recorded hidden statistics.
+    var hiddenCount: Int {
+        if let l = input.layers { return max(0, l.count - 2) }
+        return max(input.firstBatch?.hidden.count ?? 0, lastWithHidden?.hidden.count ?? 0)
+    }
+    /// Why an activation rule cannot run when the activation is unknown.
+    var unknownActivation: String {
+        if let a = input.activationName { return "activation \(a) is not one the rule knows (\(Activation.allCases.map(\.rawValue).joined(separator: ", ")))" }
+        return "\(input.source) names no single hidden activation (config.activation)"
+    }
+    /// The last epoch with hidden statistics / weight-layer records. Preflight records them every epoch; a probe
+    /// that samples every N steps may have none in a short epoch, so the latest epoch that has them is judged.
+    var lastWithHidden: EpochRecord? { input.epochs.last { !$0.hidden.isEmpty } }
+    var lastWithLayers: EpochRecord? { input.epochs.last { !$0.layers.isEmpty } }
+    /// Why a first-batch rule cannot run: nothing probed yet in a session; a record written without one.
+    var noFirstBatch: String {
+        input.source == "the session" ? PreflightChecks.noFirstBatch : "\(input.source) has no first_batch"
+    }
+    /// Why a curve rule cannot run when the train loss is missing.
+    var noTrainLoss: String { "\(input.source)'s epochs have no train_loss" }
     /// Top of the usual learning-rate range for the optimiser, and its customary default.
     var usualLR: (top: Double, standard: Double) {
-        switch input.optimizer { case .sgd: return (1, 0.01); case .adam, .rmsprop: return (0.01, 0.001) }
+        switch input.optimizer { case .sgd?: return (1, 0.01); case .adam?, .rmsprop?, nil: return (0.01, 0.001) }
     }
     /// The optimiser command with the learning rate times `f`; when lowering a rate far above the usual
     /// range, the customary default instead (adam 10 → adam 0.001, not adam 1).
     func lower(_ f: Double = 0.1) -> String {
-        let lr = input.optimizer.learningRate
-        if f < 1 && lr * f > usualLR.top { return optimizerCommand(input.optimizer, lrTimes: usualLR.standard / lr) }
-        return optimizerCommand(input.optimizer, lrTimes: f)
+        guard let o = input.optimizer else { return "a learning rate \(f < 1 ? "\(num(1 / f))× lower" : "\(num(f))× higher")" }
+        let lr = o.learningRate
+        if f < 1 && lr * f > usualLR.top { return optimizerCommand(o, lrTimes: usualLR.standard / lr) }
+        return optimizerCommand(o, lrTimes: f)
     }
     /// "raise the learning rate, e.g. …", unless it is already at the top of the usual range.
     func raise() -> String {
-        if input.optimizer.learningRate * 10 <= usualLR.top { return "raise the learning rate, e.g. \(lower(10))" }
-        return "the learning rate (\(param(input.optimizer.learningRate))) is already high: look at dead-units, grad-vanish and the init"
+        guard let o = input.optimizer else { return "raise the learning rate, e.g. 10×" }
+        if o.learningRate * 10 <= usualLR.top { return "raise the learning rate, e.g. \(lower(10))" }
+        return "the learning rate (\(param(o.learningRate))) is already high: look at dead-units, grad-vanish and the init"
     }
     var initIsConstant: Bool { input.initializers.contains(where: isConstant) }
 
@@ -186,6 +212,7 @@ struct Ctx {
 
     func saturation() -> Finding {
         guard let fb = input.firstBatch else { return notRun(noFirstBatch) }
+        guard input.classes != nil else { return notRun(noClasses + ": softmax saturation is about class outputs") }
         let v = fb.saturatedFraction, e = param(input.epsilon)
         let g = gradeHigh(v, warn: p("warn"), fail: p("fail"), strict: false)
         return make("first-batch", v, g,
@@ -222,15 +249,13 @@ struct Ctx {
         }
         var fs: [Finding] = []
         if let fb = input.firstBatch, !fb.hidden.isEmpty { fs.append(judge(fb.hidden, phase: "first-batch", atInit: true)) }
-        if let e = input.epochs.last, !e.hidden.isEmpty { fs.append(judge(e.hidden, phase: phase(e), atInit: false)) }
+        if let e = lastWithHidden { fs.append(judge(e.hidden, phase: phase(e), atInit: false)) }
         return worst(fs) ?? notRun(noFirstBatch)
     }
 
     func initLoss() -> Finding {
         guard let fb = input.firstBatch else { return notRun(noFirstBatch) }
-        guard let lnC else {
-            return notRun(classes == 1 ? "needs 2 or more classes, the data have 1" : "the number of classes is unknown: load the run's data (data …)")
-        }
+        guard let lnC else { return notRun(classes == 1 ? "needs 2 or more classes, the data have 1" : noClasses) }
         guard fb.loss.isFinite else {
             return make("first-batch", nil, (.fail, p("fail")), "first-batch loss is \(num(fb.loss))",
                         hint: "use init glorot and inputs in [0,1]; keep epsilon above 0")
@@ -245,10 +270,12 @@ struct Ctx {
     }
 
     func deadUnits() -> Finding {
-        guard isReluLike(input.activation) else {
-            return notRun("activation \(input.activation.rawValue) has no dead units (relu-like activations only)")
+        guard let act = input.activation else { return notRun(unknownActivation) }
+        guard isReluLike(act) else {
+            return notRun("activation \(act.rawValue) has no dead units (relu-like activations only)")
         }
         guard hiddenCount > 0 else { return notRun("no hidden layers") }
+        guard !input.missing.contains(.deadFraction) else { return notRun("\(input.source)'s hidden statistics have no dead_fraction") }
         let minBatch = Int(p("min-batch") ?? 32)
         func judge(_ stats: [LayerStats], phase: String, over: String, atInit: Bool) -> Finding {
             let dead = stats.map(\.deadFraction)
@@ -272,23 +299,24 @@ struct Ctx {
                                  phase: "first-batch"))
             }
         }
-        if let e = input.epochs.last, !e.hidden.isEmpty {
+        if let e = lastWithHidden {
             fs.append(judge(e.hidden, phase: phase(e), over: "over epoch \(e.epoch)", atInit: false))
         }
         return worst(fs) ?? notRun(noFirstBatch)
     }
 
     func symmetry() -> Finding {
-        let L = input.layers.count - 1
+        guard let layers = input.layers else { return notRun("\(input.source) gives no layer sizes (config.layers)") }
+        let L = layers.count - 1
         guard L >= 1 else { return notRun("no layers set") }
         let inits: [Initializer]
         if input.initializers.count == L { inits = input.initializers }
         else if input.initializers.count == 1 { inits = Array(repeating: input.initializers[0], count: L) }
-        else if input.initializers.isEmpty { return notRun("no initialisers given") }
+        else if input.initializers.isEmpty { return notRun("\(input.source) names no initialiser (config.init)") }
         else { return notRun("\(input.initializers.count) initialisers for \(L) weight layers") }
         let constant = inits.indices.filter { isConstant(inits[$0]) }
         let hiddenConstant = constant.filter { $0 < L - 1 }
-        func name(_ l: Int) -> String { "weight layer \(l + 1) (\(input.layers[l])→\(input.layers[l + 1]))" }
+        func name(_ l: Int) -> String { "weight layer \(l + 1) (\(layers[l])→\(layers[l + 1]))" }
         let hint = "use a random initialiser: init glorot (or init he for relu)"
         let value = Double(constant.count)
         if L >= 2 && constant.count == L {
@@ -313,13 +341,15 @@ struct Ctx {
     }
 
     func actSaturation() -> Finding {
-        guard input.activation == .tanh || input.activation == .sigmoid else {
-            return notRun("activation \(input.activation.rawValue) does not saturate (tanh and sigmoid only)")
+        guard let act = input.activation else { return notRun(unknownActivation) }
+        guard act == .tanh || act == .sigmoid else {
+            return notRun("activation \(act.rawValue) does not saturate (tanh and sigmoid only)")
         }
         guard hiddenCount > 0 else { return notRun("no hidden layers") }
+        guard !input.missing.contains(.saturatedFraction) else { return notRun("\(input.source)'s hidden statistics have no saturated_fraction") }
         let stats: [LayerStats], ph: String, over: String
         if let fb = input.firstBatch, !fb.hidden.isEmpty { stats = fb.hidden; ph = "first-batch"; over = "on the first batch" }
-        else if let e = input.epochs.last, !e.hidden.isEmpty { stats = e.hidden; ph = phase(e); over = "over epoch \(e.epoch)" }
+        else if let e = lastWithHidden { stats = e.hidden; ph = phase(e); over = "over epoch \(e.epoch)" }
         else { return notRun(noFirstBatch) }
         let s = stats.map(\.saturatedFraction)
         let k = s.indices.max { s[$0] < s[$1] || (s[$0].isNaN && !s[$1].isNaN) }!
@@ -332,7 +362,7 @@ struct Ctx {
     // MARK: gradients and updates
 
     func gradient(vanish: Bool) -> Finding {
-        guard input.layers.count >= 3 || (input.firstBatch?.gradNorms.count ?? 0) >= 2 else {
+        guard (input.layers?.count ?? 0) >= 3 || (input.firstBatch?.gradNorms.count ?? 0) >= 2 || (lastWithLayers?.layers.count ?? 0) >= 2 else {
             return notRun("needs 2 or more weight layers")
         }
         func judge(_ norms: [Double], phase: String, over: String) -> Finding {
@@ -363,14 +393,14 @@ struct Ctx {
         }
         var fs: [Finding] = []
         if let fb = input.firstBatch, !fb.gradNorms.isEmpty { fs.append(judge(fb.gradNorms, phase: "first-batch", over: "on the first batch")) }
-        if let e = input.epochs.last, !e.layers.isEmpty {
+        if let e = lastWithLayers {
             fs.append(judge(e.layers.map(\.gradNorm), phase: phase(e), over: "over epoch \(e.epoch)"))
         }
         return worst(fs) ?? notRun(noFirstBatch)
     }
 
     func updateRatio() -> Finding {
-        guard let e = input.epochs.last else { return notRun("needs 1 epoch, have 0") }
+        guard let e = lastWithLayers ?? input.epochs.last else { return notRun("needs 1 epoch, have 0") }
         guard !e.layers.isEmpty else { return notRun("epoch \(e.epoch) recorded no update ratios") }
         let wl = p("warn-low"), wh = p("warn-high"), fl = p("fail-low"), fh = p("fail-high")
         let logs = e.layers.map { $0.updateRatio.isNaN ? Double.nan : log10($0.updateRatio) }
@@ -413,6 +443,10 @@ struct Ctx {
                         "NaN/Inf first in \(ev.layer) at the \(ev.stage) stage, epoch \(ev.epoch) batch \(ev.batch); training stopped",
                         hint: hint)
         }
+        if let at = input.firstBatchNonFinite {
+            return make("first-batch", 1, (.fail, nil), "NaN/Inf first in the output of \(at.layer) (\(at.stage)) on the first batch",
+                        hint: hint)
+        }
         guard input.firstBatch != nil || !input.epochs.isEmpty else {
             return notRun("nothing recorded yet: train, or check before training probes the first batch")
         }
@@ -429,7 +463,7 @@ struct Ctx {
         }
         for e in input.epochs {
             let ph = phase(e)
-            if !e.trainLoss.isFinite { found.append((ph, "the train loss")) }
+            if !e.trainLoss.isFinite && !input.missing.contains(.trainLoss) { found.append((ph, "the train loss")) }
             if let t = e.testLoss, !t.isFinite { found.append((ph, "the test loss")) }
             stats(e.hidden, ph)
             for (i, l) in e.layers.enumerated() where !l.gradNorm.isFinite { found.append((ph, "weight layer \(i + 1)'s gradient")) }
@@ -450,7 +484,7 @@ struct Ctx {
         var over = "over the training set" + (input.dataName.map { " of `\($0)`" } ?? "")
         if !(lo.isFinite && hi.isFinite) {
             guard let fb = input.firstBatch, fb.inputMin.isFinite, fb.inputMax.isFinite else {
-                return notRun("the run's data are unknown: load them (data …)")
+                return notRun(input.source == "the session" ? "the run's data are unknown: load them (data …)" : "\(input.source) holds no input range (first_batch.input_min, input_max)")
             }
             lo = fb.inputMin; hi = fb.inputMax; over = "on the first batch"
         }
@@ -461,9 +495,14 @@ struct Ctx {
     }
 
     func outputUnits() -> Finding {
-        guard input.layers.count >= 2, let out = input.layers.last else { return notRun("no layers set") }
-        guard classes > 0 else { return notRun("the number of classes is unknown: load the run's data (data …)") }
-        let fix = "layers " + (input.layers.dropLast().map(String.init) + [String(classes)]).joined(separator: " ")
+        guard let out = input.outputs else {
+            return notRun(input.layers == nil ? "\(input.source) gives no output width (first_batch.outputs or config.layers)" : "no layers set")
+        }
+        guard classes > 0 else {
+            return notRun(input.classes == nil ? noClasses : "the number of classes is unknown: load the run's data (data …)")
+        }
+        let fix = input.layers.map { "layers " + ($0.dropLast().map(String.init) + [String(classes)]).joined(separator: " ") }
+            ?? "make the model's last layer \(classes) wide"
         let text = "\(out) output units for \(classes) classes"
         if out < classes {
             return make("static", Double(out), (.fail, Double(classes)), text + ": \(classes - out) classes can never be predicted", hint: fix)
@@ -482,6 +521,7 @@ struct Ctx {
     func lossTrend() -> Finding {
         let es = input.epochs
         guard es.count >= 2 else { return notRun("needs 2 epochs, have \(es.count)") }
+        guard !input.missing.contains(.trainLoss) else { return notRun(noTrainLoss) }
         let a = es.first!.trainLoss, b = es.last!.trainLoss
         let hint = "check the learning rate (\(lower()) if the loss jumps, \(lower(10)) if it is flat), the init (init glorot) and inputs in [0,1]"
         guard a.isFinite && b.isFinite else {
@@ -500,6 +540,13 @@ struct Ctx {
         let es = input.epochs
         guard !es.isEmpty else { return notRun("needs 1 epoch, have 0") }
         let hint = "lower the learning rate, e.g. \(lower())"
+        guard !input.missing.contains(.trainLoss) else {
+            if let ev = input.nonFinite {
+                return make("epoch \(ev.epoch)", nil, (.fail, nil),
+                            "training stopped on NaN/Inf in epoch \(ev.epoch), batch \(ev.batch) (\(ev.layer), \(ev.stage))", hint: hint)
+            }
+            return notRun(noTrainLoss)
+        }
         if let bad = es.first(where: { !$0.trainLoss.isFinite }) {
             return make(phase(bad), nil, (.fail, nil), "train loss became \(num(bad.trainLoss)) in epoch \(bad.epoch)", hint: hint)
         }
@@ -533,6 +580,7 @@ struct Ctx {
     func oscillation() -> Finding {
         let es = input.epochs
         guard es.count >= 4 else { return notRun("needs 4 epochs, have \(es.count)") }
+        guard !input.missing.contains(.trainLoss) else { return notRun(noTrainLoss) }
         let losses = es.map(\.trainLoss)
         guard losses.allSatisfy(\.isFinite) else { return notRun("the train loss is not finite (see divergence)") }
         let minChange = p("min-change") ?? 0.01
@@ -555,31 +603,35 @@ struct Ctx {
     func slow() -> Finding {
         let es = input.epochs
         guard es.count >= 3 else { return notRun("needs 3 epochs, have \(es.count)") }
+        guard !input.missing.contains(.trainLoss) else { return notRun(noTrainLoss) }
         let w = es.suffix(3)
         let a = w.first!.trainLoss, b = w.last!.trainLoss
         guard a.isFinite && b.isFinite else { return notRun("the train loss is not finite (see divergence)") }
         let imp = a > 0 ? (a - b) / a / Double(w.count - 1) : 0
         let acc = w.last!.trainAccuracy
         let accLimit = p("accuracy") ?? 0.9
-        var text = "train loss \(imp < 0 ? "rose" : "fell") \(pct(abs(imp))) per epoch over \(phase(w)) (\(num(a)) → \(num(b))), train accuracy \(pct(acc))"
+        var text = "train loss \(imp < 0 ? "rose" : "fell") \(pct(abs(imp))) per epoch over \(phase(w)) (\(num(a)) → \(num(b)))"
+            + (acc.isNaN ? "" : ", train accuracy \(pct(acc))")
         var g = gradeLow(imp, warn: p("warn"), fail: p("fail"))
         if acc >= accLimit {
             if g.0 != .ok { text += " ≥ \(pct(accLimit)): not judged" }
             g = (.ok, p("warn"))
         }
         let hint: String
-        if case .sgd = input.optimizer { hint = "use optimizer adam 0.001, or \(raise())" }
-        else if input.optimizer.learningRate * 10 <= usualLR.top { hint = "\(raise()), or fix the init (init glorot / init he)" }
+        if case .sgd? = input.optimizer { hint = "use optimizer adam 0.001, or \(raise())" }
+        else if let o = input.optimizer, o.learningRate * 10 <= usualLR.top { hint = "\(raise()), or fix the init (init glorot / init he)" }
         else { hint = "lower the learning rate (e.g. \(lower())): units may have died (see dead-units)" }
         return make(phase(w), imp, g, text, hint: hint)
     }
 
     func overfitting() -> Finding {
-        let te = input.epochs.filter { ($0.testLoss?.isFinite ?? false) && $0.testAccuracy != nil }
+        // A record may hold a test loss without a test accuracy: the loss decides, the accuracy gap needs both.
+        let te = input.epochs.filter { $0.testLoss?.isFinite ?? false }
         guard te.count >= 3 else {
             return notRun(te.count == input.epochs.count ? "needs 3 epochs, have \(te.count)"
-                                                         : "needs 3 epochs with test metrics, have \(te.count)")
+                                                         : "needs 3 epochs with a test loss, have \(te.count)")
         }
+        guard !input.missing.contains(.trainLoss) else { return notRun(noTrainLoss) }
         let tl = te.map { $0.testLoss! }
         let k = tl.indices.min { tl[$0] < tl[$1] }!
         let last = te.last!, best = te[k]

@@ -8,6 +8,7 @@ extension Session {
                 details: """
                 before training: one forward/backward pass on the first batch (no update), kept as the run's first batch \
                 until training records its own; after training: the per-epoch rules too
+                an external run (`import`) is judged on what its record holds
                 failing and warning rows come first, each with what was measured and its whole hint; then the ok rows; \
                 then one line naming the rules not run and what each needs
                 --all: every rule in one ranked table, with its hint or the reason it did not run
@@ -42,10 +43,11 @@ extension Session {
             if r.hasPrefix("-") { throw CommandError("check: unknown option `\(r.prefix(30))` (the option is --all)", usage: "check [RULE…] [--all]") }
             throw unknownRule(r)
         }
-        let r = try currentRun.flatMap { run in (try? resolvedConfig()) == run.config || !run.trainer.epochs.isEmpty ? run : nil }
+        // An external run is judged as recorded; a Preflight run if it matches the configuration or has trained.
+        let r = try currentRun.flatMap { run in run.isExternal || (try? resolvedConfig()) == run.config || !run.epochs.isEmpty ? run : nil }
             ?? runForTraining(announce: false)
         let found = findings(for: r, only: rules.isEmpty ? nil : rules.map { $0.lowercased() })
-        if rules.isEmpty { r.findings = found; r.findingsEpochs = r.trainer.epochs.count }
+        if rules.isEmpty { r.findings = found; r.findingsEpochs = r.epochs.count }
         printFindings(found, run: r, all: all)
         if strict && found.contains(where: { $0.verdict == .fail }) { strictFailure = true }
     }
@@ -54,8 +56,9 @@ extension Session {
     /// (wrapped to the terminal, never cut); then the ok rows; then one line naming the rules not run and what
     /// each needs. `all`: every row in one ranked table with its hint or reason in the last column.
     func printFindings(_ found: [Finding], run: Run, all: Bool = false) {
-        let n = run.trainer.epochs.count
-        let phaseNote = n == 0 ? "before training (first batch, no update)" : "after \(n) epoch\(n == 1 ? "" : "s")"
+        let n = run.epochs.count
+        var phaseNote = n == 0 ? "before training (first batch, no update)" : "after \(n) epoch\(n == 1 ? "" : "s")"
+        if let r = run.record { phaseNote = "\(r.engineText) record, \(n) epoch\(n == 1 ? "" : "s")" }
         for l in wrapWords("checks for run \(run.name), \(phaseNote):", width: console.wrapWidth, rest: "  ") { console.line(l) }
         func verdict(_ f: Finding) -> String {
             switch f.verdict {

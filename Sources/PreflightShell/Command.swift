@@ -24,7 +24,7 @@ public struct Command {
 
 extension Session {
     /// Every command, in help order.
-    public static let commands: [Command] = dataCommands + modelCommands + trainingCommands + runCommands + sweepCommands
+    public static let commands: [Command] = dataCommands + modelCommands + trainingCommands + runCommands + importCommands + sweepCommands
         + checkCommands + pictureCommands + sessionCommands
 
     public static func command(named word: String) -> Command? {

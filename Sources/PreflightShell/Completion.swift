@@ -104,6 +104,8 @@ public func completions(line: String, cursor: Int, session: Session) -> (replace
             else if prefix.hasPrefix("-") { pool = ["--no-timings"] }
         case "source", "save", "load", "report":
             if position == 1 { paths = true }
+        case "import":
+            paths = true
         case "sweep":
             let keywords = ["init", "depth", "epochs", "seeds"]
             let lastKeyword = args.last { keywords.contains($0.lowercased()) }?.lowercased()

@@ -2,9 +2,42 @@ import PreflightEngine
 import PreflightChecks
 
 extension Session {
-    /// The JSON export (schema version 1, documented in docs/export.md).
+    /// The schema version `export` writes (docs/export.md; the reader takes 1 and 2).
+    public static let exportVersion = 2
+
+    /// The JSON export (schema version 2, documented in docs/export.md).
     public func exportJSON(timings: Bool = true) -> JSON {
-        .object([("version", .int(1)), ("runs", .array(runs.map { runJSON($0, timings: timings) }))])
+        .object([("version", .int(Session.exportVersion)), ("runs", .array(runs.map { runJSON($0, timings: timings) }))])
+    }
+
+    func checksJSON(_ found: [Finding]) -> JSON {
+        .array(found.map { f in
+            .object([("rule", .string(f.rule)), ("phase", .string(f.phase)), ("value", .num(f.value)),
+                     ("threshold", .num(f.threshold)), ("verdict", .string(f.verdict.rawValue)),
+                     ("hint", .string(f.verdict == .notRun ? f.reason : f.hint)), ("measured", .string(f.measured))])
+        })
+    }
+
+    /// Version 2's description of a Preflight network: each weight layer (`layer1`…) and each hidden
+    /// activation (`hidden1`…, the outputs the hidden statistics describe), in forward order. The output's
+    /// softmax is part of the loss, as in a PyTorch model trained with cross-entropy.
+    func layersJSON(_ sizes: [Int], activation: Activation) -> JSON {
+        var out: [JSON] = []
+        for l in 0..<(sizes.count - 1) {
+            out.append(.object([("name", .string("layer\(l + 1)")), ("type", .string("dense")), ("inputs", .int(sizes[l])),
+                                ("outputs", .int(sizes[l + 1])), ("parameters", .int(sizes[l] * sizes[l + 1] + sizes[l + 1]))]))
+            if l < sizes.count - 2 {
+                out.append(.object([("name", .string("hidden\(l + 1)")), ("type", .string("activation")),
+                                    ("activation", .string(activation.rawValue))]))
+            }
+        }
+        return .array(out)
+    }
+
+    /// Hidden statistics with version 2's name and type in front.
+    func namedStatsJSON(_ h: LayerStats, _ i: Int) -> JSON {
+        guard case .object(let fields) = statsJSON(h) else { return statsJSON(h) }
+        return .object([("name", .string("hidden\(i + 1)")), ("type", .string("activation"))] + fields)
     }
 
     func statsJSON(_ h: LayerStats) -> JSON {
@@ -14,7 +47,11 @@ extension Session {
     }
 
     func runJSON(_ r: Run, timings: Bool) -> JSON {
+        // An external run is written back as it was read, with its current checks.
+        if let rec = r.record { return rec.json(name: r.name, checks: checksJSON(r.findings)) }
         let c = r.config
+        let sizes = c.layers!
+        let classes = data.flatMap { $0.spec == c.data ? $0.classes : nil } ?? sizes.last!
         var config: [(String, JSON)] = [
             ("layers", .array(c.layers!.map { .int($0) })), ("activation", .string(c.activation.rawValue)),
             ("init", .string(c.initializer.name)),
@@ -27,13 +64,21 @@ extension Session {
         }
         config += [("optimizer", .string(c.optimizer.name)), ("learning_rate", .num(c.optimizer.learningRate))]
         if case .sgd(_, let m) = c.optimizer { config.append(("momentum", .num(m))) }
-        config += [("batch", .int(c.batch)), ("seed", .int(Int(c.seed))), ("epsilon", .num(c.epsilon)),
+        config += [("batch", .int(c.batch)), ("seed", .rawNumber(String(c.seed))), ("epsilon", .num(c.epsilon)),
                    ("dataset", .string(c.data?.name ?? "")), ("scale", .string(c.data?.scaleUnit == false ? "none" : "unit"))]
         if let l = c.data?.limit { config.append(("limit", .int(l))) }
         // The range of the run's inputs over its own training set (what input-range judged).
         if let rd = dataRecord(of: r) { config += [("input_min", .num(rd.inputMin)), ("input_max", .num(rd.inputMax))] }
 
-        var fields: [(String, JSON)] = [("name", .string(r.name)), ("config", .object(config))]
+        var fields: [(String, JSON)] = [
+            ("name", .string(r.name)),
+            ("engine", .object([("name", .string("preflight")), ("version", .string(Program.version)), ("backend", .null)])),
+            ("source", .object([("script", sourceStack.last.map { .string($0) } ?? .null),
+                                ("model", .string("MLP \(sizes.map(String.init).joined(separator: "-")) \(c.activation.rawValue)"))])),
+            ("classes", .int(classes)),
+            ("layers", layersJSON(sizes, activation: c.activation)),
+            ("config", .object(config)),
+        ]
         if let fb = r.firstBatch {
             fields.append(("first_batch", .object([
                 ("loss", .num(fb.loss)), ("saturated_fraction", .num(fb.saturatedFraction)),
@@ -41,8 +86,11 @@ extension Session {
                 ("accuracy", .num(fb.accuracy)), ("batch_size", .int(fb.batchSize)),
                 ("input_min", .num(fb.inputMin)), ("input_max", .num(fb.inputMax)),
                 ("grad_norms", .array(fb.gradNorms.map { .num($0) })),
-                ("hidden", .array(fb.hidden.map(statsJSON))),
+                ("hidden", .array(fb.hidden.enumerated().map { namedStatsJSON($1, $0) })),
                 ("sample_indices", fb.sampleIndices.map { .array($0.map { .int($0) }) } ?? .null),
+                ("output_kind", .string("logits")), ("outputs", .int(sizes.last!)),
+                ("grad_norm_names", .array((0..<fb.gradNorms.count).map { .string("layer\($0 + 1).weight") })),
+                ("nonfinite", .null),
             ])))
         } else {
             fields.append(("first_batch", .null))
@@ -53,20 +101,17 @@ extension Session {
                 ("test_loss", .num(e.testLoss)), ("test_accuracy", .num(e.testAccuracy)),
                 ("seconds", timings ? .num(e.seconds) : .null), ("samples_per_second", timings ? .num(e.samplesPerSecond) : .null),
                 ("batches", .int(e.batches)), ("complete", .bool(e.complete)),
-                ("hidden", .array(e.hidden.map(statsJSON))),
-                ("layers", .array(e.layers.map { .object([("grad_norm", .num($0.gradNorm)), ("update_ratio", .num($0.updateRatio))]) })),
+                ("hidden", .array(e.hidden.enumerated().map { namedStatsJSON($1, $0) })),
+                ("layers", .array(e.layers.enumerated().map { (i, l) in
+                    .object([("name", .string("layer\(i + 1).weight")), ("grad_norm", .num(l.gradNorm)), ("update_ratio", .num(l.updateRatio))])
+                })),
             ])
         })))
         if let ev = r.trainer.nonFinite {
             fields.append(("nonfinite", .object([("epoch", .int(ev.epoch)), ("batch", .int(ev.batch)),
                                                  ("stage", .string(ev.stage)), ("layer", .string(ev.layer))])))
         }
-        let found = r.findings
-        fields.append(("checks", .array(found.map { f in
-            .object([("rule", .string(f.rule)), ("phase", .string(f.phase)), ("value", .num(f.value)),
-                     ("threshold", .num(f.threshold)), ("verdict", .string(f.verdict.rawValue)),
-                     ("hint", .string(f.verdict == .notRun ? f.reason : f.hint)), ("measured", .string(f.measured))])
-        })))
+        fields.append(("checks", checksJSON(r.findings)))
         return .object(fields)
     }
 
@@ -84,7 +129,7 @@ extension Session {
                 for (i, h) in fb.hidden.enumerated() { hiddenRows(r.name, "first_batch", 0, i, h, row) }
                 for (i, g) in fb.gradNorms.enumerated() { row(r.name, "first_batch", 0, "layer\(i + 1)", "grad_norm", g) }
             }
-            for e in r.trainer.epochs {
+            for e in r.epochs {
                 var pairs: [(String, Double?)] = [("train_loss", e.trainLoss), ("train_accuracy", e.trainAccuracy),
                                                    ("test_loss", e.testLoss), ("test_accuracy", e.testAccuracy)]
                 if timings { pairs += [("seconds", e.seconds), ("samples_per_second", e.samplesPerSecond)] }
@@ -119,10 +164,10 @@ extension Session {
             throw CommandError("export: the file name must end in .json or .csv, got `\(path.prefix(60))`", usage: u)
         }
         // Findings of runs not yet checked, or checked before their latest epochs, are made now so that the
-        // export carries the verdicts on what it records.
-        for r in runs where (r.findings.isEmpty || r.findingsEpochs != r.trainer.epochs.count)
-            && (r.firstBatch != nil || !r.trainer.epochs.isEmpty) {
-            r.findings = findings(for: r); r.findingsEpochs = r.trainer.epochs.count
+        // export carries the verdicts on what it records (an external run's too).
+        for r in runs where (r.findings.isEmpty || r.findingsEpochs != r.epochs.count)
+            && (r.isExternal || r.firstBatch != nil || !r.epochs.isEmpty) {
+            r.findings = findings(for: r); r.findingsEpochs = r.epochs.count
         }
         if lower.hasSuffix(".json") {
             try writeOutput(path, Array((exportJSON(timings: timings).serialized() + "\n").utf8))

@@ -1,6 +1,8 @@
 /// A JSON value whose objects keep their keys in insertion order, so exports are stable byte for byte.
 public indirect enum JSON {
     case null, bool(Bool), number(Double), int(Int), string(String), array([JSON]), object([(String, JSON)])
+    /// A number written exactly as given: an integer too large for Int read from a record (a 64-bit seed).
+    case rawNumber(String)
 
     /// A Double, or null when it is NaN or infinite (JSON has no such numbers).
     public static func num(_ v: Double?) -> JSON { v.map { $0.isFinite ? .number($0) : .null } ?? .null }
@@ -17,6 +19,7 @@ public indirect enum JSON {
         case .null: out += "null"
         case .bool(let b): out += b ? "true" : "false"
         case .int(let i): out += String(i)
+        case .rawNumber(let s): out += s
         case .number(let d): out += JSON.format(d)
         case .string(let s): out += JSON.quote(s)
         case .array(let a):

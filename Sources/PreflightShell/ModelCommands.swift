@@ -214,7 +214,9 @@ extension Session {
         rows.append(["batch", String(c.batch)])
         rows.append(["seed", String(c.seed)])
         rows.append(["epsilon", num(c.epsilon)])
-        if let r = currentRun {
+        if let r = currentRun, let o = r.originText {
+            rows.append(["run", "\(r.name): \(r.epochs.count) epochs (\(o))"])
+        } else if let r = currentRun {
             let same = (try? resolvedConfig()) == r.config
             rows.append(["run", "\(r.name): \(plural(r.trainer.epochs.count, "epoch"))" + (same ? "" : " (configuration changed since: the next `train` starts a new run)")])
         } else { rows.append(["run", "none yet (the first `train` starts run1)"]) }
@@ -231,12 +233,12 @@ extension Session {
     func showInit() throws {
         let c = try resolvedConfig()
         let net: Network
-        if let r = currentRun, r.config == c, r.trainer.epochs.isEmpty {
+        if let r = currentRun, !r.isExternal, r.config == c, r.trainer.epochs.isEmpty {
             net = r.network
         } else {
             net = Network(sizes: c.layers!, activation: c.activation)
             net.initialize(c.initializers(layerCount: c.layers!.count - 1), seed: c.seed)
-            if let r = currentRun, r.config == c { console.info("(weights as drawn at the start of run \(r.name); it has trained since)") }
+            if let r = currentRun, !r.isExternal, r.config == c { console.info("(weights as drawn at the start of run \(r.name); it has trained since)") }
         }
         var rows = [["layer", "fan_in", "fan_out", "init", "formula", "min", "max", "mean", "std"]]
         let inits = c.initializers(layerCount: net.layerCount)

@@ -97,7 +97,7 @@ extension Session {
         case .loss, .accuracy:
             var series: [Series] = []
             for (k, r) in list.enumerated() {
-                let ep = r.trainer.epochs
+                let ep = r.epochs
                 let train = ep.map { (x: Double($0.epoch), y: kind == .loss ? $0.trainLoss : $0.trainAccuracy) }
                 let test = ep.map { (x: Double($0.epoch), y: (kind == .loss ? $0.testLoss : $0.testAccuracy) ?? .nan) }
                 // One colour per run; train solid, test dashed (as the help and the report's captions say).
@@ -111,12 +111,14 @@ extension Session {
         case .hidden:
             var series: [Series] = []
             for r in list {
-                let hidden = r.config.layers!.count - 2
+                let hidden = r.hiddenCount
                 for h in 0..<hidden {
                     var pts: [(x: Double, y: Double)] = []
                     if let fb = r.firstBatch, h < fb.hidden.count { pts.append((0, fb.hidden[h].mean)) }
-                    for e in r.trainer.epochs where h < e.hidden.count { pts.append((Double(e.epoch), e.hidden[h].mean)) }
-                    series.append(Series(name: "\(r.name)/h\(h + 1)", points: pts))
+                    for e in r.epochs where h < e.hidden.count { pts.append((Double(e.epoch), e.hidden[h].mean)) }
+                    // An external run's hidden outputs carry their module names (net.1).
+                    let label = r.record.flatMap { h < $0.hiddenNames.count ? $0.hiddenNames[h] : nil } ?? "h\(h + 1)"
+                    series.append(Series(name: "\(r.name)/\(label)", points: pts))
                 }
             }
             return Chart(title: "Hidden-layer mean activation" + (multi ? "" : ": \(list.first?.name ?? "")"),
@@ -133,11 +135,12 @@ extension Session {
         case .grads:
             var series: [Series] = []
             for r in list {
-                for l in 0..<(r.config.layers!.count - 1) {
+                for l in 0..<r.weightLayerCount {
                     var pts: [(x: Double, y: Double)] = []
                     if let fb = r.firstBatch, l < fb.gradNorms.count { pts.append((0, fb.gradNorms[l])) }
-                    for e in r.trainer.epochs where l < e.layers.count { pts.append((Double(e.epoch), e.layers[l].gradNorm)) }
-                    series.append(Series(name: "\(r.name)/W\(l + 1)", points: pts))
+                    for e in r.epochs where l < e.layers.count { pts.append((Double(e.epoch), e.layers[l].gradNorm)) }
+                    let label = r.record.flatMap { l < $0.gradNormNames.count ? $0.gradNormNames[l] : nil } ?? "W\(l + 1)"
+                    series.append(Series(name: "\(r.name)/\(label)", points: pts))
                 }
             }
             return Chart(title: "Gradient norm per layer" + (multi ? "" : ": \(list.first?.name ?? "")"),

@@ -78,11 +78,11 @@ extension Session {
             let worst = f.map(\.verdict).filter { $0 != .notRun }.max() ?? .ok
             let bad = f.filter { $0.verdict == .fail || $0.verdict == .warn }.map { "\($0.rule) (\($0.verdict.rawValue))" }
             h += "<tr class=\"\(worst.rawValue)\"><td><a href=\"#run-\(i + 1)\">\(xmlEscape(r.name))</a></td>"
-            h += "<td>\(xmlEscape(r.config.layers!.map(String.init).joined(separator: "-")))</td><td>\(xmlEscape(r.config.activation.rawValue))</td>"
-            h += "<td>\(xmlEscape(r.config.initDescription))</td><td>\(xmlEscape(r.config.optimizer.description))</td>"
-            h += "<td class=\"num\">\(r.trainer.epochs.count)</td>"
-            h += "<td class=\"num\">\(xmlEscape(r.trainer.epochs.last?.testAccuracy.map { pct($0) } ?? "–"))</td>"
-            h += "<td class=\"num\">\(xmlEscape(r.firstBatch.map { pct($0.saturatedFraction, 1) } ?? "–"))</td>"
+            h += "<td>\(xmlEscape(r.layersText))</td><td>\(xmlEscape(r.activationText))</td>"
+            h += "<td>\(xmlEscape(r.initText))</td><td>\(xmlEscape(r.optimizerText))</td>"
+            h += "<td class=\"num\">\(r.epochs.count)</td>"
+            h += "<td class=\"num\">\(xmlEscape(r.epochs.last?.testAccuracy.map { pct($0) } ?? "–"))</td>"
+            h += "<td class=\"num\">\(xmlEscape(r.firstBatch.flatMap { $0.saturatedFraction.isNaN && r.isExternal ? nil : pct($0.saturatedFraction, 1) } ?? "–"))</td>"
             h += "<td class=\"v\">\(xmlEscape(f.isEmpty ? "–" : bad.isEmpty ? "all ok" : bad.joined(separator: ", ")))</td></tr>\n"
         }
         h += "</table>\n"
@@ -111,37 +111,57 @@ extension Session {
     private func runSection(_ r: Run, index: Int, findings f: [Finding]) -> String {
         let c = r.config
         var h = "<section class=\"run\" id=\"run-\(index)\">\n<h2>Run \(xmlEscape(r.name))</h2>\n<div class=\"cols\">\n<div>\n<h3>Configuration</h3>\n"
-        var rows: [(String, String)] = [
-            ("data", c.data.map { $0.command.replacingOccurrences(of: "data ", with: "") } ?? "–"),
-            ("layers", c.layers!.map(String.init).joined(separator: " ")),
-            ("activation", c.activation.rawValue), ("init", c.initDescription), ("optimizer", c.optimizer.description),
-            ("batch", String(c.batch)), ("seed", String(c.seed)), ("epsilon", num(c.epsilon)),
-            ("epochs trained", String(r.trainer.epochs.count)),
-        ]
-        if let e = r.trainer.epochs.last {
-            rows.append(("final train loss / accuracy", "\(fmt(e.trainLoss, 4)) / \(pct(e.trainAccuracy))"))
+        var rows: [(String, String)]
+        if let rec = r.record {
+            rows = [("record", "\(rec.engineText), from \(rec.file)")]
+            if let s = rec.script { rows.append(("script", s)) }
+            if let m = rec.model { rows.append(("model", m)) }
+            if let k = rec.outputKind, k != "logits" { rows.append(("model output", "\(k) (the saturation shares are of its probabilities)")) }
+            rows += [("data", rec.dataset ?? "–"), ("classes", rec.classes.map(String.init) ?? "–"),
+                     ("layers", r.layersText), ("activation", r.activationText), ("init", r.initText), ("optimizer", r.optimizerText),
+                     ("batch / seed", r.batchSeedText), ("epsilon", rec.epsilon.map(num) ?? "–"), ("epochs recorded", String(r.epochs.count))]
+        } else {
+            rows = [
+                ("data", c.data.map { $0.command.replacingOccurrences(of: "data ", with: "") } ?? "–"),
+                ("layers", c.layers!.map(String.init).joined(separator: " ")),
+                ("activation", c.activation.rawValue), ("init", c.initDescription), ("optimizer", c.optimizer.description),
+                ("batch", String(c.batch)), ("seed", String(c.seed)), ("epsilon", num(c.epsilon)),
+                ("epochs trained", String(r.trainer.epochs.count)),
+            ]
+        }
+        if let e = r.epochs.last {
+            rows.append(("final train loss / accuracy", "\(e.trainLoss.isNaN ? "–" : fmt(e.trainLoss, 4)) / \(e.trainAccuracy.isNaN ? "–" : pct(e.trainAccuracy))"))
             if let tl = e.testLoss, let ta = e.testAccuracy { rows.append(("final test loss / accuracy", "\(fmt(tl, 4)) / \(pct(ta))")) }
         }
-        if let ev = r.trainer.nonFinite {
+        if let ev = r.nonFinite {
             rows.append(("stopped by NaN/Inf", "epoch \(ev.epoch), batch \(ev.batch), \(ev.stage), \(ev.layer)"))
         }
         h += "<table class=\"config\">\n" + rows.map { "<tr><th>\(xmlEscape($0.0))</th><td>\(xmlEscape($0.1))</td></tr>\n" }.joined() + "</table>\n</div>\n"
 
         h += "<div>\n<h3>First batch (before any update)</h3>\n"
         if let fb = r.firstBatch {
+            let classes: Int? = r.record != nil ? r.record!.classes : c.layers!.last!
             let fr: [(String, String)] = [
-                ("loss", fmt(fb.loss, 4) + " (ln \(c.layers!.last!) = \(fmt(log(Double(c.layers!.last!)), 4)))"),
+                ("loss", fmt(fb.loss, 4) + (classes.map { $0 >= 2 ? " (ln \($0) = \(fmt(log(Double($0)), 4)))" : "" } ?? "")),
                 ("softmax saturated (< ε or > 1−ε)", pct(fb.saturatedFraction, 2)),
                 ("below ε / above 1−ε", "\(pct(fb.lowFraction, 2)) / \(pct(fb.highFraction, 2))"),
                 ("accuracy", pct(fb.accuracy, 1)), ("batch size", String(fb.batchSize)),
                 ("input range", "\(num(fb.inputMin)) … \(num(fb.inputMax))"),
-                ("gradient norms", fb.gradNorms.enumerated().map { "W\($0.offset + 1) \(num($0.element))" }.joined(separator: ", ")),
+                ("gradient norms", fb.gradNorms.enumerated().map { i, g in
+                    let name = r.record.flatMap { i < $0.gradNormNames.count ? $0.gradNormNames[i] : nil } ?? "W\(i + 1)"
+                    return "\(name) \(num(g))"
+                }.joined(separator: ", ")),
             ]
-            h += "<table class=\"first-batch\">\n" + fr.map { "<tr><th>\(xmlEscape($0.0))</th><td class=\"num\">\(xmlEscape($0.1))</td></tr>\n" }.joined() + "</table>\n"
+            // A record may lack a value (a regression model has no accuracy or saturation): "–", not "nan".
+            let unknown = { (v: String) in v.split(separator: " ").allSatisfy { $0 == "nan" || $0 == "/" || $0 == "…" } }
+            let shown = r.isExternal ? fr.map { ($0.0, unknown($0.1) ? "–" : $0.1) } : fr
+            h += "<table class=\"first-batch\">\n" + shown.map { "<tr><th>\(xmlEscape($0.0))</th><td class=\"num\">\(xmlEscape($0.1))</td></tr>\n" }.joined() + "</table>\n"
             if !fb.hidden.isEmpty {
                 h += "<table class=\"hidden\">\n<tr><th>hidden layer</th><th>mean</th><th>std</th><th>max</th><th>zeros</th><th>&gt; 1</th><th>dead units</th></tr>\n"
                 for (i, s) in fb.hidden.enumerated() {
-                    h += "<tr><td>h\(i + 1)</td>" + [num(s.mean), num(s.std), num(s.max), pct(s.zeroFraction, 1), pct(s.aboveOneFraction, 1), pct(s.deadFraction, 1)]
+                    let label = r.record.flatMap { i < $0.hiddenNames.count ? $0.hiddenNames[i] : nil } ?? "h\(i + 1)"
+                    h += "<tr><td>\(xmlEscape(label))</td>" + [num(s.mean), num(s.std), num(s.max), pct(s.zeroFraction, 1), pct(s.aboveOneFraction, 1),
+                                                           s.deadFraction.isNaN && r.isExternal ? "–" : pct(s.deadFraction, 1)]
                         .map { "<td class=\"num\">\(xmlEscape($0))</td>" }.joined() + "</tr>\n"
                 }
                 h += "</table>\n"
@@ -165,14 +185,15 @@ extension Session {
             h += "</table>\n"
         }
 
-        if !r.trainer.epochs.isEmpty {
+        if !r.epochs.isEmpty {
             h += "<h3>Epochs</h3>\n<table class=\"epochs\">\n<tr><th>epoch</th><th>train loss</th><th>train acc</th><th>test loss</th><th>test acc</th>"
-            h += (0..<(c.layers!.count - 2)).map { "<th>h\($0 + 1) mean</th>" }.joined() + "<th>seconds</th></tr>\n"
-            for e in r.trainer.epochs {
-                var cells = [String(e.epoch) + (e.complete ? "" : " (partial)"), fmt(e.trainLoss, 4), pct(e.trainAccuracy),
+            h += (0..<r.hiddenCount).map { "<th>h\($0 + 1) mean</th>" }.joined() + "<th>seconds</th></tr>\n"
+            for e in r.epochs {
+                var cells = [String(e.epoch) + (e.complete ? "" : " (partial)"), e.trainLoss.isNaN ? "–" : fmt(e.trainLoss, 4),
+                             e.trainAccuracy.isNaN ? "–" : pct(e.trainAccuracy),
                              e.testLoss.map { fmt($0, 4) } ?? "–", e.testAccuracy.map { pct($0) } ?? "–"]
                 cells += e.hidden.map { num($0.mean) }
-                cells.append(fmt(e.seconds, 2))
+                cells.append(e.seconds.isNaN ? "–" : fmt(e.seconds, 2))
                 h += "<tr>" + cells.map { "<td class=\"num\">\(xmlEscape($0))</td>" }.joined() + "</tr>\n"
             }
             h += "</table>\n"

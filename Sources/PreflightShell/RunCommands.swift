@@ -20,6 +20,11 @@ extension Session {
                     guard let i = s.runs.firstIndex(where: { $0.name == a[0] }) else { throw s.noSuchRun(a[0]) }
                     s.currentIndex = i
                     let r = s.runs[i]
+                    if let rec = r.record {
+                        // An external run has no configuration to follow: the session's stays as it is.
+                        s.console.info("using run \(r.name) (external: \(rec.engineText) record from \(rec.file), \(r.epochs.count) epochs): check, compare, plot, report and export work on it; it cannot be trained")
+                        return
+                    }
                     // The session's configuration follows the selected run, so `train` continues it.
                     s.config = r.config
                     if s.data == nil, let c = r.config.data {
@@ -60,33 +65,42 @@ extension Session {
         guard !runs.isEmpty else { console.line("no runs yet: `train N` starts run1, `run NAME` a named one"); return }
         var rows = [["", "run", "epochs", "layers", "act", "init", "optimizer", "test acc", "first-batch sat."]]
         for (i, r) in runs.enumerated() {
-            let last = r.trainer.epochs.last
-            rows.append([i == currentIndex ? "*" : "", r.name, String(r.trainer.epochs.count),
-                         r.config.layers!.map(String.init).joined(separator: "-"), r.config.activation.rawValue,
-                         r.config.initDescription, r.config.optimizer.description,
+            let last = r.epochs.last
+            rows.append([i == currentIndex ? "*" : "", r.name, String(r.epochs.count),
+                         r.layersText, r.activationText, r.initText, r.optimizerText,
                          last?.testAccuracy.map { pct($0) } ?? "-",
-                         r.firstBatch.map { pct($0.saturatedFraction, 1) } ?? "-"])
+                         r.firstBatch.flatMap { $0.saturatedFraction.isNaN ? nil : pct($0.saturatedFraction, 1) } ?? "-"])
         }
         console.out(Table(rows: rows, rightAligned: [2, 7, 8]).render(console: console))
+        for r in runs { if let o = r.originText { console.line("  \(r.name): \(o)") } }
     }
 
     func compare(_ list: [Run]) {
         var rows: [[String]] = [[""] + list.map(\.name)]
         func row(_ label: String, _ f: (Run) -> String) { rows.append([label] + list.map(f)) }
-        row("data") { $0.config.data.map { $0.name + ($0.limit.map { " (limit \($0))" } ?? "") + ($0.scaleUnit ? "" : " unscaled") } ?? "-" }
-        row("layers") { $0.config.layers!.map(String.init).joined(separator: "-") }
-        row("activation") { $0.config.activation.rawValue }
-        row("init") { $0.config.initDescription }
-        row("optimizer") { $0.config.optimizer.description }
-        row("batch / seed") { "\($0.config.batch) / \($0.config.seed)" }
-        row("epochs") { String($0.trainer.epochs.count) }
-        row("train loss") { $0.trainer.epochs.last.map { fmt($0.trainLoss, 4) } ?? "-" }
-        row("train acc") { $0.trainer.epochs.last.map { pct($0.trainAccuracy) } ?? "-" }
-        row("test loss") { $0.trainer.epochs.last?.testLoss.map { fmt($0, 4) } ?? "-" }
-        row("test acc") { $0.trainer.epochs.last?.testAccuracy.map { pct($0) } ?? "-" }
+        /// A recorded value, "-" when the record holds none (NaN marks a missing value of an external record).
+        func known(_ v: Double?, _ f: (Double) -> String) -> String { v.flatMap { $0.isNaN ? nil : f($0) } ?? "-" }
+        if list.contains(where: \.isExternal) {
+            row("engine") { $0.record?.engineText ?? "preflight" }
+        }
+        row("data") { r in
+            if let rec = r.record { return rec.dataset ?? "-" }
+            return r.config.data.map { $0.name + ($0.limit.map { " (limit \($0))" } ?? "") + ($0.scaleUnit ? "" : " unscaled") } ?? "-"
+        }
+        row("layers") { $0.layersText }
+        row("activation") { $0.activationText }
+        row("init") { $0.initText }
+        row("optimizer") { $0.optimizerText }
+        row("batch / seed") { $0.batchSeedText }
+        row("epochs") { String($0.epochs.count) }
+        row("train loss") { known($0.epochs.last?.trainLoss) { fmt($0, 4) } }
+        row("train acc") { known($0.epochs.last?.trainAccuracy) { pct($0) } }
+        row("test loss") { known($0.epochs.last?.testLoss) { fmt($0, 4) } }
+        row("test acc") { known($0.epochs.last?.testAccuracy) { pct($0) } }
         row("first-batch loss") { $0.firstBatch.map { fmt($0.loss, 4) } ?? "-" }
-        row("first-batch saturated") { $0.firstBatch.map { pct($0.saturatedFraction, 1) } ?? "-" }
-        let maxHidden = list.map { $0.config.layers!.count - 2 }.max() ?? 0
+        row("first-batch saturated") { r in r.isExternal ? known(r.firstBatch?.saturatedFraction) { pct($0, 1) }
+                                                         : r.firstBatch.map { pct($0.saturatedFraction, 1) } ?? "-" }
+        let maxHidden = list.map(\.hiddenCount).max() ?? 0
         for h in 0..<maxHidden {
             row("hidden \(h + 1) mean, init") { r in
                 guard let fb = r.firstBatch, h < fb.hidden.count else { return "-" }
@@ -95,12 +109,12 @@ extension Session {
         }
         for h in 0..<maxHidden {
             row("hidden \(h + 1) mean, last epoch") { r in
-                guard let e = r.trainer.epochs.last, h < e.hidden.count else { return "-" }
+                guard let e = r.epochs.last, h < e.hidden.count else { return "-" }
                 return fmt(e.hidden[h].mean, 3)
             }
         }
         row("checks") { r in
-            let f = r.findings.isEmpty && (r.firstBatch != nil || !r.trainer.epochs.isEmpty) ? self.findings(for: r) : r.findings
+            let f = r.findings.isEmpty && (r.firstBatch != nil || !r.epochs.isEmpty) ? self.findings(for: r) : r.findings
             if f.isEmpty { return "-" }
             let fails = f.filter { $0.verdict == .fail }.map(\.rule), warns = f.filter { $0.verdict == .warn }.map(\.rule)
             var parts: [String] = []

@@ -7,11 +7,14 @@ import PreflightChecks
 //   session.json                      format "preflight-session", version 1, configuration, runs, records
 //   RUN/W1.npy, RUN/b1.npy, …         each layer's weights (fan_in, fan_out) and bias (fan_out,), float32 C order
 //   RUN/optimizer/m_W1.npy, …/v_b1    the optimiser's moments in the same shapes (Adam m, v; SGD velocity in m; RMSprop v)
+// An external run (imported records) has no arrays: session.json holds its record as the record file would
+// (format version 2; version 1 files, without external runs, stay readable and are still written when there are none).
 
 /// The archive's description of the session (session.json).
 struct SavedSession: Codable {
     static let formatName = "preflight-session"
-    static let currentVersion = 1
+    /// Version 2 adds external runs; a session without any is written as version 1, which older Preflights read.
+    static let currentVersion = 2
 
     var format: String
     var version: Int
@@ -73,6 +76,15 @@ struct SavedRun: Codable {
     var threads: Int?
     /// The data the run was built on (absent in files written before it was recorded).
     var data: RunData?
+    /// An external run's record (no arrays, no optimiser, no shuffle state).
+    var external: SavedExternal?
+}
+
+struct SavedExternal: Codable {
+    /// The file it was imported from.
+    var file: String
+    /// A record file's text holding just this run (read back by the record reader).
+    var record: String
 }
 
 extension Session {
@@ -110,6 +122,16 @@ extension Session {
         var savedRuns: [SavedRun] = []
         var folders = Set<String>()
         for (i, r) in runs.enumerated() {
+            let savedFindings = r.findings.map { SavedFinding(rule: $0.rule, phase: $0.phase, value: $0.value, threshold: $0.threshold,
+                                                              verdict: $0.verdict, measured: $0.measured, hint: $0.hint, reason: $0.reason) }
+            if let rec = r.record {
+                let doc = JSON.object([("version", .int(Session.exportVersion)), ("runs", .array([rec.json(name: r.name, checks: .array([]))]))])
+                savedRuns.append(SavedRun(name: r.name, folder: "", config: r.config, epochs: r.epochs, firstBatch: r.firstBatch,
+                                          nonFinite: r.nonFinite, findings: savedFindings, findingsEpochs: r.findingsEpochs, shuffleState: [],
+                                          optimizer: SavedOptimizerState(kind: "", steps: 0), arrays: [], threads: nil,
+                                          external: SavedExternal(file: rec.file, record: doc.serialized(pretty: false))))
+                continue
+            }
             var folder = r.name
             if folder.range(of: #"^[A-Za-z0-9_.+-]{1,64}$"#, options: .regularExpression) == nil || folder == "session.json"
                 || folder.hasPrefix(".") || folders.contains(folder) {
@@ -140,15 +162,14 @@ extension Session {
             savedRuns.append(SavedRun(
                 name: r.name, folder: folder, config: r.config, epochs: r.trainer.epochs, firstBatch: r.trainer.firstBatch,
                 probedFirstBatch: r.probedFirstBatch, nonFinite: r.trainer.nonFinite,
-                findings: r.findings.map { SavedFinding(rule: $0.rule, phase: $0.phase, value: $0.value, threshold: $0.threshold,
-                                                        verdict: $0.verdict, measured: $0.measured, hint: $0.hint, reason: $0.reason) },
+                findings: savedFindings,
                 findingsEpochs: r.findingsEpochs,
                 shuffleState: [rng.s0, rng.s1, rng.s2, rng.s3].map { hex64($0) },
                 optimizer: SavedOptimizerState(kind: opt.kind.name, steps: opt.steps),
                 arrays: arrays, threads: r.trainer.threads, data: r.data))
         }
         let saved = SavedSession(
-            format: SavedSession.formatName, version: SavedSession.currentVersion, config: config,
+            format: SavedSession.formatName, version: runs.contains(where: \.isExternal) ? 2 : 1, config: config,
             data: data.map { d in
                 SavedData(spec: d.spec, command: d.spec.command, trainCount: d.dataset.train.count, testCount: d.dataset.test.count,
                           crc32: String(format: "%08x", dataFingerprint(d.dataset)))
@@ -168,7 +189,10 @@ extension Session {
         let bytes: [UInt8]
         do { bytes = try StoredZip.write(sessionArchiveEntries()) } catch let e as ArchiveError { throw CommandError("save: \(path): \(e)") }
         try writeOutput(path, bytes)
-        let params = runs.reduce(0) { $0 + $1.network.paramCount }
+        for r in runs where r.isExternal {
+            console.info("run \(r.name) is external: its record is saved, no weights (it has none here)")
+        }
+        let params = runs.filter { !$0.isExternal }.reduce(0) { $0 + $1.network.paramCount }
         console.info("saved the session to \(path): \(runs.count) run\(runs.count == 1 ? "" : "s"), \(params) weights, \(formatBytes(Double(bytes.count)))")
     }
 
@@ -224,6 +248,21 @@ extension Session {
         for sr in saved.runs {
             guard !sr.name.isEmpty, !names.contains(sr.name) else { throw fail("run name `\(sr.name.prefix(40))` is empty or repeated") }
             names.insert(sr.name)
+            if let ext = sr.external {
+                let recs: [RecordedRun]
+                do { recs = try RecordReader.parse(Array(ext.record.utf8), file: "\(path) (run \(sr.name))") } catch let e as RecordError {
+                    throw CommandError("load: \(e)")
+                }
+                guard recs.count == 1 else { throw fail("run \(sr.name): its record holds \(recs.count) runs") }
+                var rec = recs[0]
+                rec.file = ext.file
+                let run = Run(name: sr.name, record: rec)
+                run.findings = sr.findings.map { Finding(rule: $0.rule, phase: $0.phase, value: $0.value, threshold: $0.threshold,
+                                                         verdict: $0.verdict, measured: $0.measured, hint: $0.hint, reason: $0.reason) }
+                run.findingsEpochs = sr.findingsEpochs ?? run.epochs.count
+                runs.append(run)
+                continue
+            }
             guard let sizes = sr.config.layers else { throw fail("run \(sr.name) has no layer sizes") }
             try validateLayers(sizes, fail)
             do { try checkMemory(layers: sizes, batch: sr.config.batch) } catch let e as CommandError { throw fail("run \(sr.name): \(e.message)") }
@@ -367,7 +406,7 @@ extension Session {
         if let d = newData { for r in runs where r.data == nil && r.config.data == d.spec { r.data = RunData(d) } }
         currentIndex = saved.current.flatMap { c in runs.firstIndex { $0.name == c } }
         if let note = dataNote { console.warning(note) }
-        let cur = currentRun.map { ", current run \($0.name) (\(plural($0.trainer.epochs.count, "epoch")))" } ?? ""
+        let cur = currentRun.map { ", current run \($0.name) (\(plural($0.epochs.count, "epoch")))" } ?? ""
         let dataText = newData.map { " data: \($0.spec.command)" + (dataNote == nil ? " (loaded again)" : "") + ";" } ?? ""
         console.info("loaded \(path): \(runs.count) run\(runs.count == 1 ? "" : "s")\(cur);\(dataText) \(loaded.thresholds.changed.count) changed check setting\(loaded.thresholds.changed.count == 1 ? "" : "s")")
     }

@@ -113,10 +113,10 @@ public final class Session {
     @discardableResult
     public func runForTraining(announce: Bool = true) throws -> Run {
         let c = try resolvedConfig()
-        if let r = currentRun, r.config == c { applyThreads(r); return r }
+        if let r = currentRun, !r.isExternal, r.config == c { applyThreads(r); return r }
         let wasLayers = config.layers
         let name: String
-        if let r = currentRun, r.trainer.epochs.isEmpty, r.trainer.nonFinite == nil {
+        if let r = currentRun, !r.isExternal, r.trainer.epochs.isEmpty, r.trainer.nonFinite == nil {
             name = r.name
             runs.remove(at: currentIndex!)
             currentIndex = nil   // the index no longer names a run (it was out of range when r was the last one)
@@ -168,7 +168,9 @@ public final class Session {
 
     /// Findings for a run: before training from a probe of the first batch, after it from the records.
     public func findings(for run: Run, only: [String]? = nil) -> [Finding] {
-        let t = run.trainer
+        // An external run is judged on what its record holds.
+        if let rec = run.record { return Rules.evaluate(rec.checkInput, thresholds: thresholds, only: only) }
+        let t: Trainer = run.trainer
         var first = run.firstBatch
         // No probe when the data do not fit the network (a label without an output unit); output-units says so.
         // The probe is the run's first batch until training records its own.

@@ -131,6 +131,9 @@ extension Session {
     ]
 
     func sweep(_ plan: SweepPlan) throws {
+        if let r = currentRun, r.isExternal {
+            throw CommandError("sweep: the selected run \(r.name) is external (imported from \(r.record!.file)): a sweep trains Preflight runs from the session's configuration; `use` a Preflight run or start one with `run NAME` first")
+        }
         let d = try requireData()
         let base = config
         var runsOfCell: [[Run]] = []
@@ -149,6 +152,10 @@ extension Session {
                     c.seed = base.seed &+ UInt64(k)
                     c.data = d.spec
                     try checkMemory(layers: c.layers!, batch: c.batch)
+                    let name = sweepRunName(ini, depth: depth, seed: c.seed)
+                    if let r = run(named: name), r.isExternal {
+                        throw CommandError("sweep: its run \(name) would replace the external run of that name (imported from \(r.record!.file))")
+                    }
                     cs.append(c)
                 }
                 cells.append((ini, depth, cs))

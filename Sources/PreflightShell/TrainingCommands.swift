@@ -22,6 +22,7 @@ extension Session {
     ]
 
     func train(epochs n: Int) throws {
+        if let r = currentRun, r.isExternal { _ = try r.trainable(for: "train") }
         let d = try requireData()
         let c = try resolvedConfig()
         if c.layers!.last! < d.classes {
@@ -29,7 +30,7 @@ extension Session {
         }
         if c.batch > d.train.count { throw CommandError("batch \(c.batch) is larger than the \(d.train.count) training samples") }
         let r = try runForTraining()
-        let t = r.trainer
+        let t = try r.trainable(for: "train")
         if let ev = t.nonFinite {
             throw CommandError("run \(r.name) stopped at a NaN/Inf (epoch \(ev.epoch), batch \(ev.batch), \(ev.stage), \(ev.layer)); start a new run with `run NAME` after changing the configuration")
         }
@@ -105,6 +106,7 @@ extension Session {
     }
 
     func overfit(samples n: Int) throws {
+        if let r = currentRun, r.isExternal { _ = try r.trainable(for: "overfit") }
         let d = try requireData()
         let c = try resolvedConfig()
         guard c.layers!.last! >= d.classes else { throw CommandError("the output layer has \(c.layers!.last!) units but the data have \(d.classes) classes") }

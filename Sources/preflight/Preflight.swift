@@ -11,9 +11,16 @@ struct Preflight: ParsableCommand {
         abstract: "Check a neural network before you trust its training run.",
         discussion: """
         With no arguments on a terminal: the interactive shell. Otherwise the commands come from FILE.pf \
-        scripts, -c, or standard input. `preflight -c help` lists the commands.
+        scripts, -c, or standard input. `preflight -c help` lists the commands. \
+        `preflight check FILE.json…` judges record files without a session (`preflight check --help`).
         """,
         version: Program.version)
+
+    /// `preflight check …` is its own command; anything else is the shell's.
+    static func main() {
+        let args = Array(CommandLine.arguments.dropFirst())
+        if args.first == "check" { CheckRecords.main(Array(args.dropFirst())) } else { main(args) }
+    }
 
     @Argument(help: "Scripts (.pf) to replay in order.") var files: [String] = []
     @Option(name: .customShort("c"), help: "Commands separated by ';' or newlines.") var commands: String?
@@ -33,6 +40,36 @@ struct Preflight: ParsableCommand {
         p.dataDir = dataDir; p.echo = echo; p.quiet = quiet; p.noColor = noColor; p.strict = strict
         p.keepGoing = keepGoing; p.noDownload = noDownload
         let status = Program.main(p)
+        if status != 0 { throw ExitCode(status) }
+    }
+}
+
+/// `preflight check FILE.json… [--strict] [--json]`: the CI gate.
+struct CheckRecords: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "preflight check",
+        abstract: "Judge record files (Preflight's export or the Python probe's) without a session.",
+        discussion: """
+        Each run of each file is judged by the same rules and thresholds as `check` in the shell (the defaults, \
+        changed by --set). Exit status: 0 when every file was read (and, with --strict, no check failed); 1 when \
+        a file could not be read (the error names the file and the field) or a --set is wrong; 2 with --strict \
+        when a check failed; 64 for a wrong command line.
+        """)
+
+    @Argument(help: "Record files (.json), schema version 1 or 2; - reads one from standard input.") var files: [String]
+    @Flag(help: "Exit with status 2 when a check fails.") var strict = false
+    @Flag(help: "Print the findings as JSON instead of tables.") var json = false
+    @Option(name: .customLong("set"), help: ArgumentHelp("Change a check setting, as `set` does in the shell (repeatable).",
+                                                          valueName: "check.RULE.NAME=VALUE")) var settings: [String] = []
+    @Flag(name: .customLong("no-color"), help: "No colour (NO_COLOR is honoured too).") var noColor = false
+
+    func validate() throws {
+        if files.isEmpty { throw ValidationError("give at least one record file (.json)") }
+    }
+
+    func run() throws {
+        let status = Program.checkRecords(files, strict: strict, json: json, settings: settings,
+                                          console: Console.standard(noColor: noColor || json))
         if status != 0 { throw ExitCode(status) }
     }
 }

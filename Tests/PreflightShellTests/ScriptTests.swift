@@ -12,7 +12,7 @@ final class ScriptTests: XCTestCase {
         XCTAssertEqual(status, 0, err)
         XCTAssertEqual(out.components(separatedBy: "\n").filter { $0.hasPrefix("epoch") }.count, 5, out)
         let j = try loadJSON(dir.path + "/m.json")
-        XCTAssertEqual(j["version"] as? Int, 1)
+        XCTAssertEqual(j["version"] as? Int, 2, "export writes schema version 2")
         let run = (j["runs"] as! [[String: Any]])[0]
         XCTAssertEqual(run["name"] as? String, "run1")
         let config = run["config"] as! [String: Any]

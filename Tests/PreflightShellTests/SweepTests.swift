@@ -169,7 +169,7 @@ final class SweepTests: XCTestCase {
         XCTAssertTrue(Interrupt.requested, "the flag stays set, so that a script stops after the sweep")
         Interrupt.clear()
         XCTAssertEqual(s.runs.map(\.name), ["glorot-d1-s0"])
-        let t = s.runs[0].trainer
+        let t: Trainer = s.runs[0].trainer
         XCTAssertEqual(t.epochs.count, 2, "no epoch after the ^C (the second may have stopped mid-epoch)")
         XCTAssertTrue(box.out.contains("interrupted: 1 of 2 runs"), box.out)
         XCTAssertTrue(box.out.contains("published"), "the finished runs are tabled")
