@@ -70,7 +70,7 @@ extension Session {
     func compare(_ list: [Run]) {
         var rows: [[String]] = [[""] + list.map(\.name)]
         func row(_ label: String, _ f: (Run) -> String) { rows.append([label] + list.map(f)) }
-        row("data") { $0.config.data.map { $0.name + ($0.limit.map { " (limit \($0))" } ?? "") + ($0.scaleUnit ? "" : " unscaled") } ?? "-" }
+        row("data") { $0.config.data.map { $0.name + ($0.limit.map { " (limit \($0))" } ?? "") + ($0.scale == .unit ? "" : $0.scale == .none ? " unscaled" : " standardised") } ?? "-" }
         row("layers") { $0.config.layers!.map(String.init).joined(separator: "-") }
         row("activation") { $0.config.activation.rawValue }
         row("init") { $0.config.initDescription }
