@@ -139,12 +139,19 @@ public final class Session {
         if first == nil, let d = data, d.spec == run.config.data, t.accepts(d.train) {
             first = t.probe(d.train, batch: run.config.batch, epsilon: Float(run.config.epsilon))
         }
-        let input = CheckInput(layers: run.config.layers!, classes: data?.classes ?? run.config.layers!.last!,
+        var input = CheckInput(layers: run.config.layers!, classes: data?.classes ?? run.config.layers!.last!,
                                activation: run.config.activation,
                                initializers: run.config.initializers(layerCount: run.config.layers!.count - 1),
                                optimizer: run.config.optimizer, epsilon: run.config.epsilon,
                                dataInputMin: first?.inputMin ?? data?.inputMin ?? 0, dataInputMax: data?.inputMax ?? first?.inputMax ?? 1,
                                firstBatch: first, epochs: t.epochs, nonFinite: t.nonFinite)
+        input.dataScale = run.config.data?.scale.rawValue ?? ""
+        input.classNames = run.config.data?.classNames
+        if let d = data, d.spec == run.config.data {
+            input.dataIsImage = d.dataset.isImage
+            input.trainClassCounts = d.trainCounts
+            input.testClassCounts = d.testCounts
+        }
         return Rules.evaluate(input, thresholds: thresholds, only: only)
     }
 }
