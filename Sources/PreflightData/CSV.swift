@@ -326,6 +326,7 @@ public enum CSV {
         var scratch: [UInt8] = []
         var pos = a
         let features = cx.features
+        let p10 = pow10Table
         while pos < z {
             let lineNo = b.lines
             b.lines += 1
@@ -353,6 +354,13 @@ public enum CSV {
                     while let jj = j { more += 1; j = (try? field(base, jj, end, delimiter: cx.delimiter, scratch: &scratch))?.2 ?? nil }
                     b.error = (lineNo, "\(more) fields, but the \(cx.names != nil ? "header has" : "first row has") \(cx.columns) (a ragged row)")
                     return b
+                }
+                // Most cells: a plain decimal right up to the delimiter or the end of the line.
+                if col != cx.labelColumn, let (v, after) = fastNumber(base, start, end, cx.delimiter, p10) {
+                    b.values.append(v)
+                    col += 1
+                    i = after < end ? after + 1 : nil
+                    continue
                 }
                 let fs: Int, fe: Int, nxt: Int?, quoted: Bool
                 do { (fs, fe, nxt, quoted) = try field(base, start, end, delimiter: cx.delimiter, scratch: &scratch) } catch let e as LineError {
@@ -435,6 +443,40 @@ public enum CSV {
     }
 
     private static let pow10: [Double] = (0...22).map { e in (0..<e).reduce(1.0) { r, _ in r * 10 } }
+    /// 10^0 … 10^22 (all exact doubles), for `fastNumber`; never freed. Safe to share: written once, when the
+    /// lazy initialiser runs, and only read after.
+    nonisolated(unsafe) static let pow10Table: UnsafePointer<Double> = {
+        let p = UnsafeMutablePointer<Double>.allocate(capacity: 23)
+        for e in 0...22 { p[e] = pow10[e] }
+        return UnsafePointer(p)
+    }()
+
+    /// `[-]digits[.digits]` of at most 15 digits starting at `i0` and ending at the delimiter or `z`: its value
+    /// (correctly rounded to a double, then to a float) and where it ends. nil for anything else (spaces, signs
+    /// other than a leading minus, exponents, quotes, words, long numbers), which the general path handles.
+    @inline(__always)
+    static func fastNumber(_ p: UnsafePointer<UInt8>, _ i0: Int, _ z: Int, _ delimiter: UInt8,
+                           _ p10: UnsafePointer<Double>) -> (Float, Int)? {
+        var i = i0
+        let neg = i < z && p[i] == 45
+        if neg { i += 1 }
+        var m: UInt64 = 0
+        let d0 = i
+        while i < z, p[i] &- 48 < 10 { m = m &* 10 &+ UInt64(p[i] &- 48); i += 1 }
+        var nd = i - d0
+        var frac = 0
+        if i < z && p[i] == 46 {
+            i += 1
+            let f0 = i
+            while i < z, p[i] &- 48 < 10 { m = m &* 10 &+ UInt64(p[i] &- 48); i += 1 }
+            frac = i - f0
+            nd += frac
+        }
+        guard nd > 0, nd <= 15, i == z || p[i] == delimiter else { return nil }
+        var v = Double(m)
+        if frac > 0 { v /= p10[frac] }
+        return (Float(neg ? -v : v), i)
+    }
 
     /// One numeric cell: plain decimals fast; anything else through strtod; missing markers and words recognised.
     @inline(__always)
