@@ -25,11 +25,13 @@ public struct CSVOptions: Sendable, Equatable {
 /// A streaming reader of numeric CSV tables with one label column. The file is read 16 MB at a time and each
 /// piece is parsed on two threads; only the parsed floats are kept (4 bytes per cell).
 public enum CSV {
-    static let chunkSize = 16 << 20
+    public static let chunkSize = 16 << 20
 
     /// Reads `path`: every column but the label column is a feature. The dataset has no test split
     /// (`test.count == 0`); the caller draws one.
-    public static func read(path: String, options: CSVOptions = CSVOptions(), cancel: (() -> Bool)? = nil) throws -> Dataset {
+    /// `chunkSize`: bytes read at a time (tests make it small to cut lines across reads).
+    public static func read(path: String, options: CSVOptions = CSVOptions(), cancel: (() -> Bool)? = nil,
+                            chunkSize: Int = CSV.chunkSize) throws -> Dataset {
         switch FileBytes.kind(path) {
         case .missing: throw DataError(path: path, "no such file")
         case .directory: throw DataError(path: path, "is a directory, expected a CSV file")
@@ -257,8 +259,9 @@ public enum CSV {
     static func field(_ base: UnsafePointer<UInt8>, _ i0: Int, _ z: Int, delimiter: UInt8,
                       scratch: inout [UInt8]) throws -> (Int, Int, Int?, Bool) {
         var i = i0
-        let spaceIsDelimiter = delimiter == 32 || delimiter == 9
-        if !spaceIsDelimiter { while i < z && (base[i] == 32 || base[i] == 9) { i += 1 } }
+        // Spaces and tabs around a field are padding, unless one of them is the delimiter.
+        @inline(__always) func pad(_ c: UInt8) -> Bool { (c == 32 || c == 9) && c != delimiter }
+        while i < z && pad(base[i]) { i += 1 }
         if i < z && base[i] == 34 {   // a quoted field
             scratch.removeAll(keepingCapacity: true)
             i += 1
@@ -271,7 +274,7 @@ public enum CSV {
                 }
                 scratch.append(base[i]); i += 1
             }
-            while i < z && (base[i] == 32 || base[i] == 9) && !spaceIsDelimiter { i += 1 }
+            while i < z && pad(base[i]) { i += 1 }
             if i >= z { return (0, 0, nil, true) }
             guard base[i] == delimiter else { throw LineError(message: "unexpected text after a closing quote") }
             return (0, 0, i + 1, true)
@@ -279,7 +282,7 @@ public enum CSV {
         let s = i
         while i < z && base[i] != delimiter { i += 1 }
         var e = i
-        if !spaceIsDelimiter { while e > s && (base[e - 1] == 32 || base[e - 1] == 9) { e -= 1 } }
+        while e > s && pad(base[e - 1]) { e -= 1 }
         return (s, e, i < z ? i + 1 : nil, false)
     }
 
@@ -342,6 +345,14 @@ public enum CSV {
             if blank { continue }
 
             let rowStart = b.values.count
+            /// A cell's error, unless the row has the wrong number of fields: that is the error then.
+            func ragged(_ message: String) -> String {
+                var n = 0, j: Int? = pos
+                var tmp: [UInt8] = []
+                while let jj = j { n += 1; j = (try? field(base, jj, end, delimiter: cx.delimiter, scratch: &tmp))?.2 ?? nil }
+                if n == cx.columns { return message }
+                return "\(n) field\(n == 1 ? "" : "s"), but the \(cx.names != nil ? "header has" : "first row has") \(cx.columns) (a ragged row)"
+            }
             var col = 0
             var i: Int? = pos
             var missing = false
@@ -375,7 +386,7 @@ public enum CSV {
                             : String(decoding: UnsafeBufferPointer(start: base + fs, count: fe - fs), as: UTF8.self)
                         if missingTokens.contains(text.lowercased()) {
                             if !cx.dropMissing {
-                                b.error = (lineNo, "\(cx.column(col)): the label is missing (\(text.isEmpty ? "empty" : "'\(text)'")): fill it in, or add --drop-missing to drop such rows")
+                                b.error = (lineNo, ragged("\(cx.column(col)): the label is missing (\(text.isEmpty ? "empty" : "'\(text)'")): fill it in, or add --drop-missing to drop such rows"))
                                 return b
                             }
                             missing = true
@@ -403,7 +414,7 @@ public enum CSV {
                     case .missing:
                         if !cx.dropMissing {
                             let text = quoted ? String(decoding: scratch, as: UTF8.self) : String(decoding: UnsafeBufferPointer(start: base + fs, count: fe - fs), as: UTF8.self)
-                            b.error = (lineNo, "\(cx.column(col)): missing value (\(text.isEmpty ? "empty" : "'\(text)'")): fill it in, or add --drop-missing to drop such rows")
+                            b.error = (lineNo, ragged("\(cx.column(col)): missing value (\(text.isEmpty ? "empty" : "'\(text)'")): fill it in, or add --drop-missing to drop such rows"))
                             return b
                         }
                         missing = true
@@ -417,7 +428,7 @@ public enum CSV {
                         case .outOfRange: what = "\(shown) is beyond the float range (±3.4e38)"
                         default: what = "\(shown) is not a number" + (col == cx.columns - 1 || cx.labelColumn == cx.columns - 1 ? "" : " (is it the label column? choose it with --label)")
                         }
-                        b.error = (lineNo, "\(cx.column(col)): \(what)")
+                        b.error = (lineNo, ragged("\(cx.column(col)): \(what)"))
                         return b
                     }
                 }

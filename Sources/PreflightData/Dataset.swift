@@ -17,6 +17,7 @@ public struct DataSplit: Sendable, Equatable {
         self.count = count
     }
 
+    @_disfavoredOverload
     public init(images: [UInt8], labels: [UInt8], count: Int) {
         self.init(images: images, labels: labels.map(UInt16.init), count: count)
     }

@@ -33,7 +33,7 @@ public enum NPZ {
             guard !entries.isEmpty else { throw DataError(path: path, "the archive holds no arrays") }
         }
 
-        var keys: String { entries.keys.sorted().joined(separator: ", ") }
+        var keys: String { entries.values.map(\.path).sorted().joined(separator: ", ") }
 
         func has(_ key: String) -> Bool { entries[key] != nil }
 

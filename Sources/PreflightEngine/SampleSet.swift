@@ -20,6 +20,7 @@ public struct SampleSet: Sendable {
         labelBound = labels.isEmpty ? 0 : Int(labels.max()!) + 1
     }
 
+    @_disfavoredOverload
     public init(pixels: [UInt8], labels: [UInt8], count: Int, features: Int, scale: Float) {
         self.init(pixels: pixels, labels: labels.map(UInt16.init), count: count, features: features, scale: scale)
     }

@@ -261,8 +261,8 @@ extension Session {
             func fill(_ name: String, _ target: inout [Float], _ range: Range<Int>, _ shape: [Int]) throws {
                 let entry = "\(sr.folder)/\(name).npy"
                 guard let bytes = byName[entry] else { throw fail("entry \(entry) is missing") }
-                let a: NPYArray
-                do { a = try NPY.decode(bytes) } catch let e as ArchiveError { throw fail("entry \(entry): \(e)") }
+                let a: (shape: [Int], values: [Float])
+                do { a = try NPY.decodeFloats(bytes, name: entry) } catch let e as DataError { throw fail(e.description) }
                 guard a.shape == shape else {
                     throw fail("entry \(entry) has shape \(a.shape), but run \(sr.name)'s layers \(sizes.map(String.init).joined(separator: "-")) need \(shape)")
                 }
