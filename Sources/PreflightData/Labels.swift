@@ -94,7 +94,7 @@ enum LabelSet {
         }
         func place(_ t: String) -> String {
             let (s, k) = where_[t]!
-            return "\(s.name), \(s.firstAt[k])"
+            return "\(s.name): \(s.firstAt[k])"
         }
         let allInts = allTexts.allSatisfy { integer($0) != nil }
         var notes: [String] = []
@@ -154,7 +154,8 @@ enum LabelSet {
                 }
             }
             if !empty.isEmpty && fixedClasses == nil {
-                notes.append("\(empty.count) of \(classes) classes have no samples: \(ranges(empty)) (labels present: \(ranges(present)))")
+                let withCounts = present.count <= 12 ? present.map { "\($0) (\(counts[$0]))" }.joined(separator: ", ") : ranges(present)
+                notes.append("\(empty.count) of \(classes) classes have no samples: \(ranges(empty)) (labels present, with their samples: \(withCounts))")
             }
         }
         return Resolved(train: trainClasses, test: testClasses, classes: classes, names: names, notes: notes)

@@ -226,7 +226,7 @@ extension Session {
         let constant = s.constant
         if !constant.isEmpty {
             let list = constant.prefix(8).map { "\(ds.featureName($0)) = \(num(s.min[$0]))" }.joined(separator: ", ")
-            console.warning("\(d.spec.name): \(constant.count) constant feature\(constant.count == 1 ? "" : "s") (one value in every training sample, no information): column \(list)\(constant.count > 8 ? ", …" : "")")
+            console.warning("\(d.spec.name): \(constant.count) constant feature\(constant.count == 1 ? "" : "s") (one value in every training sample, no information): column\(constant.count == 1 ? "" : "s") \(list)\(constant.count > 8 ? ", …" : "")")
         }
         guard d.spec.scale == .none else { return }
         let varying = s.std.indices.filter { s.std[$0] > 0 }
