@@ -43,37 +43,39 @@ public enum CSV {
         let lower = path.lowercased()
         let delimiter = options.delimiter ?? (lower.hasSuffix(".tsv") || lower.hasSuffix(".tab") ? UInt8(ascii: "\t") : UInt8(ascii: ","))
 
-        var buffer = [UInt8]()
+        // The file's bytes are read straight into `buffer`, of which the first `used` are valid; after each piece
+        // is parsed, its unfinished last line moves to the front. It grows only for lines longer than a piece.
+        var buffer = [UInt8](repeating: 0, count: chunkSize + 4096)
+        var used = 0
         var eof = false
-        let chunk = UnsafeMutableRawPointer.allocate(byteCount: chunkSize, alignment: 16)
-        defer { chunk.deallocate() }
-        /// Reads more of the file onto the end of `buffer`; false at end of file.
+        /// Reads more of the file onto the end of `buffer[..<used]`; false at end of file.
         func fill() throws -> Bool {
             guard !eof else { return false }
             if cancel?() == true { throw DataError(path: path, "interrupted") }
-            let got = try handle.read(into: chunk, count: chunkSize)
+            if buffer.count - used < chunkSize { buffer.append(contentsOf: repeatElement(0, count: used + chunkSize - buffer.count)) }
+            let got = try buffer.withUnsafeMutableBytes { try handle.read(into: $0.baseAddress! + used, count: chunkSize) }
             if got == 0 { eof = true; return false }
-            buffer.append(contentsOf: UnsafeRawBufferPointer(start: chunk, count: got))
+            used += got
             return true
         }
         _ = try fill()
-        try refuseBinary(buffer, path: path)
+        try refuseBinary(Array(buffer[0..<used]), path: path)
         var pos = 0
-        if buffer.starts(with: [0xEF, 0xBB, 0xBF]) { pos = 3 }   // UTF-8 byte-order mark
+        if buffer[0..<used].starts(with: [0xEF, 0xBB, 0xBF]) { pos = 3 }   // UTF-8 byte-order mark
 
         // The first non-blank line: the header, or with --no-header the first row (which fixes the column count).
         var line = 1
         var first: (start: Int, end: Int, next: Int)? = nil
         while first == nil {
-            if let nl = buffer[pos...].firstIndex(of: 10) {
+            if let nl = buffer[pos..<used].firstIndex(of: 10) {
                 let end = nl > pos && buffer[nl - 1] == 13 ? nl - 1 : nl
                 if isBlank(buffer, pos, end) { pos = nl + 1; line += 1; continue }
                 first = (pos, end, nl + 1)
             } else if !(try fill()) {
-                var end = buffer.count
+                var end = used
                 if end > pos && buffer[end - 1] == 13 { end -= 1 }
                 if isBlank(buffer, pos, end) { throw DataError(path: path, "holds only blank lines: expected a header row and data rows") }
-                first = (pos, end, buffer.count)
+                first = (pos, end, used)
             }
         }
         let (fs, fe, afterFirst) = first!
@@ -116,11 +118,11 @@ public enum CSV {
         var reserved = false
         var totalRows = 0
         while true {
-            // Parse the complete lines of buffer[pos...] (at end of file, all of it); keep a partial last line.
+            // Parse the complete lines of buffer[pos..<used] (at end of file, all of it); keep a partial last line.
             let stop: Int
             if eof {
-                stop = buffer.count
-            } else if let lastNL = buffer[pos...].lastIndex(of: 10) {
+                stop = used
+            } else if let lastNL = buffer[pos..<used].lastIndex(of: 10) {
                 stop = lastNL + 1
             } else {
                 _ = try fill()
@@ -164,7 +166,10 @@ public enum CSV {
                 }
                 line = lineOffset
             }
-            buffer.removeFirst(stop)
+            buffer.withUnsafeMutableBytes { p in
+                if used > stop { memmove(p.baseAddress!, p.baseAddress! + stop, used - stop) }
+            }
+            used -= stop
             pos = 0
             if eof { break }
             _ = try fill()
@@ -384,7 +389,10 @@ public enum CSV {
                     } else {
                         let text = quoted ? String(decoding: scratch, as: UTF8.self)
                             : String(decoding: UnsafeBufferPointer(start: base + fs, count: fe - fs), as: UTF8.self)
-                        if missingTokens.contains(text.lowercased()) {
+                        if let id = index[text] {
+                            labelId = id
+                            if !quoted { lastLabel = (fs, fe - fs, id) }
+                        } else if missingTokens.contains(text.lowercased()) {
                             if !cx.dropMissing {
                                 b.error = (lineNo, ragged("\(cx.column(col)): the label is missing (\(text.isEmpty ? "empty" : "'\(text)'")): fill it in, or add --drop-missing to drop such rows"))
                                 return b

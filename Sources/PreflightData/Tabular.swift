@@ -1,3 +1,6 @@
+import Foundation
+import Dispatch
+
 /// How to read a dataset given by path, beyond the path itself (`data PATH … options`).
 public struct FileOptions: Sendable, Equatable {
     public var csv: CSVOptions
@@ -36,39 +39,84 @@ public struct FeatureStats: Sendable, Equatable {
     /// Population standard deviation.
     public var std: [Double]
 
-    /// Computed over `split`'s samples (bytes or floats), in one pass, with sums shifted by the first sample
-    /// so that large offsets do not cancel.
+    /// Computed over `split`'s samples (bytes or floats) in one pass (on two threads for large splits), with sums
+    /// shifted by the first sample so that large offsets do not cancel.
     public init(_ split: DataSplit, features f: Int) {
-        var lo = [Double](repeating: .infinity, count: f), hi = [Double](repeating: -.infinity, count: f)
-        var s = [Double](repeating: 0, count: f), ss = [Double](repeating: 0, count: f)
-        var shift = [Double](repeating: 0, count: f)
         let n = split.count
-        func pass(_ get: (Int) -> Double) {
-            guard n > 0 else { return }
-            for j in 0..<f { shift[j] = get(j) }
-            // Float accumulators per row block would be faster; Double keeps 1M-row sums exact enough.
-            for r in 0..<n {
-                let o = r * f
-                for j in 0..<f {
-                    let v = get(o + j)
-                    if v < lo[j] { lo[j] = v }
-                    if v > hi[j] { hi[j] = v }
-                    let d = v - shift[j]
-                    s[j] += d; ss[j] += d * d
-                }
+        var shift = [Double](repeating: 0, count: f)
+        if n > 0 {
+            for j in 0..<f { shift[j] = split.isFloat ? Double(split.values[j]) : Double(split.images[j]) }
+        }
+        let parts = n >= 8192 ? 2 : 1
+        let box = PartBox(count: parts)
+        let shifts = shift
+        DispatchQueue.concurrentPerform(iterations: parts) { k in
+            let r0 = k * n / parts, r1 = (k + 1) * n / parts
+            var acc = Accumulator(features: f)
+            if split.isFloat {
+                split.values.withUnsafeBufferPointer { acc.add($0, rows: r0..<r1, shift: shifts) }
+            } else {
+                split.images.withUnsafeBufferPointer { acc.add($0, rows: r0..<r1, shift: shifts) }
             }
+            box.set(k, acc)
         }
-        if split.isFloat {
-            split.values.withUnsafeBufferPointer { p in pass { Double(p[$0]) } }
-        } else {
-            split.images.withUnsafeBufferPointer { p in pass { Double(p[$0]) } }
-        }
+        var total = box.get(0)
+        for k in 1..<parts { total.merge(box.get(k)) }
         let count = Double(Swift.max(n, 1))
-        min = lo; max = hi
-        mean = (0..<f).map { shift[$0] + s[$0] / count }
+        min = total.lo; max = total.hi
+        mean = (0..<f).map { shift[$0] + total.s[$0] / count }
         std = (0..<f).map { j in
-            let m = s[j] / count
-            return (Swift.max(0, ss[j] / count - m * m)).squareRoot()
+            let m = total.s[j] / count
+            return (Swift.max(0, total.ss[j] / count - m * m)).squareRoot()
+        }
+    }
+
+    /// Per-feature minimum, maximum, shifted sum and sum of squares over some rows.
+    struct Accumulator: Sendable {
+        var lo: [Double], hi: [Double], s: [Double], ss: [Double]
+        init(features f: Int) {
+            lo = [Double](repeating: .infinity, count: f); hi = [Double](repeating: -.infinity, count: f)
+            s = [Double](repeating: 0, count: f); ss = s
+        }
+        mutating func add(_ p: UnsafeBufferPointer<Float>, rows: Range<Int>, shift: [Double]) {
+            let f = lo.count
+            lo.withUnsafeMutableBufferPointer { lo in hi.withUnsafeMutableBufferPointer { hi in
+                s.withUnsafeMutableBufferPointer { s in ss.withUnsafeMutableBufferPointer { ss in shift.withUnsafeBufferPointer { sh in
+                    for r in rows {
+                        let row = p.baseAddress! + r * f
+                        for j in 0..<f {
+                            let v = Double(row[j])
+                            if v < lo[j] { lo[j] = v }
+                            if v > hi[j] { hi[j] = v }
+                            let d = v - sh[j]
+                            s[j] += d; ss[j] += d * d
+                        }
+                    }
+                } } }
+            } }
+        }
+        mutating func add(_ p: UnsafeBufferPointer<UInt8>, rows: Range<Int>, shift: [Double]) {
+            let f = lo.count
+            lo.withUnsafeMutableBufferPointer { lo in hi.withUnsafeMutableBufferPointer { hi in
+                s.withUnsafeMutableBufferPointer { s in ss.withUnsafeMutableBufferPointer { ss in shift.withUnsafeBufferPointer { sh in
+                    for r in rows {
+                        let row = p.baseAddress! + r * f
+                        for j in 0..<f {
+                            let v = Double(row[j])
+                            if v < lo[j] { lo[j] = v }
+                            if v > hi[j] { hi[j] = v }
+                            let d = v - sh[j]
+                            s[j] += d; ss[j] += d * d
+                        }
+                    }
+                } } }
+            } }
+        }
+        mutating func merge(_ o: Accumulator) {
+            for j in lo.indices {
+                lo[j] = Swift.min(lo[j], o.lo[j]); hi[j] = Swift.max(hi[j], o.hi[j])
+                s[j] += o.s[j]; ss[j] += o.ss[j]
+            }
         }
     }
 
@@ -153,13 +201,26 @@ public enum Tabular {
     /// numbers). Bytes stay bytes for `unit` and `none` (the engine multiplies by 1/255 or 1); `standard` turns
     /// them into floats. Float features: `unit` maps each feature's training [min, max] to [0, 1]; constant
     /// features become 0.
-    public static func scale(_ d: inout Dataset, mode: ScaleMode, stats: FeatureStats) {
+    /// Returns the smallest and largest scaled input of the training split (from `stats`: scaling is monotonic,
+    /// so each feature's extremes become the scaled extremes, by the same float arithmetic), or nil for bytes left
+    /// as bytes.
+    @discardableResult
+    public static func scale(_ d: inout Dataset, mode: ScaleMode, stats: FeatureStats) -> ClosedRange<Float>? {
         let f = d.features
         var offset = [Float](repeating: 0, count: f), factor = [Float](repeating: 1, count: f)
+        func range() -> ClosedRange<Float>? {
+            guard f > 0, d.train.count > 0 else { return nil }
+            var lo = Float.infinity, hi = -Float.infinity
+            for j in 0..<f {
+                lo = Swift.min(lo, (Float(stats.min[j]) - offset[j]) * factor[j])
+                hi = Swift.max(hi, (Float(stats.max[j]) - offset[j]) * factor[j])
+            }
+            return lo...hi
+        }
         switch mode {
-        case .none: return
+        case .none: return d.isFloat ? range() : nil
         case .unit:
-            guard d.isFloat else { return }
+            guard d.isFloat else { return nil }
             for j in 0..<f {
                 let range = stats.max[j] - stats.min[j]
                 offset[j] = Float(stats.min[j])
@@ -191,5 +252,15 @@ public enum Tabular {
         }
         apply(&d.train)
         apply(&d.test)
+        return range()
     }
+}
+
+/// The two threads' partial statistics.
+private final class PartBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var items: [FeatureStats.Accumulator?]
+    init(count: Int) { items = Array(repeating: nil, count: count) }
+    func set(_ i: Int, _ a: FeatureStats.Accumulator) { lock.lock(); items[i] = a; lock.unlock() }
+    func get(_ i: Int) -> FeatureStats.Accumulator { lock.lock(); defer { lock.unlock() }; return items[i]! }
 }

@@ -166,13 +166,14 @@ extension Session {
         guard ds.train.count > 0 else { throw CommandError("data: \(sp.name) has no training samples") }
         // Statistics of the training split: for scaling, and for the checks on columns of non-image data.
         var stats: FeatureStats? = nil
+        var range: ClosedRange<Float>? = nil
         if !ds.isImage || ds.isFloat || scale == .standard {
             let s = FeatureStats(ds.train, features: ds.features)
-            Tabular.scale(&ds, mode: scale, stats: s)
+            range = Tabular.scale(&ds, mode: scale, stats: s)
             stats = s
         }
         sp.classNames = ds.classNames
-        let loaded = LoadedData(spec: sp, dataset: ds, rawStats: stats)
+        let loaded = LoadedData(spec: sp, dataset: ds, rawStats: stats, inputRange: range)
         data = loaded
         config.data = sp
         let secs = monotonicSeconds() - t0

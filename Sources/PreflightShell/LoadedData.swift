@@ -18,7 +18,8 @@ public struct LoadedData {
     public let inputMax: Double
 
     /// `rawStats`: the training statistics `dataset` was scaled with, when it was.
-    public init(spec: DataSpec, dataset: Dataset, rawStats: FeatureStats? = nil) {
+    /// `inputRange`: the training inputs' range when the scaling already knows it (saves a pass over the data).
+    public init(spec: DataSpec, dataset: Dataset, rawStats: FeatureStats? = nil, inputRange: ClosedRange<Float>? = nil) {
         self.spec = spec
         self.dataset = dataset
         self.rawStats = rawStats
@@ -27,8 +28,12 @@ public struct LoadedData {
             train = SampleSet(values: dataset.train.values, labels: dataset.train.labels, count: dataset.train.count, features: f)
             test = SampleSet(values: dataset.test.values, labels: dataset.test.labels, count: dataset.test.count, features: f)
             var lo = Float.infinity, hi = -Float.infinity
-            dataset.train.values.withUnsafeBufferPointer { p in
-                for v in p { if v < lo { lo = v }; if v > hi { hi = v } }
+            if let r = inputRange {
+                lo = r.lowerBound; hi = r.upperBound
+            } else {
+                dataset.train.values.withUnsafeBufferPointer { p in
+                    for v in p { if v < lo { lo = v }; if v > hi { hi = v } }
+                }
             }
             pixelRange = 0...0
             inputMin = dataset.train.values.isEmpty ? 0 : Double(lo)

@@ -321,7 +321,8 @@ final class SplitAndScaleTests: XCTestCase {
         XCTAssertEqual(stats.std[0], 1.25.squareRoot(), accuracy: 1e-12)
         XCTAssertEqual(stats.constant, [1])
         var s = d
-        Tabular.scale(&s, mode: .standard, stats: stats)
+        let range = Tabular.scale(&s, mode: .standard, stats: stats)
+        XCTAssertEqual(range, s.train.values.min()!...s.train.values.max()!, "the range from the statistics is the scanned one")
         let sd = Float(1.25.squareRoot())
         let expectTrain: [Float] = [(1 - 2.5) / sd, 0, (2 - 2.5) / sd, 0, (3 - 2.5) / sd, 0, (4 - 2.5) / sd, 0]
         for (a, b) in zip(s.train.values, expectTrain) { XCTAssertEqual(a, b, accuracy: 1e-6) }
