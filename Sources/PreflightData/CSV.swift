@@ -117,6 +117,7 @@ public enum CSV {
         var firstDropped: Int? = nil
         var reserved = false
         var totalRows = 0
+        var spares: [[Float]] = [[], []]
         while true {
             // Parse the complete lines of buffer[pos..<used] (at end of file, all of it); keep a partial last line.
             let stop: Int
@@ -133,18 +134,19 @@ public enum CSV {
                 var cut = stop
                 if stop - pos >= 1 << 16, let nl = buffer[(pos + (stop - pos) / 2)..<stop].firstIndex(of: 10) { cut = nl + 1 }
                 let ranges = [(pos, cut), (cut, stop)]
-                let blocks = BlockBox(count: 2)
+                let blocks = BlockBox(count: 2, spares: spares)
+                spares = [[], []]   // the box alone holds them now, so each thread's array stays uniquely owned
                 buffer.withUnsafeBufferPointer { buf in
                     // The buffer is only read while both threads parse, and outlives them.
                     let base = BytesPointer(p: buf.baseAddress!)
                     DispatchQueue.concurrentPerform(iterations: 2) { k in
                         let (a, b) = ranges[k]
-                        blocks.set(k, a < b ? parseBlock(base.p, a, b, context) : Block())
+                        blocks.set(k, a < b ? parseBlock(base.p, a, b, context, reusing: blocks.takeSpare(k)) : Block())
                     }
                 }
                 var lineOffset = line
                 for k in 0..<2 {
-                    let b = blocks.get(k)
+                    var b = blocks.take(k)
                     if let e = b.error { throw DataError(path: path, "line \(lineOffset + e.line): \(e.message)") }
                     if !reserved && b.rows > 0 && !eof {
                         // Room for the whole file at this block's bytes per row (plus a little), so the array grows once.
@@ -163,6 +165,9 @@ public enum CSV {
                     dropped += b.dropped
                     totalRows += b.rows
                     lineOffset += b.lines
+                    // The block's float array goes back for the next piece: fresh memory would have to be zeroed.
+                    spares[k] = b.values
+                    b.values = []
                 }
                 line = lineOffset
             }
@@ -326,8 +331,10 @@ public enum CSV {
     private static let missingTokens: Set<String> = ["", "na", "n/a", "nan", "null", "none", "?", "-nan"]
 
     /// Parses the lines in `[a, z)` (complete lines, the last perhaps without its newline at end of file).
-    static func parseBlock(_ base: UnsafePointer<UInt8>, _ a: Int, _ z: Int, _ cx: Context) -> Block {
+    static func parseBlock(_ base: UnsafePointer<UInt8>, _ a: Int, _ z: Int, _ cx: Context, reusing spare: consuming [Float] = []) -> Block {
         var b = Block()
+        b.values = consume spare
+        b.values.removeAll(keepingCapacity: true)
         b.values.reserveCapacity((z - a) / 4)
         var index: [String: UInt32] = [:]
         var lastLabel: (start: Int, count: Int, id: UInt32)? = nil
@@ -563,7 +570,10 @@ private struct BytesPointer: @unchecked Sendable { let p: UnsafePointer<UInt8> }
 private final class BlockBox: @unchecked Sendable {
     private let lock = NSLock()
     private var items: [CSV.Block]
-    init(count: Int) { items = Array(repeating: CSV.Block(), count: count) }
+    private var spares: [[Float]]
+    init(count: Int, spares: [[Float]]) { items = Array(repeating: CSV.Block(), count: count); self.spares = spares }
     func set(_ i: Int, _ b: CSV.Block) { lock.lock(); items[i] = b; lock.unlock() }
-    func get(_ i: Int) -> CSV.Block { lock.lock(); defer { lock.unlock() }; return items[i] }
+    /// The block, leaving none behind (so that its arrays are uniquely owned by the taker).
+    func take(_ i: Int) -> CSV.Block { lock.lock(); defer { lock.unlock() }; let b = items[i]; items[i] = CSV.Block(); return b }
+    func takeSpare(_ i: Int) -> [Float] { lock.lock(); defer { lock.unlock() }; let s = spares[i]; spares[i] = []; return s }
 }
