@@ -13,7 +13,7 @@ extension Session {
                 PATH: a folder with the four IDX files (gz or raw), an .npz archive, or a CSV table (.csv; .tsv is tab-separated)
                 X.npy Y.npy: features (any numeric dtype, any sample shape, flattened) and labels (integers or strings)
                 --limit N: keep the first N train and N test samples
-                --scale unit (default): pixels/255, other features to [0,1] by their training min and max;
+                --scale unit (default): bytes (pixels)/255, other features to [0,1] by their training min and max;
                   standard: each feature minus its training mean, over its training std; none: as read (the classic bug)
                 --test FRACTION: for data without a test split, the share drawn (per class, from the seed) for testing (default 0.2)
                 CSV: --label COL (a header name or a column number from 1; default the last column), --no-header,
@@ -196,8 +196,9 @@ extension Session {
             console.info("  test split: \(num(f * 100))% of each class, drawn with seed \(d.spec.splitSeed ?? config.seed) (the data have no test split of their own)")
         }
         let range = "[\(num(d.inputMin)), \(num(d.inputMax))]"
-        if ds.isImage && !ds.isFloat {
-            console.info("  pixels \(d.pixelRange.lowerBound)-\(d.pixelRange.upperBound), " + (d.spec.scale == .unit ? "scaled to \(range)" : "not scaled (--scale none): inputs up to \(num(d.inputMax))"))
+        if !ds.isFloat {
+            // Bytes (pictures, or uint8 arrays): unit scaling divides by 255.
+            console.info("  \(d.unitName) \(d.pixelRange.lowerBound)-\(d.pixelRange.upperBound), " + (d.spec.scale == .unit ? "scaled to \(range)" : "not scaled (--scale none): inputs up to \(num(d.inputMax))"))
         } else {
             let raw = d.rawStats.map { s in "\(d.unitName) \(num(s.min.min() ?? 0)) to \(num(s.max.max() ?? 0)), " } ?? ""
             switch d.spec.scale {
