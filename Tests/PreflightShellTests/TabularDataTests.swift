@@ -177,6 +177,13 @@ final class TabularDataTests: XCTestCase {
         XCTAssertEqual(c.session.data?.testCounts, [3, 3, 3, 3])
         XCTAssertEqual(c.session.data?.spec.command, "data \(x) \(y) --test 0.3 --scale none")
         c.run("train 1")
+        // uint8 features that are not pictures stay bytes, divided by 255 like pixels.
+        let u = write("u.npy", npy("|u1", [n, 3], (0..<(n * 3)).map { UInt8(10 + $0 % 200) }))
+        c.clear()
+        c.run("data \(u) \(y)")
+        XCTAssertTrue(c.output.contains("3 features, 4 classes"), c.output)
+        XCTAssertTrue(c.output.contains("features 10-129, scaled to [0.03922, 0.5059]"), c.output)
+        XCTAssertFalse(c.session.data!.train.isFloat)
     }
 
     /// An IDX folder whose test labels hold a class the training labels never have: class-balance fails.
