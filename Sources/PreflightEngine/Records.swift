@@ -43,11 +43,16 @@ public struct FirstBatchRecord: Sendable, Equatable, Codable {
     public var inputMin: Double
     public var inputMax: Double
     public var batchSize: Int
+    /// Which training samples the batch holds, in order (indices into the training set as loaded, after
+    /// `--limit`): with the weights, enough to recompute every number above (scripts/oracle.py does).
+    /// nil in records made before it was kept.
+    public var sampleIndices: [Int]?
     public init(loss: Double, saturatedFraction: Double, lowFraction: Double, highFraction: Double, accuracy: Double,
-                hidden: [LayerStats], gradNorms: [Double], inputMin: Double, inputMax: Double, batchSize: Int) {
+                hidden: [LayerStats], gradNorms: [Double], inputMin: Double, inputMax: Double, batchSize: Int,
+                sampleIndices: [Int]? = nil) {
         self.loss = loss; self.saturatedFraction = saturatedFraction; self.lowFraction = lowFraction
         self.highFraction = highFraction; self.accuracy = accuracy; self.hidden = hidden; self.gradNorms = gradNorms
-        self.inputMin = inputMin; self.inputMax = inputMax; self.batchSize = batchSize
+        self.inputMin = inputMin; self.inputMax = inputMax; self.batchSize = batchSize; self.sampleIndices = sampleIndices
     }
 }
 

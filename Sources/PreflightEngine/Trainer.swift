@@ -107,15 +107,13 @@ public final class Trainer {
         acc.withUnsafeMutableBufferPointer { network.forward(ws, rows: rows, stats: $0.baseAddress) }
         let res = network.softmaxLoss(ws, rows: rows, epsilon: epsilon, delta: true)
         network.backward(ws, rows: rows)
-        return firstBatchRecord(ws, rows: rows, loss: res,
-                                hidden: acc.map { $0.summary(activation: network.activation) })
+        return firstBatchRecord(x: ws.x, rows: rows, loss: res, hidden: acc.map { $0.summary(activation: network.activation) },
+                                indices: o.prefix(rows).map { Int($0) })
     }
 
-    private func firstBatchRecord(_ ws: Workspace, rows: Int, loss res: LossResult, hidden: [LayerStats]) -> FirstBatchRecord {
-        firstBatchRecord(x: ws.x, rows: rows, loss: res, hidden: hidden)
-    }
-
-    private func firstBatchRecord(x: UnsafePointer<Float>, rows: Int, loss res: LossResult, hidden: [LayerStats]) -> FirstBatchRecord {
+    /// `indices`: the batch's samples (`order`'s first `rows` entries).
+    private func firstBatchRecord(x: UnsafePointer<Float>, rows: Int, loss res: LossResult, hidden: [LayerStats],
+                                  indices: [Int]) -> FirstBatchRecord {
         let outs = Double(rows * network.sizes.last!)
         var lo = Float.infinity, hi = -Float.infinity
         for i in 0..<(rows * network.sizes[0]) { lo = min(lo, x[i]); hi = max(hi, x[i]) }
@@ -127,7 +125,7 @@ public final class Trainer {
         return FirstBatchRecord(loss: res.lossSum / Double(rows), saturatedFraction: Double(res.low + res.high) / outs,
                                 lowFraction: Double(res.low) / outs, highFraction: Double(res.high) / outs,
                                 accuracy: Double(res.correct) / Double(rows), hidden: hidden, gradNorms: norms,
-                                inputMin: Double(lo), inputMax: Double(hi), batchSize: rows)
+                                inputMin: Double(lo), inputMax: Double(hi), batchSize: rows, sampleIndices: indices)
     }
 
     /// Mean loss and accuracy over a whole set, in forward passes of `evalBatch` rows.
@@ -188,8 +186,9 @@ public final class Trainer {
                     measures.withUnsafeMutableBufferPointer { mb in
                         backwardAndUpdate(ws, rows: rows, measures: measure ? mb.baseAddress : nil, record: record,
                                           beforeUpdate: {
-                            self.firstBatch = self.firstBatchRecord(ws, rows: rows, loss: res,
-                                                                    hidden: sb.map { $0.summary(activation: self.network.activation) })
+                            self.firstBatch = self.firstBatchRecord(x: ws.x, rows: rows, loss: res,
+                                                                    hidden: sb.map { $0.summary(activation: self.network.activation) },
+                                                                    indices: ob.prefix(rows).map { Int($0) })
                         }, prefetch: { slice, slices in
                             train.prefetch(order: ob.baseAddress!, start: nextStart, rows: nextRows, slice: slice, of: slices)
                         })
@@ -269,7 +268,8 @@ public final class Trainer {
                 let first = epochNumber == 1 && b == 0 && firstBatch == nil
                 let res = par.runStep(start: start, rows: rows, measure: measure, gradsReady: first ? { r in
                     let hidden = par.mergedStats().map { $0.summary(activation: self.network.activation) }
-                    self.firstBatch = self.firstBatchRecord(x: par.xs[0], rows: rows, loss: r, hidden: hidden)
+                    self.firstBatch = self.firstBatchRecord(x: par.xs[0], rows: rows, loss: r, hidden: hidden,
+                                                            indices: ob.prefix(rows).map { Int($0) })
                 } : nil)
                 if !res.lossSum.isFinite { badBatch = (start, rows, b); break }
                 if measure {

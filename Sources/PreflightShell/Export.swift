@@ -33,7 +33,7 @@ extension Session {
         if let names = c.data?.classNames { config.append(("class_names", .array(names.map { .string($0) }))) }
 
         var fields: [(String, JSON)] = [("name", .string(r.name)), ("config", .object(config))]
-        if let fb = r.trainer.firstBatch {
+        if let fb = r.firstBatch {
             fields.append(("first_batch", .object([
                 ("loss", .num(fb.loss)), ("saturated_fraction", .num(fb.saturatedFraction)),
                 ("low_fraction", .num(fb.lowFraction)), ("high_fraction", .num(fb.highFraction)),
@@ -41,6 +41,7 @@ extension Session {
                 ("input_min", .num(fb.inputMin)), ("input_max", .num(fb.inputMax)),
                 ("grad_norms", .array(fb.gradNorms.map { .num($0) })),
                 ("hidden", .array(fb.hidden.map(statsJSON))),
+                ("sample_indices", fb.sampleIndices.map { .array($0.map { .int($0) }) } ?? .null),
             ])))
         } else {
             fields.append(("first_batch", .null))
@@ -76,7 +77,7 @@ extension Session {
             out += "\(csvField(run)),\(phase),\(epoch),\(layer),\(metric),\(v(value))\n"
         }
         for r in runs {
-            if let fb = r.trainer.firstBatch {
+            if let fb = r.firstBatch {
                 for (m, x) in [("loss", fb.loss), ("saturated_fraction", fb.saturatedFraction), ("low_fraction", fb.lowFraction),
                                ("high_fraction", fb.highFraction), ("accuracy", fb.accuracy)] { row(r.name, "first_batch", 0, "", m, x) }
                 for (i, h) in fb.hidden.enumerated() { hiddenRows(r.name, "first_batch", 0, i, h, row) }
@@ -116,8 +117,12 @@ extension Session {
         guard lower.hasSuffix(".json") || lower.hasSuffix(".csv") else {
             throw CommandError("export: the file name must end in .json or .csv, got `\(path.prefix(60))`", usage: u)
         }
-        // Findings of runs not yet checked are computed so the export carries them.
-        for r in runs where r.findings.isEmpty && (r.trainer.firstBatch != nil) { r.findings = findings(for: r) }
+        // Findings of runs not yet checked, or checked before their latest epochs, are made now so that the
+        // export carries the verdicts on what it records.
+        for r in runs where (r.findings.isEmpty || r.findingsEpochs != r.trainer.epochs.count)
+            && (r.firstBatch != nil || !r.trainer.epochs.isEmpty) {
+            r.findings = findings(for: r); r.findingsEpochs = r.trainer.epochs.count
+        }
         if lower.hasSuffix(".json") {
             try writeOutput(path, Array((exportJSON(timings: timings).serialized() + "\n").utf8))
         } else if lower.hasSuffix(".csv") {

@@ -82,3 +82,29 @@ func truncateVisible(_ s: String, to width: Int) -> String {
     }
     return String(out) + (styled ? "\u{1B}[0m" : "")
 }
+
+/// `text` broken into lines of at most `width` visible columns at spaces, never inside a word: the first line
+/// starts with `first`, the others with `rest` (a hanging indent). A word longer than a whole line gets a line
+/// of its own, uncut (the terminal folds it). `width` nil: one line, unwrapped (scripts and pipes).
+func wrapWords(_ text: String, width: Int?, first: String = "", rest: String = "") -> [String] {
+    guard let width else { return [first + text] }
+    var lines: [String] = []
+    var line = first, lineHasWord = false
+    for word in text.split(separator: " ", omittingEmptySubsequences: true) {
+        let w = String(word)
+        if lineHasWord && visibleWidth(line) + 1 + visibleWidth(w) > width {
+            lines.append(line)
+            line = rest; lineHasWord = false
+        }
+        line += (lineHasWord ? " " : "") + w
+        lineHasWord = true
+    }
+    lines.append(line)
+    return lines
+}
+
+extension Console {
+    /// The width to wrap prose to: the terminal's, or nil when the output is not a terminal (scripts get
+    /// whole lines).
+    var wrapWidth: Int? { interactive ? max(width, 20) : nil }
+}

@@ -68,7 +68,7 @@ extension Session {
         console.out(text)
         if kind == .saturation {
             for (n, r) in selected.enumerated() {
-                let v = r.trainer.firstBatch.map { pct($0.saturatedFraction, 1) } ?? "not recorded (train first)"
+                let v = r.firstBatch.map { pct($0.saturatedFraction, 1) } ?? "not recorded (train first)"
                 console.line("  \(n + 1) \(r.name): \(v)")
             }
         }
@@ -112,7 +112,7 @@ extension Session {
                 let hidden = r.config.layers!.count - 2
                 for h in 0..<hidden {
                     var pts: [(x: Double, y: Double)] = []
-                    if let fb = r.trainer.firstBatch, h < fb.hidden.count { pts.append((0, fb.hidden[h].mean)) }
+                    if let fb = r.firstBatch, h < fb.hidden.count { pts.append((0, fb.hidden[h].mean)) }
                     for e in r.trainer.epochs where h < e.hidden.count { pts.append((Double(e.epoch), e.hidden[h].mean)) }
                     series.append(Series(name: "\(r.name)/h\(h + 1)", points: pts))
                 }
@@ -123,7 +123,7 @@ extension Session {
             // Axis labels stay ASCII: the PNG font has no Greek letters.
             // One level segment per run, side by side: run i spans x from i−1 to i (markers at both ends).
             let series = list.enumerated().map { (i, r) -> Series in
-                let v = r.trainer.firstBatch?.saturatedFraction ?? .nan
+                let v = r.firstBatch?.saturatedFraction ?? .nan
                 return Series(name: "\(i + 1) \(r.name)", points: [(Double(i), v), (Double(i + 1), v)])
             }
             return Chart(title: "First-batch softmax saturation", xLabel: "runs side by side, in the legend's order",
@@ -133,7 +133,7 @@ extension Session {
             for r in list {
                 for l in 0..<(r.config.layers!.count - 1) {
                     var pts: [(x: Double, y: Double)] = []
-                    if let fb = r.trainer.firstBatch, l < fb.gradNorms.count { pts.append((0, fb.gradNorms[l])) }
+                    if let fb = r.firstBatch, l < fb.gradNorms.count { pts.append((0, fb.gradNorms[l])) }
                     for e in r.trainer.epochs where l < e.layers.count { pts.append((Double(e.epoch), e.layers[l].gradNorm)) }
                     series.append(Series(name: "\(r.name)/W\(l + 1)", points: pts))
                 }

@@ -82,7 +82,7 @@ extension Session {
             h += "<td>\(xmlEscape(r.config.initDescription))</td><td>\(xmlEscape(r.config.optimizer.description))</td>"
             h += "<td class=\"num\">\(r.trainer.epochs.count)</td>"
             h += "<td class=\"num\">\(xmlEscape(r.trainer.epochs.last?.testAccuracy.map { pct($0) } ?? "–"))</td>"
-            h += "<td class=\"num\">\(xmlEscape(r.trainer.firstBatch.map { pct($0.saturatedFraction, 1) } ?? "–"))</td>"
+            h += "<td class=\"num\">\(xmlEscape(r.firstBatch.map { pct($0.saturatedFraction, 1) } ?? "–"))</td>"
             h += "<td class=\"v\">\(xmlEscape(f.isEmpty ? "–" : bad.isEmpty ? "all ok" : bad.joined(separator: ", ")))</td></tr>\n"
         }
         h += "</table>\n"
@@ -128,7 +128,7 @@ extension Session {
         h += "<table class=\"config\">\n" + rows.map { "<tr><th>\(xmlEscape($0.0))</th><td>\(xmlEscape($0.1))</td></tr>\n" }.joined() + "</table>\n</div>\n"
 
         h += "<div>\n<h3>First batch (before any update)</h3>\n"
-        if let fb = r.trainer.firstBatch {
+        if let fb = r.firstBatch {
             let fr: [(String, String)] = [
                 ("loss", fmt(fb.loss, 4) + " (ln \(c.layers!.last!) = \(fmt(log(Double(c.layers!.last!)), 4)))"),
                 ("softmax saturated (< ε or > 1−ε)", pct(fb.saturatedFraction, 2)),

@@ -10,6 +10,13 @@ public final class Run {
     public let trainer: Trainer
     /// The findings of the latest `check` on this run (empty until checked).
     public var findings: [Finding] = []
+    /// Epochs recorded when `findings` were made (an export remakes findings that training has outdated).
+    public var findingsEpochs = 0
+    /// The first batch as `check` probed it before training (no update): the run's first-batch record until
+    /// training records its own (`firstBatch`).
+    public var probedFirstBatch: FirstBatchRecord?
+    /// The first-batch record: training's own, else the probe of a `check` before training.
+    public var firstBatch: FirstBatchRecord? { trainer.firstBatch ?? probedFirstBatch }
     /// The run's network (weights as trained so far).
     public var network: Network { trainer.network }
 

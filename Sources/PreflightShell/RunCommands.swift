@@ -62,7 +62,7 @@ extension Session {
                          r.config.layers!.map(String.init).joined(separator: "-"), r.config.activation.rawValue,
                          r.config.initDescription, r.config.optimizer.description,
                          last?.testAccuracy.map { pct($0) } ?? "-",
-                         r.trainer.firstBatch.map { pct($0.saturatedFraction, 1) } ?? "-"])
+                         r.firstBatch.map { pct($0.saturatedFraction, 1) } ?? "-"])
         }
         console.out(Table(rows: rows, rightAligned: [2, 7, 8]).render(console: console))
     }
@@ -81,12 +81,12 @@ extension Session {
         row("train acc") { $0.trainer.epochs.last.map { pct($0.trainAccuracy) } ?? "-" }
         row("test loss") { $0.trainer.epochs.last?.testLoss.map { fmt($0, 4) } ?? "-" }
         row("test acc") { $0.trainer.epochs.last?.testAccuracy.map { pct($0) } ?? "-" }
-        row("first-batch loss") { $0.trainer.firstBatch.map { fmt($0.loss, 4) } ?? "-" }
-        row("first-batch saturated") { $0.trainer.firstBatch.map { pct($0.saturatedFraction, 1) } ?? "-" }
+        row("first-batch loss") { $0.firstBatch.map { fmt($0.loss, 4) } ?? "-" }
+        row("first-batch saturated") { $0.firstBatch.map { pct($0.saturatedFraction, 1) } ?? "-" }
         let maxHidden = list.map { $0.config.layers!.count - 2 }.max() ?? 0
         for h in 0..<maxHidden {
             row("hidden \(h + 1) mean, init") { r in
-                guard let fb = r.trainer.firstBatch, h < fb.hidden.count else { return "-" }
+                guard let fb = r.firstBatch, h < fb.hidden.count else { return "-" }
                 return fmt(fb.hidden[h].mean, 3)
             }
         }
@@ -97,7 +97,7 @@ extension Session {
             }
         }
         row("checks") { r in
-            let f = r.findings.isEmpty && (r.trainer.firstBatch != nil || !r.trainer.epochs.isEmpty) ? self.findings(for: r) : r.findings
+            let f = r.findings.isEmpty && (r.firstBatch != nil || !r.trainer.epochs.isEmpty) ? self.findings(for: r) : r.findings
             if f.isEmpty { return "-" }
             let fails = f.filter { $0.verdict == .fail }.map(\.rule), warns = f.filter { $0.verdict == .warn }.map(\.rule)
             var parts: [String] = []

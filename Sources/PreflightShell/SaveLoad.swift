@@ -58,8 +58,12 @@ struct SavedRun: Codable {
     var config: RunConfig
     var epochs: [EpochRecord]
     var firstBatch: FirstBatchRecord?
+    /// The first batch as a `check` before training probed it (absent in older files).
+    var probedFirstBatch: FirstBatchRecord?
     var nonFinite: NonFiniteEvent?
     var findings: [SavedFinding]
+    /// Epochs recorded when the findings were made (absent in older files: taken as current).
+    var findingsEpochs: Int?
     /// The shuffling generator's four state words, as 16 hex digits each.
     var shuffleState: [String]
     var optimizer: SavedOptimizerState
@@ -133,9 +137,10 @@ extension Session {
             let rng = r.trainer.shuffleRNG
             savedRuns.append(SavedRun(
                 name: r.name, folder: folder, config: r.config, epochs: r.trainer.epochs, firstBatch: r.trainer.firstBatch,
-                nonFinite: r.trainer.nonFinite,
+                probedFirstBatch: r.probedFirstBatch, nonFinite: r.trainer.nonFinite,
                 findings: r.findings.map { SavedFinding(rule: $0.rule, phase: $0.phase, value: $0.value, threshold: $0.threshold,
                                                         verdict: $0.verdict, measured: $0.measured, hint: $0.hint, reason: $0.reason) },
+                findingsEpochs: r.findingsEpochs,
                 shuffleState: [rng.s0, rng.s1, rng.s2, rng.s3].map { hex64($0) },
                 optimizer: SavedOptimizerState(kind: opt.kind.name, steps: opt.steps),
                 arrays: arrays, threads: r.trainer.threads))
@@ -233,7 +238,7 @@ extension Session {
             for e in sr.epochs where e.hidden.count != hiddenCount || e.layers.count != sizes.count - 1 {
                 throw fail("run \(sr.name): epoch \(e.epoch)'s records do not match its \(sizes.count - 1) layers")
             }
-            if let fb = sr.firstBatch, fb.hidden.count != hiddenCount {
+            for fb in [sr.firstBatch, sr.probedFirstBatch].compactMap({ $0 }) where fb.hidden.count != hiddenCount {
                 throw fail("run \(sr.name): the first-batch records do not match its \(hiddenCount) hidden layers")
             }
 
@@ -288,6 +293,8 @@ extension Session {
             let run = Run(name: sr.name, config: sr.config, trainer: trainer)
             run.findings = sr.findings.map { Finding(rule: $0.rule, phase: $0.phase, value: $0.value, threshold: $0.threshold,
                                                      verdict: $0.verdict, measured: $0.measured, hint: $0.hint, reason: $0.reason) }
+            run.findingsEpochs = sr.findingsEpochs ?? sr.epochs.count
+            if sr.firstBatch == nil && sr.epochs.isEmpty { run.probedFirstBatch = sr.probedFirstBatch }
             runs.append(run)
         }
         if let c = saved.current, !names.contains(c) { throw fail("the selected run \(c.prefix(40)) is not among the saved runs") }

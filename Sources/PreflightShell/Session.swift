@@ -134,10 +134,12 @@ public final class Session {
     /// Findings for a run: before training from a probe of the first batch, after it from the records.
     public func findings(for run: Run, only: [String]? = nil) -> [Finding] {
         let t = run.trainer
-        var first = t.firstBatch
+        var first = run.firstBatch
         // No probe when the data do not fit the network (a label without an output unit); output-units says so.
+        // The probe is the run's first batch until training records its own.
         if first == nil, let d = data, d.spec == run.config.data, t.accepts(d.train) {
             first = t.probe(d.train, batch: run.config.batch, epsilon: Float(run.config.epsilon))
+            if t.epochs.isEmpty && t.nonFinite == nil { run.probedFirstBatch = first }
         }
         var input = CheckInput(layers: run.config.layers!, classes: data?.classes ?? run.config.layers!.last!,
                                activation: run.config.activation,

@@ -33,9 +33,12 @@ extension Session {
             guard let c = Session.command(named: w) else {
                 throw CommandError("help: no command `\(w.prefix(30))`" + (Session.suggest(w).map { ": did you mean `\($0)`?" } ?? ""))
             }
+            let width = console.wrapWidth
             console.line(console.style(c.usage, .bold))
-            console.line("  " + c.summary)
-            if !c.details.isEmpty { for l in c.details.split(separator: "\n") { console.line("  " + l) } }
+            for l in wrapWords(c.summary, width: width, first: "  ", rest: "  ") { console.line(l) }
+            if !c.details.isEmpty {
+                for d in c.details.split(separator: "\n") { for l in wrapWords(String(d), width: width, first: "  ", rest: "    ") { console.line(l) } }
+            }
             if !c.aliases.isEmpty { console.line("  aliases: " + c.aliases.joined(separator: ", ")) }
             if !c.example.isEmpty { console.line("  example: " + c.example) }
             return
@@ -51,7 +54,18 @@ extension Session {
             let cs = Session.commands.filter { $0.group == g }
             guard !cs.isEmpty else { continue }
             console.line(console.style(g.rawValue, .bold))
-            for c in cs { console.line("  " + short(c).rightPad(w) + "  " + c.summary) }
+            for c in cs {
+                // On a terminal, summaries wrap at spaces under their own column (or below the usage when the
+                // terminal is too narrow for a column); elsewhere each stays on one line.
+                let lead = "  " + short(c).rightPad(w) + "  "
+                if let width = console.wrapWidth, width - lead.count < 24 {
+                    console.line("  " + short(c))
+                    for l in wrapWords(c.summary, width: width, first: "      ", rest: "      ") { console.line(l) }
+                } else {
+                    let hang = String(repeating: " ", count: lead.count)
+                    for l in wrapWords(c.summary, width: console.wrapWidth, first: lead, rest: hang) { console.line(l) }
+                }
+            }
         }
         console.line("`help COMMAND` for details.")
     }

@@ -42,10 +42,51 @@ final class IDXTests: XCTestCase {
     }
 
     func testUnreadableFile() throws {
-        guard getuid() != 0 else { print("SKIPPED: running as root, permissions are not enforced"); return }
-        let p = dir.write("locked", Fixtures.idx(dims: [1], data: [1]))
-        chmod(p, 0)
-        assertDataError(try IDX.read(path: p), startsWith: p, contains: ["permission denied"])
+        if getuid() != 0 {
+            let p = dir.write("locked", Fixtures.idx(dims: [1], data: [1]))
+            chmod(p, 0)
+            assertDataError(try IDX.read(path: p), startsWith: p, contains: ["permission denied"])
+            return
+        }
+        // As root, permissions bind only once the filesystem user is not root: a thread of our own reads as
+        // `nobody` (setfsuid is per thread and drops the DAC override capabilities while the id is not 0). Its
+        // folder must be one `nobody` can enter, so not the suite's private TMPDIR.
+        var template = Array("/tmp/preflight-perm-XXXXXX".utf8CString)
+        guard let made = mkdtemp(&template) else { return XCTFail("mkdtemp: \(String(cString: strerror(errno)))") }
+        let folder = String(cString: made)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        chmod(folder, 0o755)
+        let bytes = Fixtures.idx(dims: [1], data: [1])
+        let locked = folder + "/locked", open = folder + "/open"
+        XCTAssertTrue(FileManager.default.createFile(atPath: locked, contents: Data(bytes)))
+        XCTAssertTrue(FileManager.default.createFile(atPath: open, contents: Data(bytes)))
+        chmod(locked, 0)
+        chmod(open, 0o644)
+        let results = try readAsNobody([locked, open])
+        XCTAssertTrue(results.fsuidChanged, "setfsuid(nobody) did not take")
+        assertDataError(try results.outcomes[0].get(), startsWith: locked, contains: ["permission denied"])
+        XCTAssertEqual(try results.outcomes[1].get().bytes, [1], "the same thread reads a readable file beside it")
+        // Back on the test's own thread, root reads the locked file: the failure above was the permission.
+        XCTAssertEqual(try IDX.read(path: locked).bytes, [1])
+    }
+
+    /// Reads each path with IDX.read on a new thread whose filesystem user id is `nobody` (65534).
+    private func readAsNobody(_ paths: [String]) throws -> (fsuidChanged: Bool, outcomes: [Result<(dims: [Int], bytes: [UInt8]), Error>]) {
+        typealias SetFSUID = @convention(c) (UInt32) -> Int32
+        guard let sym = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "setfsuid") else { throw XCTSkip("libc has no setfsuid") }
+        let setfsuid = unsafeBitCast(sym, to: SetFSUID.self)
+        final class Box: @unchecked Sendable { var changed = false; var outcomes: [Result<(dims: [Int], bytes: [UInt8]), Error>] = [] }
+        let box = Box(), done = DispatchSemaphore(value: 0)
+        let t = Thread {
+            let old = setfsuid(65534)
+            box.changed = setfsuid(65534) == 65534   // the call returns the previous id
+            for p in paths { box.outcomes.append(Result { try IDX.read(path: p) }) }
+            _ = setfsuid(UInt32(bitPattern: old))
+            done.signal()
+        }
+        t.start()
+        done.wait()
+        return (box.changed, box.outcomes)
     }
 
     func testWrongMagic() {

@@ -11,10 +11,12 @@ final class RealDataTests: XCTestCase {
         return FileManager.default.fileExists(atPath: folder, isDirectory: &isDir) && isDir.boolValue ? folder : nil
     }
 
+    static let debianFashion = "/usr/share/datasets/fashion-mnist"
+    static var hasDebianFashion: Bool { FileManager.default.fileExists(atPath: debianFashion + "/train-images-idx3-ubyte.gz") }
+
     func testRealMNIST() throws {
         guard let folder = Self.mnistFolder else {
-            print("SKIPPED: real MNIST: set PREFLIGHT_DATA to a folder holding mnist/ with the four IDX files")
-            return
+            throw XCTSkip("needs MNIST itself: set PREFLIGHT_DATA to a folder holding mnist/ with the four IDX files")
         }
         let root = (folder as NSString).deletingLastPathComponent
         let cache = TempDir("mnist-cache"); defer { cache.cleanup() }
@@ -44,8 +46,11 @@ final class RealDataTests: XCTestCase {
         }
     }
 
-    func testRealMNISTCorruptedMidway() throws {
-        guard let folder = Self.mnistFolder else { print("SKIPPED: real MNIST not present (PREFLIGHT_DATA)"); return }
+    /// A real gz file (MNIST's, else Debian's Fashion-MNIST: any large deflate stream will do) corrupted midway.
+    func testRealDataCorruptedMidway() throws {
+        guard let folder = Self.mnistFolder ?? (Self.hasDebianFashion ? Self.debianFashion : nil) else {
+            throw XCTSkip("needs MNIST ($PREFLIGHT_DATA) or Debian's dataset-fashion-mnist (scripts/setup installs it)")
+        }
         let dir = TempDir("corrupt"); defer { dir.cleanup() }
         var gz = try FileBytesForTests.read((folder as NSString).appendingPathComponent("t10k-images-idx3-ubyte.gz"))
         for i in stride(from: gz.count / 2, to: gz.count / 2 + 64, by: 1) { gz[i] ^= 0x5A }
@@ -54,10 +59,9 @@ final class RealDataTests: XCTestCase {
     }
 
     func testDebianFashionMNIST() throws {
-        let system = "/usr/share/datasets/fashion-mnist"
-        guard FileManager.default.fileExists(atPath: system + "/train-images-idx3-ubyte.gz") else {
-            print("SKIPPED: Fashion-MNIST: Debian's dataset-fashion-mnist is not installed")
-            return
+        let system = Self.debianFashion
+        guard Self.hasDebianFashion else {
+            throw XCTSkip("Debian's dataset-fashion-mnist is not installed (scripts/setup installs it)")
         }
         let cache = TempDir("fashion-cache"); defer { cache.cleanup() }
         let start = Date()

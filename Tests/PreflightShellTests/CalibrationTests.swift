@@ -38,18 +38,17 @@ final class CalibrationTests: XCTestCase {
 
     func testHealthyFashionNetworksPassEveryRule() throws {
         guard FileManager.default.fileExists(atPath: "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz") else {
-            print("SKIPPED: Fashion-MNIST not installed (apt-get install dataset-fashion-mnist)")
-            throw XCTSkip("no Fashion-MNIST")
+            throw XCTSkip("Fashion-MNIST not installed (scripts/setup installs Debian's dataset-fashion-mnist)")
         }
         try healthyRuns(dataset: "fashion")
     }
 
     func testTheStudysBadNetworkFailsSaturationAndHiddenScale() throws {
-        _ = try skipWithoutMNIST()
+        let (name, dir) = try realImageData()
         for depth in [2, 3, 4] {
-            let c = Captured()
+            let c = Captured(dataDir: dir)
             let layers = "784 " + Array(repeating: "128", count: depth).joined(separator: " ") + " 10"
-            c.run("data mnist --limit 5000; seed 1; layers \(layers); init truncnormal 0.5")
+            c.run("data \(name) --limit 5000; seed 1; layers \(layers); init truncnormal 0.5")
             let v = verdicts(c)
             XCTAssertEqual(v["saturation"], .fail, "\(depth) hidden")
             XCTAssertEqual(v["hidden-scale"], .fail, "\(depth) hidden")
@@ -57,28 +56,28 @@ final class CalibrationTests: XCTestCase {
     }
 
     func testMisconfigurationsAreFlagged() throws {
-        _ = try skipWithoutMNIST()
+        let (name, dir) = try realImageData()
         // Unscaled pixels.
-        var c = Captured()
-        c.run("data mnist --limit 2000 --scale none; layers 784 128 128 10")
+        var c = Captured(dataDir: dir)
+        c.run("data \(name) --limit 2000 --scale none; layers 784 128 128 10")
         XCTAssertEqual(verdicts(c)["input-range"], .fail)
         // 9 output units for 10 classes (checked statically; training refuses).
-        c = Captured()
-        c.run("data mnist --limit 2000; layers 784 128 9")
+        c = Captured(dataDir: dir)
+        c.run("data \(name) --limit 2000; layers 784 128 9")
         XCTAssertEqual(verdicts(c)["output-units"], .fail)
         XCTAssertThrowsError(try c.session.execute("train 1"))
         // Learning rate 10.
-        c = Captured()
-        c.run("data mnist --limit 10000; seed 1; layers 784 128 128 10; optimizer adam 10; train 3")
+        c = Captured(dataDir: dir)
+        c.run("data \(name) --limit 10000; seed 1; layers 784 128 128 10; optimizer adam 10; train 3")
         let v = verdicts(c)
         XCTAssertTrue(v["divergence"] == .fail || v["nonfinite"] == .fail, "\(v)")
         // Sigmoid with normal(5).
-        c = Captured()
-        c.run("data mnist --limit 2000; layers 784 128 128 10; activation sigmoid; init normal 5")
+        c = Captured(dataDir: dir)
+        c.run("data \(name) --limit 2000; layers 784 128 128 10; activation sigmoid; init normal 5")
         XCTAssertEqual(verdicts(c)["act-saturation"], .fail)
         // All-zero weights.
-        c = Captured()
-        c.run("data mnist --limit 2000; layers 784 128 128 10; init zeros")
+        c = Captured(dataDir: dir)
+        c.run("data \(name) --limit 2000; layers 784 128 128 10; init zeros")
         let z = verdicts(c)
         XCTAssertTrue(z.values.contains(.fail), "init zeros is flagged: \(z)")
         XCTAssertEqual(z["symmetry"], .fail)

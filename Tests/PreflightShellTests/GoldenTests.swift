@@ -51,8 +51,7 @@ final class GoldenTests: XCTestCase {
         let env = ProcessInfo.processInfo.environment
         let exe = env["PREFLIGHT_BIN"].map { URL(fileURLWithPath: $0) } ?? packageRoot.appendingPathComponent(".build/release/preflight")
         guard FileManager.default.isExecutableFile(atPath: exe.path) else {
-            print("SKIPPED: golden transcripts: \(exe.path) not built (swift build -c release, or set PREFLIGHT_BIN)")
-            throw XCTSkip("release binary not built")
+            throw XCTSkip("golden transcripts: \(exe.path) not built (swift build -c release, or set PREFLIGHT_BIN)")
         }
         return exe
     }
@@ -64,8 +63,7 @@ final class GoldenTests: XCTestCase {
         var args = ["--no-color", "--no-download"]
         if script.range(of: #"(?m)^\s*data\s+mnist\b"#, options: .regularExpression) != nil {
             guard let d = mnistDir else {
-                print("SKIPPED: golden transcript of examples/\(name).pf: MNIST not found (set PREFLIGHT_DATA to a folder holding mnist/)")
-                throw XCTSkip("MNIST not found: set PREFLIGHT_DATA")
+                throw XCTSkip("needs MNIST itself (examples/\(name).pf): set PREFLIGHT_DATA to a folder holding mnist/")
             }
             args += ["--data-dir", d]
         } else if let d = env["PREFLIGHT_DATA"] {

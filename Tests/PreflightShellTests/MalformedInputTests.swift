@@ -126,8 +126,14 @@ final class TableTests: XCTestCase {
         let s = Session(console: console, options: SessionOptions(dataDir: nil, cacheDir: NSTemporaryDirectory()))
         try? s.execute("data synthetic 300")
         try? s.execute("layers 784 16 10")
+        // `check`: nothing is cut; every line fits (hints and the not-run line wrap at spaces).
         lines = []
         try? s.execute("check")
+        XCTAssertGreaterThan(lines.count, 10)
+        for l in lines { XCTAssertLessThanOrEqual(visible(l), 60, l); XCTAssertFalse(l.contains("…"), l) }
+        // `check --all`: one row per rule, its last column (hint or reason) cut to fit, as before.
+        lines = []
+        try? s.execute("check --all")
         // The table's rows: the header and one row per rule, each starting with the rule id.
         let ids = Set(Rules.all.map(\.id) + ["rule"])
         let rows = lines.filter { l in

@@ -5,10 +5,7 @@ import PreflightShell
 /// A small save file that claims huge layers is refused before anything is allocated.
 final class SaveGuardTests: XCTestCase {
     func testHugeLayersWithoutArraysAreRefusedCheaply() throws {
-        guard let py = pythonWithNumpy() else {
-            print("SKIPPED: python3 with numpy not found")
-            throw XCTSkip("no python3")
-        }
+        let py = try requirePythonWithNumpy()
         let p = PicsSession()
         let file = p.path("ok.npz"), bad = p.path("huge.npz")
         p.run("data synthetic 300; layers 784 16 10; train 1; save \(file)")

@@ -115,10 +115,7 @@ final class SaveLoadTests: XCTestCase {
     // MARK: numpy
 
     func testNumpyReadsTheWeights() throws {
-        guard let py = pythonWithNumpy() else {
-            print("SKIPPED: python3 with numpy not installed")
-            throw XCTSkip("python3 with numpy not installed")
-        }
+        let py = try requirePythonWithNumpy()
         let p = PicsSession()
         p.run("data synthetic 600; layers 784 32 16 10; train 1")
         let file = p.path("w.npz")
@@ -160,10 +157,7 @@ final class SaveLoadTests: XCTestCase {
     }
 
     func testShapeMismatchWrittenByNumpyIsRefused() throws {
-        guard let py = pythonWithNumpy() else {
-            print("SKIPPED: python3 with numpy not installed")
-            throw XCTSkip("python3 with numpy not installed")
-        }
+        let py = try requirePythonWithNumpy()
         let p = PicsSession()
         p.run("data synthetic 300; layers 784 16 10; train 1")
         let file = p.path("w.npz"), bad = p.path("shape.npz")
@@ -275,15 +269,31 @@ func snapshot(_ s: Session) -> String {
     return t
 }
 
+/// The project's .venv python when it has numpy, else the first python3 on PATH with numpy.
 func pythonWithNumpy() -> String? {
     let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
-    let dirs = path.split(separator: ":").map(String.init) + ["/usr/local/bin", "/usr/bin"]
-    for d in dirs {
-        let p = d + "/python3"
+    let venv = packageRoot.appendingPathComponent(".venv/bin/python").path
+    let candidates = [venv] + (path.split(separator: ":").map(String.init) + ["/usr/local/bin", "/usr/bin"]).map { $0 + "/python3" }
+    for p in candidates {
         guard FileManager.default.isExecutableFile(atPath: p) else { continue }
         if let r = try? runProcess(p, ["-c", "import numpy"]), r.0 == 0 { return p }
     }
     return nil
+}
+
+/// python with numpy for a test that needs it. scripts/setup provides numpy, so under scripts/test
+/// (PREFLIGHT_REQUIRE_NUMPY=1) its absence is a failure; elsewhere the test is skipped with the reason.
+func requirePythonWithNumpy() throws -> String {
+    if let p = pythonWithNumpy() { return p }
+    let reason = "python3 with numpy not found (scripts/setup installs python3-numpy)"
+    if ProcessInfo.processInfo.environment["PREFLIGHT_REQUIRE_NUMPY"] == "1" { throw TestFixtureError(reason) }
+    throw XCTSkip(reason)
+}
+
+/// A test's own preparation went wrong: reported as a failure, never a skip.
+struct TestFixtureError: Error, CustomStringConvertible {
+    var description: String
+    init(_ d: String) { description = d }
 }
 
 /// Runs a program; returns (status, stdout, stderr). Killed after `timeout` seconds.
@@ -347,7 +357,7 @@ func patchedSessionJSON(_ bytes: [UInt8], from: String, to: String) throws -> [U
     var body = Array(b[start..<(start + size)])
     var found = false
     while let at = find(body, Array(from.utf8)) { body.replaceSubrange(at..<(at + from.utf8.count), with: Array(to.utf8)); found = true }
-    guard found else { throw XCTSkip("`\(from)` not in session.json") }
+    guard found else { throw TestFixtureError("`\(from)` is not in session.json: the patch no longer matches what `save` writes") }
     b.replaceSubrange(start..<(start + size), with: body)
     let crc = testCRC32(b[start..<(start + size)])
     put32(&b, 14, crc)

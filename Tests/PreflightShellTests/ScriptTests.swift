@@ -47,10 +47,10 @@ final class ScriptTests: XCTestCase {
     }
 
     func testTruncatedNormalSaturatesTheFirstBatchAndGlorotDoesNot() throws {
-        let data = try skipWithoutMNIST()
+        let (name, data) = try realImageData()
         let dir = tempDir()
-        let (status, _, err) = try runBinary(["--data-dir", data, "--quiet", "-c", """
-            data mnist --limit 2000; seed 1; layers 784 128 128 10
+        let (status, _, err) = try runBinary((data.map { ["--data-dir", $0] } ?? []) + ["--quiet", "-c", """
+            data \(name) --limit 2000; seed 1; layers 784 128 128 10
             run good; train 1
             init truncnormal 0.5; run bad; train 1
             export \(dir.path)/s.json

@@ -32,7 +32,7 @@ final class Captured {
 /// The package root, found from this file's path.
 let packageRoot: URL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-/// The MNIST folder for tests, or nil (tests then print SKIPPED).
+/// The folder holding mnist/ for tests ($PREFLIGHT_DATA), or nil.
 var mnistDir: String? {
     guard let d = ProcessInfo.processInfo.environment["PREFLIGHT_DATA"],
           FileManager.default.fileExists(atPath: d + "/mnist/train-images-idx3-ubyte.gz") else { return nil }
@@ -41,10 +41,17 @@ var mnistDir: String? {
 
 func skipWithoutMNIST() throws -> String {
     guard let d = mnistDir else {
-        print("SKIPPED: MNIST not found (set PREFLIGHT_DATA to a folder holding mnist/)")
-        throw XCTSkip("MNIST not found: set PREFLIGHT_DATA")
+        throw XCTSkip("needs MNIST itself: set PREFLIGHT_DATA to a folder holding mnist/ (scripts/test downloads it when online)")
     }
     return d
+}
+
+/// Real 28×28 images for a test that does not need MNIST itself: MNIST when $PREFLIGHT_DATA holds it, else
+/// Debian's Fashion-MNIST. Returns the dataset's name for `data NAME` and the --data-dir to pass (nil for Debian's).
+func realImageData() throws -> (name: String, dataDir: String?) {
+    if let d = mnistDir { return ("mnist", d) }
+    if FileManager.default.fileExists(atPath: "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz") { return ("fashion", nil) }
+    throw XCTSkip("needs MNIST ($PREFLIGHT_DATA) or Debian's dataset-fashion-mnist (scripts/setup installs it)")
 }
 
 /// Runs a release binary (`preflight`, or another product such as `preflight-bench`); returns (status, stdout, stderr).
@@ -53,8 +60,7 @@ func runBinary(_ args: [String], stdin: String? = nil, env: [String: String] = [
                product: String = "preflight") throws -> (Int32, String, String) {
     let exe = packageRoot.appendingPathComponent(".build/release/" + product)
     guard FileManager.default.isExecutableFile(atPath: exe.path) else {
-        print("SKIPPED: \(exe.path) not built (run scripts/setup)")
-        throw XCTSkip("release binary not built")
+        throw XCTSkip("\(exe.path) not built (run scripts/setup)")
     }
     let p = Process()
     p.executableURL = exe

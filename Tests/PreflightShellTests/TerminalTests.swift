@@ -28,12 +28,10 @@ final class InteractiveTerminalTests: XCTestCase {
 
     override func setUpWithError() throws {
         guard FileManager.default.isExecutableFile(atPath: Self.binary) else {
-            print("SKIPPED: \(Self.binary) not built (run scripts/setup)")
-            throw XCTSkip("release binary not built")
+            throw XCTSkip("\(Self.binary) not built (run scripts/setup)")
         }
         guard let t = Self.which("tmux") else {
-            print("SKIPPED: tmux not installed (scripts/setup installs it)")
-            throw XCTSkip("tmux not installed")
+            throw XCTSkip("tmux not installed (scripts/setup installs it)")
         }
         tmuxPath = t
         socket = "preflight-test-\(getpid())-\(UUID().uuidString.prefix(8))"
@@ -273,8 +271,7 @@ final class InteractiveTerminalTests: XCTestCase {
         waitFor("the typed line") { $0.lastLine == "preflight> layers 784 3" }
         guard let pid = programPID() else { return XCTFail("no program under the pane's shell") }
         guard let other = otherThread(of: pid) else {
-            print("SKIPPED: the program has no thread besides the main one")
-            throw XCTSkip("single-threaded program")
+            throw XCTSkip("the program has no thread besides the main one")
         }
         XCTAssertEqual(kill(other, SIGINT), 0)
         waitFor("a fresh prompt after ^C on thread \(other)") { $0.lastLine == "preflight>" && $0.prompts == 2 }
@@ -289,8 +286,7 @@ final class InteractiveTerminalTests: XCTestCase {
         enter("seed 6")
         guard let pid = programPID() else { return XCTFail("no program under the pane's shell") }
         guard let other = otherThread(of: pid) else {
-            print("SKIPPED: the program has no thread besides the main one")
-            throw XCTSkip("single-threaded program")
+            throw XCTSkip("the program has no thread besides the main one")
         }
         XCTAssertEqual(kill(other, SIGHUP), 0)
         waitFor("the program to end with SIGHUP") { $0.contains("PREFLIGHT-EXIT=129") }
@@ -326,8 +322,7 @@ final class InteractiveTerminalTests: XCTestCase {
         type("batch 3")   // half-typed: not saved
         let me = getpid()
         guard FileManager.default.fileExists(atPath: "/proc/\(me)/task/\(me)/children") else {
-            print("SKIPPED: /proc/PID/task/PID/children not available to find the shell's process")
-            throw XCTSkip("no /proc children list")
+            throw XCTSkip("/proc/PID/task/PID/children not available to find the shell's process")
         }
         guard let pid = programPID() else { return XCTFail("no program under the pane's shell") }
         XCTAssertEqual(kill(pid, SIGTERM), 0)
