@@ -24,7 +24,7 @@ let package = Package(
         // IDX.read on the bytes as a file, raw and gzip-wrapped.
         .executableTarget(name: "fuzz-idx", dependencies: ["FuzzSupport", .product(name: "PreflightData", package: "main")],
                           swiftSettings: harness),
-        // NPZ.readMNIST on the bytes as a file; NPY.parse on the bytes.
+        // NPZ.readMNIST and NPZ.read on the bytes as a file; NPYReader on the bytes; an .npy pair.
         .executableTarget(name: "fuzz-npz", dependencies: ["FuzzSupport", .product(name: "PreflightData", package: "main")],
                           swiftSettings: harness),
         // `load PATH` of a file holding the bytes, in a fresh session.

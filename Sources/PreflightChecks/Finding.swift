@@ -82,6 +82,15 @@ public struct CheckInput: Sendable {
     public var missing: Set<Missing>
     /// Where the inputs come from, for the `not run` reasons: "the session" or "the record".
     public var source: String
+    /// How the inputs were scaled: "unit", "standard", "none", or "" when unknown.
+    public var dataScale: String = ""
+    /// Whether the inputs are pictures (bytes with rows x cols), for the wording of hints.
+    public var dataIsImage: Bool = true
+    /// Samples per class in the training and test splits (nil when no data are loaded).
+    public var trainClassCounts: [Int]? = nil
+    public var testClassCounts: [Int]? = nil
+    /// Text labels in class order, for messages (nil for integer labels).
+    public var classNames: [String]? = nil
 
     public init(layers: [Int]?, classes: Int?, activation: Activation?, initializers: [Initializer],
                 optimizer: OptimizerKind?, epsilon: Double, dataInputMin: Double, dataInputMax: Double,

@@ -199,6 +199,7 @@ struct Ctx {
         case "nonfinite": return nonfinite()
         case "input-range": return inputRange()
         case "output-units": return outputUnits()
+        case "class-balance": return classBalance()
         case "loss-trend": return lossTrend()
         case "divergence": return divergence()
         case "oscillation": return oscillation()
@@ -489,9 +490,46 @@ struct Ctx {
             lo = fb.inputMin; hi = fb.inputMax; over = "on the first batch"
         }
         let v = max(abs(lo), abs(hi))
+        if input.dataScale == "standard" {
+            // Standardised by the data's own training statistics: |z| of a few units is the point, not a problem.
+            let g = gradeHigh(v, warn: p("standard-warn"), fail: p("standard-fail"), strict: true)
+            return make("static", v, g, "standardised inputs (training mean 0, std 1 per feature) in [\(num(lo)), \(num(hi))] \(over): largest |z| \(num(v))",
+                        hint: "a few samples lie far out: look for outliers or data errors, or use --scale unit")
+        }
+        let hint = input.dataIsImage ? "scale inputs to [0,1] (data … --scale unit)"
+            : "scale the features: data … --scale standard (or --scale unit)"
         let g = gradeHigh(v, warn: p("warn"), fail: p("fail"), strict: true)
         return make("static", v, g, "inputs in [\(num(lo)), \(num(hi))] \(over): largest |input| \(num(v))",
-                    hint: "scale inputs to [0,1] (data … --scale unit)")
+                    hint: hint)
+    }
+
+    func classBalance() -> Finding {
+        guard let train = input.trainClassCounts, !train.isEmpty else { return notRun("this run's data are not loaded") }
+        let test = input.testClassCounts ?? []
+        func name(_ k: Int) -> String {
+            if let n = input.classNames, k < n.count { return "\(k) (\(n[k]))" }
+            return "\(k)"
+        }
+        func list(_ ks: [Int]) -> String { ks.prefix(6).map(name).joined(separator: ", ") + (ks.count > 6 ? ", … (\(ks.count) in all)" : "") }
+        let unseen = test.indices.filter { test[$0] > 0 && ($0 >= train.count || train[$0] == 0) }
+        if !unseen.isEmpty {
+            let n = unseen.reduce(0) { $0 + test[$1] }
+            return make("static", Double(unseen.count), (.fail, 0),
+                        "class\(unseen.count == 1 ? "" : "es") \(list(unseen)) occur\(unseen.count == 1 ? "s" : "") in the test split (\(n) sample\(n == 1 ? "" : "s")) but never in training",
+                        hint: "fix the labels, or draw the split per class (data … --test FRACTION)")
+        }
+        let empty = train.indices.filter { train[$0] == 0 }
+        if !empty.isEmpty {
+            return make("static", Double(empty.count), (.warn, 0),
+                        "class\(empty.count == 1 ? "" : "es") \(list(empty)) \(empty.count == 1 ? "has" : "have") no training samples (\(train.count) classes)",
+                        hint: "check the labels: classes without samples are outputs the network can never learn")
+        }
+        let hi = train.indices.max { train[$0] < train[$1] }!, lo = train.indices.min { train[$0] < train[$1] }!
+        let ratio = Double(train[hi]) / Double(train[lo])
+        let g = gradeHigh(ratio, warn: p("warn"), fail: p("fail"), strict: true)
+        return make("static", ratio, g,
+                    "largest training class \(num(ratio))× the smallest: class \(name(hi)) has \(train[hi]) samples, class \(name(lo)) \(train[lo])",
+                    hint: "collect or resample data for the rare classes, or weigh them; watch per-class accuracy rather than the overall figure")
     }
 
     func outputUnits() -> Finding {

@@ -45,15 +45,17 @@ public enum DatasetLoader {
     /// `seed` for synthetic generation.
     /// `progress` gets (bytesDone, bytesTotal?) during downloads, on the calling thread; the caller draws the bar.
     public static func load(_ spec: String, dataDir: String?, cacheDir: String, syntheticCount: Int?, seed: UInt64,
-                            allowDownload: Bool, progress: ((Int, Int?) -> Void)?) throws -> Dataset {
+                            allowDownload: Bool, progress: ((Int, Int?) -> Void)?, options: FileOptions = .none,
+                            cancel: (() -> Bool)? = nil) throws -> Dataset {
         try load(spec, dataDir: dataDir, cacheDir: cacheDir, syntheticCount: syntheticCount, seed: seed,
-                 allowDownload: allowDownload, progress: progress, searchPaths: .standard)
+                 allowDownload: allowDownload, progress: progress, searchPaths: .standard, options: options, cancel: cancel)
     }
 
     /// As `load(_:dataDir:cacheDir:syntheticCount:seed:allowDownload:progress:)`, with the other places and the
     /// mirrors given explicitly.
     public static func load(_ spec: String, dataDir: String?, cacheDir: String, syntheticCount: Int?, seed: UInt64,
-                            allowDownload: Bool, progress: ((Int, Int?) -> Void)?, searchPaths: DataSearchPaths) throws -> Dataset {
+                            allowDownload: Bool, progress: ((Int, Int?) -> Void)?, searchPaths: DataSearchPaths,
+                            options: FileOptions = .none, cancel: (() -> Bool)? = nil) throws -> Dataset {
         let trimmed = spec.trimmingCharacters(in: .whitespaces)
         let words = trimmed.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
         guard let first = words.first else {
@@ -75,34 +77,61 @@ public enum DatasetLoader {
                                     dataDir: dataDir, cacheDir: cacheDir, paths: searchPaths, allowDownload: allowDownload,
                                     progress: progress)
         default:
-            return try loadPath(trimmed)
+            return try loadPath(trimmed, options: options, cancel: cancel)
         }
     }
 
-    /// Loads a dataset given by path: a folder holding the four IDX files (raw or .gz), an .npz archive, or one of
-    /// the four IDX files (its folder is used). `name` is the path as given; classes = max label + 1.
-    public static func loadPath(_ given: String) throws -> Dataset {
+    /// Loads a dataset given by path: a folder holding the four IDX files (raw or .gz), one of those files (its
+    /// folder is used), an .npz archive, an .npy of features (with `options.labelsPath`, the .npy of labels) or a
+    /// CSV table. `name` is the path as given; integer labels give classes = max label + 1. CSV files and .npy
+    /// pairs (and .npz archives without test arrays) come back with an empty test split for the caller to draw.
+    public static func loadPath(_ given: String, options: FileOptions = .none, cancel: (() -> Bool)? = nil) throws -> Dataset {
         let path = expandTilde(given)
         var dataset: Dataset
+        let lower = path.lowercased()
+        let ext = (lower as NSString).pathExtension
+        let forms = "give mnist, fashion, synthetic [N], a folder with the four IDX files, an .npz, X.npy Y.npy, or a .csv table"
         switch FileBytes.kind(path) {
         case .missing:
-            throw DataError(path: given, "no such file or folder (give mnist, fashion, synthetic [N], a folder with the four IDX files, or an .npz file)")
+            throw DataError(path: given, "no such file or folder (\(forms))")
         case .directory:
+            if ext == "csv" || ext == "npy" || ext == "npz" {
+                throw DataError(path: given, "is a directory, expected a .\(ext) file")
+            }
             dataset = try loadFolder(path, name: given, classes: nil)
         case .other:
             throw DataError(path: given, "is not a regular file or folder")
         case .file:
             let base = (path as NSString).lastPathComponent
-            if looksLikeZip(path) || base.lowercased().hasSuffix(".npz") {
-                dataset = try NPZ.readMNIST(path: path)
+            let magic = leadingBytes(path, 6)
+            if options.labelsPath != nil && ext != "npy" && !magic.starts(with: NPY.magic) {
+                throw DataError(path: given, "two files are read as X.npy Y.npy: the first should be an .npy of features")
+            }
+            if magic.starts(with: [0x50, 0x4B, 0x03, 0x04]) || magic.starts(with: [0x50, 0x4B, 0x05, 0x06]) || ext == "npz" {
+                dataset = try NPZ.read(path: path, x: options.x, y: options.y, xTest: options.xTest, yTest: options.yTest, cancel: cancel)
+            } else if ext == "npy" || magic.starts(with: NPY.magic) {
+                guard let labels = options.labelsPath else {
+                    throw DataError(path: given, "an .npy holds one array: give the features and the labels, `data X.npy Y.npy`")
+                }
+                dataset = try NPZ.readPair(x: path, y: expandTilde(labels), cancel: cancel)
             } else if idxNames.contains(where: { matchesIDXName(base, $0) }) {
                 dataset = try loadFolder((path as NSString).deletingLastPathComponent, name: given, classes: nil)
+            } else if ["csv", "tsv", "tab", "txt", "data"].contains(ext) || (!magic.isEmpty && !magic.contains(0)) || FileBytes.size(path) == 0 {
+                dataset = try CSV.read(path: path, options: options.csv, cancel: cancel)
             } else {
-                throw DataError(path: given, "is a file but not an .npz archive; give a folder with the four IDX files (train-images-idx3-ubyte, …, gz or raw) or an .npz file")
+                throw DataError(path: given, "is a binary file but not an .npz or .npy array; \(forms)")
             }
         }
         dataset.name = given
         return dataset
+    }
+
+    /// The first `n` bytes of a file (fewer if it is shorter; none if it cannot be read).
+    static func leadingBytes(_ path: String, _ n: Int) -> [UInt8] {
+        guard let h = try? FileBytes.Handle(path: path) else { return [] }
+        var b = [UInt8](repeating: 0, count: n)
+        let got = (try? b.withUnsafeMutableBytes { try h.read(into: $0.baseAddress!, count: n) }) ?? 0
+        return Array(b.prefix(got))
     }
 
     /// Loads the four IDX files of `folder`. With `classes`, every label must be below it (and the dataset has that
@@ -316,13 +345,6 @@ public enum DatasetLoader {
         let mnistSizes: Set<Int> = [RemoteDataset.mnist.files[0].size]
         let fashionSizes: Set<Int> = [RemoteDataset.fashion.files[0].size, 26_421_856]   // original; Debian's re-compressed
         return wanted == "mnist" ? fashionSizes.contains(size) : mnistSizes.contains(size)
-    }
-
-    private static func looksLikeZip(_ path: String) -> Bool {
-        guard let h = try? FileBytes.Handle(path: path) else { return false }
-        var b: [UInt8] = [0, 0, 0, 0]
-        let n = (try? b.withUnsafeMutableBytes { try h.read(into: $0.baseAddress!, count: 4) }) ?? 0
-        return n == 4 && b[0] == 0x50 && b[1] == 0x4B && b[2] == 0x03 && b[3] == 0x04
     }
 }
 

@@ -1,241 +1,226 @@
 import Foundation
 import ZIPFoundation
 
-/// A parsed .npy array of unsigned bytes.
-public struct NPYArray: Sendable {
-    public var shape: [Int]
-    public var bytes: [UInt8]
-}
+/// Datasets held in NumPy files: an .npz archive (Keras' mnist.npz, or any `numpy.savez` of features and labels)
+/// or a pair of .npy files (features, labels).
+public enum NPZ {
+    /// The archive's entries by key ("x_train" for "x_train.npy"), opened for reading.
+    final class Contents {
+        let path: String
+        let archive: Archive
+        var entries: [String: Entry] = [:]
 
-/// Reader for .npy arrays (uint8 only).
-public enum NPY {
-    /// Parses a whole .npy file held in memory. `name` names it in errors (e.g. "data.npz [x_train.npy]").
-    /// Accepts format versions 1, 2 and 3, descr '|u1' or '<u1', fortran_order False.
-    public static func parse(_ data: [UInt8], name: String) throws -> NPYArray {
-        let magic: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59]   // \x93NUMPY
-        guard data.count >= 10, Array(data[0..<6]) == magic else {
-            throw DataError(path: name, "not a .npy array (missing the \\x93NUMPY magic)")
+        init(path: String) throws {
+            self.path = path
+            switch FileBytes.kind(path) {
+            case .missing: throw DataError(path: path, "no such file")
+            case .directory: throw DataError(path: path, "is a directory, expected an .npz file")
+            case .other: throw DataError(path: path, "is not a regular file")
+            case .file: break
+            }
+            guard let size = FileBytes.size(path), size > 0 else { throw DataError(path: path, "is empty (0 bytes)") }
+            // Open fails clearly for unreadable files before ZIPFoundation reports a generic error.
+            _ = try FileBytes.Handle(path: path)
+            do {
+                archive = try Archive(url: URL(fileURLWithPath: path), accessMode: .read)
+            } catch {
+                throw DataError(path: path, "not a valid .npz (ZIP) archive (\(error))")
+            }
+            for e in archive where e.type == .file {
+                let key = e.path.hasSuffix(".npy") ? String(e.path.dropLast(4)) : e.path
+                entries[key] = e
+            }
+            guard !entries.isEmpty else { throw DataError(path: path, "the archive holds no arrays") }
         }
-        let major = data[6]
-        let headerLength: Int
-        let headerStart: Int
-        switch major {
-        case 1:
-            headerLength = Int(data[8]) | Int(data[9]) << 8
-            headerStart = 10
-        case 2, 3:
-            guard data.count >= 12 else { throw DataError(path: name, "truncated .npy header") }
-            headerLength = Int(data[8]) | Int(data[9]) << 8 | Int(data[10]) << 16 | Int(data[11]) << 24
-            headerStart = 12
-        default:
-            throw DataError(path: name, ".npy format version \(major).\(data[7]) is not supported (1, 2 or 3)")
+
+        var keys: String { entries.values.map(\.path).sorted().joined(separator: ", ") }
+
+        func has(_ key: String) -> Bool { entries[key] != nil }
+
+        func label(_ key: String) -> String { "\(path) [\(entries[key]?.path ?? key + ".npy")]" }
+
+        /// Reads one entry, inflating it a chunk at a time straight into the decoder.
+        func array(_ key: String, purpose: NPYReader.Purpose, cancel: (() -> Bool)?) throws -> NPYArray {
+            guard let entry = entries[key] else {
+                throw DataError(path: path, "missing entry \(key).npy (the archive has: \(keys))")
+            }
+            let name = label(key)
+            let fileSize = FileBytes.size(path) ?? 0
+            // The declared size is only a hint: no entry of this file can expand past 1032 times the file's size.
+            let bound = min(Int(clamping: entry.uncompressedSize), fileSize.multipliedReportingOverflow(by: 1032).overflow ? Int.max : fileSize * 1032)
+            let reader = NPYReader(name: name, purpose: purpose, availableBytes: bound)
+            var failure: Error? = nil
+            do {
+                _ = try archive.extract(entry, bufferSize: 1 << 20, skipCRC32: false) { chunk in
+                    guard failure == nil else { return }
+                    if cancel?() == true { failure = DataError(path: self.path, "interrupted"); return }
+                    do { try chunk.withUnsafeBytes { try reader.feed($0) } } catch { failure = error }
+                }
+            } catch {
+                throw failure ?? DataError(path: name, "cannot extract the entry (\(error))")
+            }
+            if let failure { throw failure }
+            return try reader.finish()
         }
-        guard headerStart + headerLength <= data.count else {
-            throw DataError(path: name, "truncated .npy header: it declares \(headerLength) bytes but only \(data.count - headerStart) follow")
-        }
-        let header = String(decoding: data[headerStart..<(headerStart + headerLength)], as: UTF8.self)
-        let dict: [String: PyValue]
-        var parser = PyLiteralParser(header)
-        do { dict = try parser.parseDict() } catch let e as PyLiteralParser.Failure {
-            throw DataError(path: name, "malformed .npy header (\(e.message)): \(header.trimmingCharacters(in: .whitespacesAndNewlines))")
-        }
-        guard case .string(let descr)? = dict["descr"] else { throw DataError(path: name, ".npy header has no 'descr'") }
-        guard descr == "|u1" || descr == "<u1" else {
-            throw DataError(path: name, "dtype '\(descr)' is not supported; only uint8 ('|u1')")
-        }
-        guard case .bool(let fortran)? = dict["fortran_order"] else { throw DataError(path: name, ".npy header has no 'fortran_order'") }
-        guard !fortran else { throw DataError(path: name, "fortran_order is True; only C-order arrays are supported") }
-        guard case .tuple(let shape)? = dict["shape"] else { throw DataError(path: name, ".npy header has no 'shape'") }
-        var total = 1
-        for d in shape {
-            guard d >= 0 else { throw DataError(path: name, "negative dimension in shape \(shape)") }
-            let (p, o) = total.multipliedReportingOverflow(by: d)
-            guard !o, p <= (1 << 34) else { throw DataError(path: name, "implausible shape \(shape)") }
-            total = p
-        }
-        let dataStart = headerStart + headerLength
-        let have = data.count - dataStart
-        if have < total {
-            throw DataError(path: name, "truncated: shape \(shapeText(shape)) needs \(total) bytes but only \(have) follow the header")
-        }
-        if have > total {
-            throw DataError(path: name, "\(have - total) unexpected trailing bytes after the \(total) bytes of shape \(shapeText(shape))")
-        }
-        return NPYArray(shape: shape, bytes: dataStart == 0 ? data : Array(data[dataStart...]))
     }
 
-    static func shapeText(_ s: [Int]) -> String { "(" + s.map(String.init).joined(separator: ", ") + (s.count == 1 ? ",)" : ")") }
-}
+    /// Reads an .npz dataset. Keys: `x`/`y` (default x_train/y_train) and `xTest`/`yTest` (default x_test/y_test when
+    /// x and y are the defaults). Without a test pair the caller splits the data (`Dataset.test.count == 0`).
+    /// With `classes` given, every label must be below it.
+    public static func read(path: String, x: String? = nil, y: String? = nil, xTest: String? = nil, yTest: String? = nil,
+                            classes fixedClasses: Int? = nil, cancel: (() -> Bool)? = nil) throws -> Dataset {
+        let npz = try Contents(path: path)
+        let xKey = x ?? "x_train", yKey = y ?? "y_train"
+        let defaults = x == nil && y == nil
+        for k in [xKey, yKey] where !npz.has(k) {
+            var hint = ""
+            if defaults { hint = "; name the arrays with --x KEY --y KEY" }
+            throw DataError(path: path, "missing entry \(k).npy (the archive has: \(npz.keys))\(hint)")
+        }
+        var tx = xTest, ty = yTest
+        if tx == nil && ty == nil && defaults && npz.has("x_test") && npz.has("y_test") { tx = "x_test"; ty = "y_test" }
+        if (tx == nil) != (ty == nil) {
+            throw DataError(path: path, "give both test arrays (--x-test KEY and --y-test KEY) or neither")
+        }
+        for k in [tx, ty].compactMap({ $0 }) where !npz.has(k) {
+            throw DataError(path: path, "missing entry \(k).npy (the archive has: \(npz.keys))")
+        }
+        let xa = try npz.array(xKey, purpose: .values, cancel: cancel)
+        let ya = try npz.array(yKey, purpose: .labels, cancel: cancel)
+        var test: (NPYArray, String, NPYArray, String)? = nil
+        if let tx, let ty {
+            test = (try npz.array(tx, purpose: .values, cancel: cancel), npz.label(tx), try npz.array(ty, purpose: .labels, cancel: cancel), npz.label(ty))
+        }
+        return try ArrayData.assemble(x: xa, xName: npz.label(xKey), y: ya, yName: npz.label(yKey), test: test,
+                                      source: path, fixedClasses: fixedClasses)
+    }
 
-/// Reader for Keras-style dataset archives (mnist.npz).
-public enum NPZ {
-    /// Reads an .npz (ZIP of .npy files) with keys x_train, y_train, x_test, y_test (uint8, C order).
-    /// Images may be (N, rows, cols) or (N, rows*cols) with a square image; labels (N,) or (N, 1).
-    /// With `classes` given, every label must be below it; otherwise classes = max label + 1.
+    /// Reads a Keras-style mnist.npz (x_train, y_train, x_test, y_test). With `classes` given, every label must be
+    /// below it; otherwise classes = max label + 1.
     public static func readMNIST(path: String, classes fixedClasses: Int? = nil) throws -> Dataset {
+        let npz = try Contents(path: path)
+        for k in ["x_train", "y_train", "x_test", "y_test"] where !npz.has(k) {
+            throw DataError(path: path, "missing entry \(k).npy (the archive has: \(npz.keys))")
+        }
+        return try read(path: path, classes: fixedClasses)
+    }
+
+    /// Reads features from X.npy and labels from Y.npy (no test split: the caller draws one).
+    public static func readPair(x: String, y: String, cancel: (() -> Bool)? = nil) throws -> Dataset {
+        let xa = try readFile(x, purpose: .values, cancel: cancel)
+        let ya = try readFile(y, purpose: .labels, cancel: cancel)
+        return try ArrayData.assemble(x: xa, xName: x, y: ya, yName: y, test: nil, source: "\(x) + \(y)", fixedClasses: nil)
+    }
+
+    /// Reads one .npy file a megabyte at a time.
+    public static func readFile(_ path: String, purpose: NPYReader.Purpose, cancel: (() -> Bool)? = nil) throws -> NPYArray {
         switch FileBytes.kind(path) {
         case .missing: throw DataError(path: path, "no such file")
-        case .directory: throw DataError(path: path, "is a directory, expected an .npz file")
+        case .directory: throw DataError(path: path, "is a directory, expected an .npy file")
         case .other: throw DataError(path: path, "is not a regular file")
         case .file: break
         }
-        guard let size = FileBytes.size(path), size > 0 else { throw DataError(path: path, "is empty (0 bytes)") }
-        // Open fails clearly for unreadable files before ZIPFoundation reports a generic error.
-        _ = try FileBytes.Handle(path: path)
-        let archive: Archive
-        do {
-            archive = try Archive(url: URL(fileURLWithPath: path), accessMode: .read)
-        } catch {
-            throw DataError(path: path, "not a valid .npz (ZIP) archive (\(error))")
+        let reader = NPYReader(name: path, purpose: purpose, availableBytes: FileBytes.size(path))
+        try FileBytes.forEachChunk(path: path, chunkSize: 1 << 20) { chunk in
+            if cancel?() == true { throw DataError(path: path, "interrupted") }
+            try reader.feed(UnsafeRawBufferPointer(chunk))
         }
-        var entries: [String: Entry] = [:]
-        for e in archive where e.type == .file { entries[e.path] = e }
-
-        func array(_ key: String) throws -> NPYArray {
-            guard let entry = entries[key + ".npy"] ?? entries[key] else {
-                let have = entries.keys.sorted().joined(separator: ", ")
-                throw DataError(path: path, "missing entry \(key).npy (the archive has: \(have.isEmpty ? "nothing" : have))")
-            }
-            let label = "\(path) [\(entry.path)]"
-            var data = [UInt8]()
-            // The declared size is only a hint: no entry of this file can expand past 1032 times the file's size.
-            data.reserveCapacity(Int(min(entry.uncompressedSize, UInt64(size) * 1032, 1 << 34)))
-            do {
-                _ = try archive.extract(entry, bufferSize: 1 << 20, skipCRC32: false) { chunk in
-                    chunk.withUnsafeBytes { raw in data.append(contentsOf: raw.bindMemory(to: UInt8.self)) }
-                }
-            } catch {
-                throw DataError(path: label, "cannot extract the entry (\(error))")
-            }
-            return try NPY.parse(data, name: label)
-        }
-
-        let xTrain = try array("x_train"), yTrain = try array("y_train")
-        let xTest = try array("x_test"), yTest = try array("y_test")
-        func entryName(_ key: String) -> String { "\(path) [\(entries[key + ".npy"] != nil ? key + ".npy" : key)]" }
-
-        func imageShape(_ a: NPYArray, _ key: String) throws -> (Int, Int, Int) {
-            if a.shape.count == 3 { return (a.shape[0], a.shape[1], a.shape[2]) }
-            if a.shape.count == 2 {
-                let side = Int(Double(a.shape[1]).squareRoot().rounded())
-                if side * side == a.shape[1] { return (a.shape[0], side, side) }
-            }
-            throw DataError(path: entryName(key), "images must have shape (N, rows, cols) or (N, rows*cols) with square images; found \(NPY.shapeText(a.shape))")
-        }
-        func labelCount(_ a: NPYArray, _ key: String) throws -> Int {
-            if a.shape.count == 1 { return a.shape[0] }
-            if a.shape.count == 2 && a.shape[1] == 1 { return a.shape[0] }
-            throw DataError(path: entryName(key), "labels must have shape (N,); found \(NPY.shapeText(a.shape))")
-        }
-        let (nTrain, rows, cols) = try imageShape(xTrain, "x_train")
-        let (nTest, tRows, tCols) = try imageShape(xTest, "x_test")
-        let nyTrain = try labelCount(yTrain, "y_train"), nyTest = try labelCount(yTest, "y_test")
-        guard rows > 0, cols > 0 else { throw DataError(path: entryName("x_train"), "images are \(rows)x\(cols)") }
-        guard tRows == rows, tCols == cols else {
-            throw DataError(path: entryName("x_test"), "test images are \(tRows)x\(tCols) but the training images are \(rows)x\(cols)")
-        }
-        guard nyTrain == nTrain else {
-            throw DataError(path: entryName("y_train"), "\(nyTrain) labels but x_train has \(nTrain) images")
-        }
-        guard nyTest == nTest else {
-            throw DataError(path: entryName("y_test"), "\(nyTest) labels but x_test has \(nTest) images")
-        }
-        guard nTrain > 0 else { throw DataError(path: entryName("x_train"), "holds 0 images") }
-        guard nTest > 0 else { throw DataError(path: entryName("x_test"), "holds 0 images") }
-        let classes = try DatasetLoader.checkLabels([(yTrain.bytes, entryName("y_train")), (yTest.bytes, entryName("y_test"))],
-                                                   fixedClasses: fixedClasses, datasetName: nil)
-        return Dataset(name: path, source: path, rows: rows, cols: cols, classes: classes,
-                       train: DataSplit(images: xTrain.bytes, labels: yTrain.bytes, count: nTrain),
-                       test: DataSplit(images: xTest.bytes, labels: yTest.bytes, count: nTest))
+        return try reader.finish()
     }
 }
 
-enum PyValue: Equatable {
-    case string(String)
-    case bool(Bool)
-    case int(Int)
-    case tuple([Int])
-    case none
-}
-
-/// Parses the Python dict literal of a .npy header: string keys; values string, True/False/None, int, tuple of ints.
-struct PyLiteralParser {
-    struct Failure: Error { let message: String }
-    private let chars: [Character]
-    private var i = 0
-
-    init(_ text: String) { chars = Array(text) }
-
-    mutating func parseDict() throws -> [String: PyValue] {
-        skipSpace()
-        try expect("{")
-        var out: [String: PyValue] = [:]
-        skipSpace()
-        if peek() == "}" { i += 1; return out }
-        while true {
-            skipSpace()
-            let key = try parseString()
-            skipSpace()
-            try expect(":")
-            skipSpace()
-            out[key] = try parseValue()
-            skipSpace()
-            if peek() == "," { i += 1; skipSpace(); if peek() == "}" { i += 1; return out }; continue }
-            try expect("}")
-            return out
-        }
-    }
-
-    private func peek() -> Character? { i < chars.count ? chars[i] : nil }
-    private mutating func skipSpace() { while let c = peek(), c == " " || c == "\n" || c == "\t" || c == "\r" { i += 1 } }
-    private mutating func expect(_ c: Character) throws {
-        guard peek() == c else { throw Failure(message: "expected '\(c)' at offset \(i)") }
-        i += 1
-    }
-
-    private mutating func parseString() throws -> String {
-        guard let q = peek(), q == "'" || q == "\"" else { throw Failure(message: "expected a quoted string at offset \(i)") }
-        i += 1
-        var s = ""
-        while let c = peek(), c != q { s.append(c); i += 1 }
-        try expect(q)
-        return s
-    }
-
-    private mutating func parseInt() throws -> Int {
-        var s = ""
-        if peek() == "-" { s.append("-"); i += 1 }
-        while let c = peek(), c.isASCII, c.isNumber { s.append(c); i += 1 }
-        if peek() == "L" { i += 1 }
-        guard let v = Int(s) else { throw Failure(message: "expected a number at offset \(i)") }
-        return v
-    }
-
-    private mutating func parseValue() throws -> PyValue {
-        guard let c = peek() else { throw Failure(message: "unexpected end") }
-        if c == "'" || c == "\"" { return .string(try parseString()) }
-        if c == "(" {
-            i += 1
-            var items: [Int] = []
-            skipSpace()
-            while peek() != ")" {
-                items.append(try parseInt())
-                skipSpace()
-                if peek() == "," { i += 1; skipSpace() } else if peek() != ")" { throw Failure(message: "expected ',' or ')' at offset \(i)") }
+/// Turns decoded feature and label arrays into a dataset.
+enum ArrayData {
+    static func assemble(x: NPYArray, xName: String, y: NPYArray, yName: String, test: (NPYArray, String, NPYArray, String)?,
+                         source: String, fixedClasses: Int?) throws -> Dataset {
+        let (n, rows, cols, image) = try sampleShape(x, xName)
+        let ny = try labelCount(y, yName)
+        guard ny == n else { throw DataError(path: yName, "\(ny) labels but \(xName) has \(n) samples") }
+        guard n > 0 else { throw DataError(path: xName, "holds 0 samples") }
+        let trainLabels = try LabelSet.raw(y, yName)
+        var testLabels: LabelSet.Raw? = nil
+        var testN = 0
+        if let (tx, txName, ty, tyName) = test {
+            let (m, r2, c2, _) = try sampleShape(tx, txName)
+            guard r2 * c2 == rows * cols else {
+                throw DataError(path: txName, "test samples have \(r2 * c2) features (shape \(NPY.shapeText(tx.shape))) but the training samples have \(rows * cols) (\(NPY.shapeText(x.shape)))")
             }
-            i += 1
-            return .tuple(items)
+            if image && (r2 != rows || c2 != cols) {
+                throw DataError(path: txName, "test images are \(r2)x\(c2) but the training images are \(rows)x\(cols)")
+            }
+            guard sameKind(x, tx) else {
+                throw DataError(path: txName, "test features are \(tx.header.type.name) but the training features are \(x.header.type.name); give both the same dtype")
+            }
+            let my = try labelCount(ty, tyName)
+            guard my == m else { throw DataError(path: tyName, "\(my) labels but \(txName) has \(m) samples") }
+            guard m > 0 else { throw DataError(path: txName, "holds 0 samples") }
+            testLabels = try LabelSet.raw(ty, tyName)
+            testN = m
         }
-        for (word, value) in [("True", PyValue.bool(true)), ("False", .bool(false)), ("None", .none)] where matches(word) {
-            i += word.count
-            return value
+        let resolved = try LabelSet.resolve(train: trainLabels, test: testLabels, fixedClasses: fixedClasses)
+        func split(_ a: NPYArray, labels: [UInt16], count: Int, name: String) throws -> DataSplit {
+            switch a.data {
+            case .bytes(let b): return DataSplit(images: b, labels: labels, count: count)
+            case .floats(let v):
+                try checkFinite(v, features: rows * cols, name: name)
+                return DataSplit(values: v, labels: labels, count: count)
+            default: throw DataError(path: name, "features must be numbers")
+            }
         }
-        return .int(try parseInt())
+        let train = try split(x, labels: resolved.train, count: n, name: xName)
+        let testSplit = try test.map { try split($0.0, labels: resolved.test, count: testN, name: $0.1) }
+            ?? (train.isFloat ? DataSplit(values: [], labels: [], count: 0) : DataSplit(images: [], labels: [UInt16](), count: 0))
+        var d = Dataset(name: source, source: source, rows: rows, cols: cols, classes: resolved.classes, train: train, test: testSplit)
+        d.isImage = image
+        d.classNames = resolved.names
+        d.notes = resolved.notes
+        return d
     }
 
-    private func matches(_ word: String) -> Bool {
-        let w = Array(word)
-        guard i + w.count <= chars.count else { return false }
-        return Array(chars[i..<(i + w.count)]) == w
+    private static func sameKind(_ a: NPYArray, _ b: NPYArray) -> Bool {
+        switch (a.data, b.data) {
+        case (.bytes, .bytes), (.floats, .floats): return true
+        default: return false
+        }
+    }
+
+    /// (samples, rows, cols, is an image): images are uint8 (N, rows, cols), or (N, k) with k a square of at
+    /// least 64 (flattened pictures, as mnist.npz variants store them); anything else is N samples of
+    /// prod(shape[1...]) features.
+    static func sampleShape(_ a: NPYArray, _ name: String) throws -> (Int, Int, Int, Bool) {
+        let s = a.shape
+        guard let n = s.first else { throw DataError(path: name, "is a single number (shape ()); expected one row per sample") }
+        var isBytes = false
+        if case .bytes = a.data { isBytes = true }
+        if isBytes && s.count == 3 && s[1] > 0 && s[2] > 0 { return (n, s[1], s[2], true) }
+        if isBytes && s.count == 2 {
+            let side = Int(Double(s[1]).squareRoot().rounded())
+            if side * side == s[1] && s[1] >= 64 { return (n, side, side, true) }
+        }
+        let f = s.dropFirst().reduce(1, *)
+        guard f > 0 else { throw DataError(path: name, "samples have no features (shape \(NPY.shapeText(s)))") }
+        return (n, 1, f, false)
+    }
+
+    static func labelCount(_ a: NPYArray, _ name: String) throws -> Int {
+        let s = a.shape
+        if s.count == 1 { return s[0] }
+        if s.count == 2 && s[1] == 1 { return s[0] }
+        if s.count == 2 && s[1] > 1 {
+            throw DataError(path: name, "labels must have shape (N,); found \(NPY.shapeText(s)) (one-hot labels? save their argmax: y.argmax(axis=1))")
+        }
+        throw DataError(path: name, "labels must have shape (N,); found \(NPY.shapeText(s))")
+    }
+
+    /// Refuses NaN and infinite features, naming the first one's sample and feature.
+    static func checkFinite(_ v: [Float], features: Int, name: String) throws {
+        let bad = v.withUnsafeBufferPointer { p -> Int? in
+            for i in 0..<p.count where !p[i].isFinite { return i }
+            return nil
+        }
+        if let i = bad {
+            let count = v.reduce(0) { $0 + ($1.isFinite ? 0 : 1) }
+            throw DataError(path: name, "non-finite value \(v[i]) at sample \(i / features) (counting from 0), feature \(i % features + 1)\(count > 1 ? " (\(count) non-finite values in all)" : ""): remove or impute them before loading")
+        }
     }
 }

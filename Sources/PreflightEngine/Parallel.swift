@@ -315,15 +315,7 @@ final class TwoThreadStep: @unchecked Sendable {
         let set = self.set!
         if profiling { phaseMark[t * 8] = monotonicSeconds() }
         // Each thread converts the whole batch into its own buffer: no shared input lines.
-        set.pixels.withUnsafeBufferPointer { px in
-            let f = set.features
-            touchRows(px.baseAddress!, order! + job.start, rows, f, sink: sinks + 64 * t)
-            for r in 0..<rows {
-                let idx = Int(order![job.start + r])
-                labels[t][r] = Int32(set.labels[idx])
-                convertRow(px.baseAddress! + idx * f, x + r * f, f, set.scale)
-            }
-        }
+        set.copyRows(order: order!, start: job.start, rows: rows, x: x, y: labels[t], sink: sinks + 64 * t)
         lap(t, .convert)
         let hidden = L - 1
         let n0 = sizes[0]

@@ -32,17 +32,7 @@ public final class Workspace {
 
     /// Converts rows `order[start..<start+rows]` of `set` into `x` and `labels`.
     public func load(_ set: SampleSet, order: UnsafePointer<Int32>?, start: Int, rows: Int) {
-        let f = set.features
-        let scale = set.scale
-        set.pixels.withUnsafeBufferPointer { px in
-            let base = px.baseAddress!
-            if let order { touchRows(base, order + start, rows, f, sink: sink) }
-            for r in 0..<rows {
-                let idx = order.map { Int($0[start + r]) } ?? (start + r)
-                labels[r] = Int32(set.labels[idx])
-                convertRow(base + idx * f, x + r * f, f, scale)
-            }
-        }
+        set.copyRows(order: order, start: start, rows: rows, x: x, y: labels, sink: sink)
     }
 }
 
@@ -68,6 +58,20 @@ extension SampleSet {
     public func prefetch(order: UnsafePointer<Int32>, start: Int, rows: Int, slice k: Int, of slices: Int) {
         let a = k * rows / slices, z = (k + 1) * rows / slices, f = features
         guard z > a else { return }
+        if isFloat {
+            values.withUnsafeBufferPointer { v in
+                v.withMemoryRebound(to: UInt8.self) { px in
+                    let fb = f * 4
+                    for r in a..<z {
+                        let row = px.baseAddress! + Int(order[start + r]) * fb
+                        var i = 0
+                        while i < fb { preflight_prefetch(row + i); i += 64 }
+                        preflight_prefetch(row + fb - 1)
+                    }
+                }
+            }
+            return
+        }
         pixels.withUnsafeBufferPointer { px in
             for r in a..<z {
                 let row = px.baseAddress! + Int(order[start + r]) * f

@@ -72,10 +72,15 @@ public func completions(line: String, cursor: Int, session: Session) -> (replace
             if position == 1 { pool = OptimizerKind.names }
             else if position == 3, args[0].lowercased() == "sgd" { pool = ["momentum"] }
         case "data":
-            if prev == "--scale" { pool = ["unit", "none"] }
-            else if prev == "--limit" { pool = [] }
-            else if prefix.hasPrefix("-") { pool = ["--limit", "--scale"] }
+            if prev == "--scale" { pool = ["unit", "standard", "none"] }
+            else if prev == "--delimiter" { pool = [",", ";", "tab", "|"] }
+            else if ["--limit", "--test", "--label", "--x", "--y", "--x-test", "--y-test"].contains(prev) { pool = [] }
+            else if prefix.hasPrefix("-") {
+                pool = ["--limit", "--scale", "--test", "--label", "--no-header", "--delimiter", "--drop-missing",
+                        "--x", "--y", "--x-test", "--y-test"]
+            }
             else if position == 1 { pool = ["mnist", "fashion", "synthetic"]; paths = true }
+            else if position == 2, args[0].lowercased().hasSuffix(".npy") { paths = true }
         case "use":
             if position == 1 { pool = runNames }
         case "compare":

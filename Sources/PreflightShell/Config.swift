@@ -1,4 +1,5 @@
 import PreflightEngine
+import PreflightData
 
 /// How the data were asked for: enough to load them again.
 public struct DataSpec: Equatable, Codable, Sendable {
@@ -6,17 +7,59 @@ public struct DataSpec: Equatable, Codable, Sendable {
     public var name: String
     /// `--limit N`: at most N train (and N test) samples.
     public var limit: Int?
-    /// `--scale unit` (pixels / 255) or `none` (raw 0–255).
+    /// `--scale unit` (true) or `none` (false); `standard` is recorded in `scaling` (saves before it lack the field).
     public var scaleUnit: Bool = true
+    /// `--scale standard`, or nil for unit/none (see `scale`).
+    public var scaling: ScaleMode?
     /// `synthetic N`: the number of samples.
     public var syntheticCount: Int?
+    /// `data X.npy Y.npy`: the labels file.
+    public var labelsPath: String?
+    /// CSV: `--label COL`, `--no-header`, `--delimiter C`, `--drop-missing`.
+    public var labelColumn: String?
+    public var noHeader: Bool?
+    public var delimiter: String?
+    public var dropMissing: Bool?
+    /// .npz: `--x KEY`, `--y KEY`, `--x-test KEY`, `--y-test KEY`.
+    public var xKey: String?
+    public var yKey: String?
+    public var xTestKey: String?
+    public var yTestKey: String?
+    /// `--test FRACTION` as given (nil: the default 0.2 when the data have no test split).
+    public var testFraction: Double?
+    /// The seed the test split was drawn with (the session's seed when the data were loaded), when one was drawn.
+    public var splitSeed: UInt64?
+    /// Text labels in class order, as loaded (recorded with the runs; nil for integer labels).
+    public var classNames: [String]?
+
+    public init(name: String) { self.name = name }
+
+    /// unit, standard or none.
+    public var scale: ScaleMode {
+        get { scaling ?? (scaleUnit ? .unit : .none) }
+        set { scaling = newValue == .standard ? .standard : nil; scaleUnit = newValue != .none }
+    }
 
     /// The `data` command that loads these data again.
     public var command: String {
-        var s = "data \(name.contains(" ") ? "\"\(name)\"" : name)"
+        func q(_ t: String) -> String {
+            guard t.isEmpty || t.contains(where: { " \t\"'#;".contains($0) }) else { return t }
+            return t.contains("\"") ? "'\(t)'" : "\"\(t)\""
+        }
+        var s = "data \(q(name))"
+        if let y = labelsPath { s += " \(q(y))" }
         if let n = syntheticCount { s += " \(n)" }
+        if let l = labelColumn { s += " --label \(q(l))" }
+        if noHeader == true { s += " --no-header" }
+        if let d = delimiter { s += " --delimiter \(q(d == "\t" ? "tab" : d))" }
+        if dropMissing == true { s += " --drop-missing" }
+        if let k = xKey { s += " --x \(q(k))" }
+        if let k = yKey { s += " --y \(q(k))" }
+        if let k = xTestKey { s += " --x-test \(q(k))" }
+        if let k = yTestKey { s += " --y-test \(q(k))" }
+        if let f = testFraction { s += " --test \(f)" }
         if let l = limit { s += " --limit \(l)" }
-        if !scaleUnit { s += " --scale none" }
+        if scale != .unit { s += " --scale \(scale.rawValue)" }
         return s
     }
 }

@@ -1,40 +1,91 @@
+import Foundation
 import PreflightEngine
 import PreflightData
 
 extension Session {
     static let dataCommands: [Command] = [
         Command(name: "data", group: .data,
-                usage: "data mnist|fashion|synthetic [N]|PATH [--limit N] [--scale unit|none]",
+                usage: "data mnist|fashion|synthetic [N]|PATH|X.npy Y.npy [--limit N] [--scale unit|standard|none] [--test FRACTION] [--label COL] [--no-header] [--delimiter C] [--drop-missing] [--x KEY] [--y KEY] [--x-test KEY] [--y-test KEY]",
                 summary: "load a dataset and summarise it",
                 details: """
                 mnist, fashion: found in --data-dir / $PREFLIGHT_DATA, the cache, the Keras cache or Debian's package, else downloaded
                 synthetic [N]: N generated 28x28 samples of 10 classes (default 2000), from the session's seed
-                PATH: a folder with the four IDX files (gz or raw) or a Keras-style mnist.npz
+                PATH: a folder with the four IDX files (gz or raw), an .npz archive, or a CSV table (.csv; .tsv is tab-separated)
+                X.npy Y.npy: features (any numeric dtype, any sample shape, flattened) and labels (integers or strings)
                 --limit N: keep the first N train and N test samples
-                --scale unit (default): pixels/255 in [0,1]; none: raw 0-255 pixels (the classic bug)
+                --scale unit (default): bytes (pixels)/255, other features to [0,1] by their training min and max;
+                  standard: each feature minus its training mean, over its training std; none: as read (the classic bug)
+                --test FRACTION: for data without a test split, the share drawn (per class, from the seed) for testing (default 0.2)
+                CSV: --label COL (a header name or a column number from 1; default the last column), --no-header,
+                  --delimiter C (a character, or tab), --drop-missing (drop rows with a missing cell instead of refusing)
+                .npz: --x KEY --y KEY (default x_train y_train), --x-test KEY --y-test KEY (default x_test y_test)
+                labels: integers 0…C−1 (C ≤ 1000), or text: classes in sorted order, the mapping printed and recorded
                 """,
-                example: "data mnist --limit 10000", handler: { s, a in try s.loadData(a) }),
+                example: "data examples/data/breast-cancer.csv --scale standard", handler: { s, a in try s.loadData(a) }),
     ]
+
+    /// What kind of file a path names, by its extension: decides which options apply.
+    private enum FileKind { case table, npz, npy, other }
+
+    private static func fileKind(_ name: String) -> FileKind {
+        let l = name.lowercased()
+        if [".csv", ".tsv", ".tab", ".txt", ".data"].contains(where: { l.hasSuffix($0) }) { return .table }
+        if l.hasSuffix(".npz") { return .npz }
+        if l.hasSuffix(".npy") { return .npy }
+        return .other
+    }
 
     func loadData(_ args: [String]) throws {
         let usage = Session.command(named: "data")!.usage
         var spec: DataSpec? = nil
         var i = 0
-        var limit: Int? = nil, scaleUnit = true, synth: Int? = nil
+        var limit: Int? = nil, scale = ScaleMode.unit, synth: Int? = nil
+        var csvOptions: [String] = [], npzOptions: [String] = []
+        var pending = DataSpec(name: "")
+        func value(_ opt: String, _ what: String) throws -> String {
+            guard i + 1 < args.count else { throw CommandError("data: \(opt) needs \(what)", usage: usage) }
+            return args[i + 1]
+        }
         while i < args.count {
             let a = args[i]
             switch a {
             case "--limit":
-                guard i + 1 < args.count else { throw CommandError("data: --limit needs a number", usage: usage) }
-                limit = try parseCount(args[i + 1], "--limit", in: "data"); i += 2
+                limit = try parseCount(try value(a, "a number"), "--limit", in: "data"); i += 2
             case "--scale":
-                guard i + 1 < args.count else { throw CommandError("data: --scale needs unit or none", usage: usage) }
-                switch args[i + 1].lowercased() {
-                case "unit": scaleUnit = true
-                case "none": scaleUnit = false
-                default: throw CommandError("data: --scale must be unit or none, got `\(args[i + 1].prefix(30))`", usage: usage)
+                let v = try value(a, "unit, standard or none")
+                guard let m = ScaleMode(rawValue: v.lowercased()) else {
+                    throw CommandError("data: --scale must be unit, standard or none, got `\(v.prefix(30))`", usage: usage)
                 }
+                scale = m
                 i += 2
+            case "--test":
+                let v = try value(a, "a fraction between 0 and 1")
+                guard let f = Double(v), f > 0, f < 1 else {
+                    throw CommandError("data: --test must be a fraction between 0 and 1 (e.g. 0.2), got `\(v.prefix(30))`", usage: usage)
+                }
+                pending.testFraction = f; i += 2
+            case "--label":
+                pending.labelColumn = try value(a, "a column name or number"); csvOptions.append(a); i += 2
+            case "--no-header":
+                pending.noHeader = true; csvOptions.append(a); i += 1
+            case "--drop-missing":
+                pending.dropMissing = true; csvOptions.append(a); i += 1
+            case "--delimiter":
+                let v = try value(a, "a character (or tab)")
+                let d = v.lowercased() == "tab" || v == "\\t" ? "\t" : v
+                guard d.utf8.count == 1, d != "\"", d != "\n" else {
+                    throw CommandError("data: --delimiter must be one ASCII character (or tab), got `\(v.prefix(30))`", usage: usage)
+                }
+                pending.delimiter = d; csvOptions.append(a); i += 2
+            case "--x", "--y", "--x-test", "--y-test":
+                let v = try value(a, "an array name")
+                switch a {
+                case "--x": pending.xKey = v
+                case "--y": pending.yKey = v
+                case "--x-test": pending.xTestKey = v
+                default: pending.yTestKey = v
+                }
+                npzOptions.append(a); i += 2
             default:
                 if a.hasPrefix("--") { throw CommandError("data: unknown option \(a.prefix(30))", usage: usage) }
                 if spec == nil {
@@ -43,17 +94,39 @@ extension Session {
                     i += 1
                 } else if spec?.name == "synthetic", synth == nil {
                     synth = try parseCount(a, "the sample count", in: "data synthetic", min: 10, max: 1_000_000); i += 1
+                } else if spec?.labelsPath == nil, !["mnist", "fashion", "synthetic"].contains(spec!.name) {
+                    spec!.labelsPath = a; i += 1
                 } else {
                     throw CommandError("data: unexpected argument `\(a.prefix(30))`", usage: usage)
                 }
             }
         }
         guard var sp = spec else { throw CommandError("data: which dataset?", usage: usage) }
+        let named = ["mnist", "fashion", "synthetic"].contains(sp.name)
+        let kind = Session.fileKind(sp.name)
+        if let y = sp.labelsPath, kind != .npy && kind != .other {
+            throw CommandError("data: a second file (\(y.prefix(40))) goes with an .npy of features: data X.npy Y.npy", usage: usage)
+        }
+        if let o = csvOptions.first, named || kind == .npz || kind == .npy {
+            throw CommandError("data: \(o) applies to CSV tables, not to \(named ? sp.name : (sp.name as NSString).lastPathComponent)", usage: usage)
+        }
+        if let o = npzOptions.first, named || kind == .table || kind == .npy {
+            throw CommandError("data: \(o) applies to .npz archives, not to \(named ? sp.name : (sp.name as NSString).lastPathComponent)", usage: usage)
+        }
+        if kind == .npy && sp.labelsPath == nil {
+            throw CommandError("data: an .npy holds one array: give the features and the labels, data X.npy Y.npy", usage: usage)
+        }
+        if named && pending.testFraction != nil {
+            throw CommandError("data: --test applies to data without a test split; \(sp.name) has one", usage: usage)
+        }
+        sp.labelColumn = pending.labelColumn; sp.noHeader = pending.noHeader; sp.delimiter = pending.delimiter
+        sp.dropMissing = pending.dropMissing; sp.xKey = pending.xKey; sp.yKey = pending.yKey
+        sp.xTestKey = pending.xTestKey; sp.yTestKey = pending.yTestKey; sp.testFraction = pending.testFraction
         // $PREFLIGHT_LIMIT=N: a default --limit (the golden tests replay the examples on reduced data).
         if limit == nil, let v = Program.env("PREFLIGHT_LIMIT") {
             limit = try parseCount(v, "$PREFLIGHT_LIMIT", in: "data")
         }
-        sp.limit = limit; sp.scaleUnit = scaleUnit; sp.syntheticCount = synth
+        sp.limit = limit; sp.scale = scale; sp.syntheticCount = synth
         let t0 = monotonicSeconds()
         // ^C abandons a download or a long load, and a load that finishes after a ^C is dropped: the data loaded
         // before stay (the flag stays set, so a script stops here).
@@ -72,11 +145,14 @@ extension Session {
             }
         } : nil
         let interruptedLoad = "data: interrupted; " + (data.map { "the data loaded before (\($0.spec.command)) are kept" } ?? "no data loaded")
+        var csv = CSVOptions(label: sp.labelColumn, header: sp.noHeader != true, dropMissing: sp.dropMissing == true)
+        csv.delimiter = sp.delimiter.flatMap { $0.utf8.first }
+        let fileOptions = FileOptions(csv: csv, x: sp.xKey, y: sp.yKey, xTest: sp.xTestKey, yTest: sp.yTestKey, labelsPath: sp.labelsPath)
         var ds: Dataset
         do {
             ds = try DatasetLoader.load(sp.name, dataDir: options.dataDir, cacheDir: options.cacheDir,
                                         syntheticCount: synth, seed: config.seed, allowDownload: options.allowDownload,
-                                        progress: progress)
+                                        progress: progress, options: fileOptions, cancel: { Interrupt.requested })
         } catch let e as DataError {
             if console.interactive { console.out("\r\u{1B}[2K") }
             throw CommandError(e.description)
@@ -89,9 +165,25 @@ extension Session {
             throw CommandInterrupted(interruptedLoad)
         }
         if console.interactive && progress != nil { console.out("\r\u{1B}[2K") }
+        // No test split in the files: draw one, per class, from the seed.
+        if ds.test.count == 0 {
+            sp.splitSeed = config.seed
+            Tabular.split(&ds, fraction: sp.testFraction ?? 0.2, seed: config.seed)
+        } else if sp.testFraction != nil {
+            throw CommandError("data: --test applies to data without a test split; \(sp.name) has one (\(ds.test.count) test samples)")
+        }
         if let l = limit { ds = ds.limited(to: l) }
         guard ds.train.count > 0 else { throw CommandError("data: \(sp.name) has no training samples") }
-        let loaded = LoadedData(spec: sp, dataset: ds)
+        // Statistics of the training split: for scaling, and for the checks on columns of non-image data.
+        var stats: FeatureStats? = nil
+        var range: ClosedRange<Float>? = nil
+        if !ds.isImage || ds.isFloat || scale == .standard {
+            let s = FeatureStats(ds.train, features: ds.features)
+            range = Tabular.scale(&ds, mode: scale, stats: s)
+            stats = s
+        }
+        sp.classNames = ds.classNames
+        let loaded = LoadedData(spec: sp, dataset: ds, rawStats: stats, inputRange: range)
         if Interrupt.requested { throw CommandInterrupted(interruptedLoad) }   // ^C while the samples were converted
         data = loaded
         config.data = sp
@@ -101,16 +193,60 @@ extension Session {
 
     func describeData(_ d: LoadedData, seconds: Double?) {
         let ds = d.dataset
-        console.info("\(console.style(d.spec.name, .bold)): \(ds.train.count) train, \(ds.test.count) test, \(ds.rows)x\(ds.cols) (\(ds.features) features), \(ds.classes) classes"
-                     + (seconds.map { ", loaded in \(fmt($0 * 1000, 0)) ms" } ?? ""))
-        console.info("  pixels \(d.pixelRange.lowerBound)-\(d.pixelRange.upperBound), " + (d.spec.scaleUnit ? "scaled to [\(num(d.inputMin)), \(num(d.inputMax))]" : "not scaled (--scale none): inputs up to \(num(d.inputMax))"))
-        var counts = [Int](repeating: 0, count: ds.classes)
-        for l in ds.train.labels where Int(l) < counts.count { counts[Int(l)] += 1 }
+        let loadedIn = seconds.map { ", loaded in \(fmt($0 * 1000, 0)) ms" } ?? ""
+        if ds.isImage {
+            console.info("\(console.style(d.spec.name, .bold)): \(ds.train.count) train, \(ds.test.count) test, \(ds.rows)x\(ds.cols) (\(ds.features) features), \(ds.classes) classes" + loadedIn)
+        } else {
+            console.info("\(console.style(d.spec.name, .bold)): \(ds.train.count) train, \(ds.test.count) test, \(ds.features) features, \(ds.classes) classes" + loadedIn)
+        }
+        if let names = ds.classNames {
+            let shown = names.prefix(20).enumerated().map { "\($0.offset)=\($0.element)" }.joined(separator: " ")
+            console.info("  classes (text labels, in sorted order): \(shown)\(names.count > 20 ? " … (\(names.count) in all)" : "")")
+        }
+        if let f = ds.splitFraction {
+            console.info("  test split: \(num(f * 100))% of each class, drawn with seed \(d.spec.splitSeed ?? config.seed) (the data have no test split of their own)")
+        }
+        let range = "[\(num(d.inputMin)), \(num(d.inputMax))]"
+        if !ds.isFloat {
+            // Bytes (pictures, or uint8 arrays): unit scaling divides by 255.
+            console.info("  \(d.unitName) \(d.pixelRange.lowerBound)-\(d.pixelRange.upperBound), " + (d.spec.scale == .unit ? "scaled to \(range)" : "not scaled (--scale none): inputs up to \(num(d.inputMax))"))
+        } else {
+            let raw = d.rawStats.map { s in "\(d.unitName) \(num(s.min.min() ?? 0)) to \(num(s.max.max() ?? 0)), " } ?? ""
+            switch d.spec.scale {
+            case .unit: console.info("  \(raw)each scaled to [0,1] by its training min and max: inputs in \(range)")
+            case .standard: console.info("  \(raw)standardised by the training mean and std of each: inputs in \(range)")
+            case .none: console.info("  \(raw)not scaled (--scale none): inputs in \(range)")
+            }
+        }
+        let counts = d.trainCounts
         let n = Double(max(ds.train.count, 1))
-        let shares = counts.enumerated().map { "\($0.offset):\(fmt(Double($0.element) / n * 100, 1))%" }
         let lo = counts.min() ?? 0, hi = counts.max() ?? 0
-        console.info("  class balance (train): " + shares.joined(separator: " ")
-                     + (lo > 0 && Double(hi) / Double(lo) > 3 ? "  (imbalanced: largest class \(hi / max(lo, 1))x the smallest)" : ""))
+        let imbalance = lo > 0 && Double(hi) / Double(lo) > 3 ? "  (imbalanced: largest class \(hi / max(lo, 1))x the smallest)" : ""
+        if counts.count <= 20 {
+            let shares = counts.enumerated().map { "\($0.offset):\(fmt(Double($0.element) / n * 100, 1))%" }
+            console.info("  class balance (train): " + shares.joined(separator: " ") + imbalance)
+        } else {
+            console.info("  class balance (train): \(counts.count) classes, \(lo) to \(hi) samples each" + imbalance)
+        }
         console.info("  from \(ds.source)")
+        for note in ds.notes { console.warning("\(d.spec.name): \(note)") }
+        if !ds.isImage, let s = d.rawStats { warnAboutColumns(d, s) }
+    }
+
+    /// Constant features, and (unscaled) features whose spreads differ by more than 1000 times.
+    private func warnAboutColumns(_ d: LoadedData, _ s: FeatureStats) {
+        let ds = d.dataset
+        let constant = s.constant
+        if !constant.isEmpty {
+            let list = constant.prefix(8).map { "\(ds.featureName($0)) = \(num(s.min[$0]))" }.joined(separator: ", ")
+            console.warning("\(d.spec.name): \(constant.count) constant feature\(constant.count == 1 ? "" : "s") (one value in every training sample, no information): column\(constant.count == 1 ? "" : "s") \(list)\(constant.count > 8 ? ", …" : "")")
+        }
+        guard d.spec.scale == .none else { return }
+        let varying = s.std.indices.filter { s.std[$0] > 0 }
+        guard let wide = varying.max(by: { s.std[$0] < s.std[$1] }), let narrow = varying.min(by: { s.std[$0] < s.std[$1] }) else { return }
+        let ratio = s.std[wide] / s.std[narrow]
+        if ratio > 1000 {
+            console.warning("\(d.spec.name): the features' scales differ by \(num(ratio))x (std of column \(ds.featureName(wide)): \(num(s.std[wide])); of column \(ds.featureName(narrow)): \(num(s.std[narrow]))): try --scale standard")
+        }
     }
 }

@@ -65,10 +65,11 @@ extension Session {
         config += [("optimizer", .string(c.optimizer.name)), ("learning_rate", .num(c.optimizer.learningRate))]
         if case .sgd(_, let m) = c.optimizer { config.append(("momentum", .num(m))) }
         config += [("batch", .int(c.batch)), ("seed", .rawNumber(String(c.seed))), ("epsilon", .num(c.epsilon)),
-                   ("dataset", .string(c.data?.name ?? "")), ("scale", .string(c.data?.scaleUnit == false ? "none" : "unit"))]
+                   ("dataset", .string(c.data?.name ?? "")), ("scale", .string(c.data?.scale.rawValue ?? "unit"))]
         if let l = c.data?.limit { config.append(("limit", .int(l))) }
         // The range of the run's inputs over its own training set (what input-range judged).
         if let rd = dataRecord(of: r) { config += [("input_min", .num(rd.inputMin)), ("input_max", .num(rd.inputMax))] }
+        if let names = c.data?.classNames { config.append(("class_names", .array(names.map { .string($0) }))) }
 
         var fields: [(String, JSON)] = [
             ("name", .string(r.name)),

@@ -200,7 +200,7 @@ extension Session {
         let c = config
         var rows: [[String]] = [["setting", "value"]]
         if let d = data {
-            rows.append(["data", "\(d.spec.name) (\(d.train.count) train / \(d.test.count) test, \(d.features) features, \(d.classes) classes, scale \(d.spec.scaleUnit ? "unit" : "none"))"])
+            rows.append(["data", "\(d.spec.name) (\(d.train.count) train / \(d.test.count) test, \(d.features) features, \(d.classes) classes, scale \(d.spec.scale.rawValue))"])
         } else { rows.append(["data", "(none: try `data mnist`)"]) }
         if let l = c.layers {
             rows.append(["layers", l.map(String.init).joined(separator: " ") + "  (\(paramCount(l)) parameters)"])

@@ -85,7 +85,7 @@ extension Session {
         }
         row("data") { r in
             if let rec = r.record { return rec.dataset ?? "-" }
-            return r.config.data.map { $0.name + ($0.limit.map { " (limit \($0))" } ?? "") + ($0.scaleUnit ? "" : " unscaled") } ?? "-"
+            return r.config.data.map { $0.name + ($0.limit.map { " (limit \($0))" } ?? "") + ($0.scale == .unit ? "" : $0.scale == .none ? " unscaled" : " standardised") } ?? "-"
         }
         row("layers") { $0.layersText }
         row("activation") { $0.activationText }

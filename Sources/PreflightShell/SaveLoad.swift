@@ -307,8 +307,8 @@ extension Session {
             func fill(_ name: String, _ target: inout [Float], _ range: Range<Int>, _ shape: [Int]) throws {
                 let entry = "\(sr.folder)/\(name).npy"
                 guard let bytes = byName[entry] else { throw fail("entry \(entry) is missing") }
-                let a: NPYArray
-                do { a = try NPY.decode(bytes) } catch let e as ArchiveError { throw fail("entry \(entry): \(e)") }
+                let a: (shape: [Int], values: [Float])
+                do { a = try NPY.decodeFloats(bytes, name: entry) } catch let e as DataError { throw fail(e.description) }
                 guard a.shape == shape else {
                     throw fail("entry \(entry) has shape \(a.shape), but run \(sr.name)'s layers \(sizes.map(String.init).joined(separator: "-")) need \(shape)")
                 }
@@ -369,7 +369,7 @@ extension Session {
                 var seeds: [UInt64] = [saved.config.seed] + saved.runs.map(\.config.seed) + [0]
                 var seen = Set<UInt64>()
                 seeds = seeds.filter { seen.insert($0).inserted }
-                if sd.spec.name != "synthetic" { seeds = [saved.config.seed] }
+                if sd.spec.name != "synthetic" { seeds = [sd.spec.splitSeed ?? saved.config.seed] }
                 var lastError: String? = nil
                 var mismatch: LoadedData? = nil
                 for seed in seeds {
@@ -420,7 +420,18 @@ private func hex64(_ v: UInt64) -> String {
 /// CRC-32 over the dataset's pixels and labels: recognises the same data without storing them.
 func dataFingerprint(_ d: Dataset) -> UInt32 {
     var c: UInt32 = 0
-    for part in [d.train.images, d.train.labels, d.test.images, d.test.labels] { c = CRC32.checksum(part, c) }
+    // Labels as bytes when they fit (as before labels could exceed 255), float features by their bit patterns.
+    func labelBytes(_ l: [UInt16]) -> [UInt8] {
+        l.allSatisfy { $0 < 256 } ? l.map { UInt8($0) } : l.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }
+    }
+    for split in [d.train, d.test] {
+        if split.isFloat {
+            split.values.withUnsafeBytes { c = CRC32.checksum($0.bindMemory(to: UInt8.self), c) }
+        } else {
+            c = CRC32.checksum(split.images, c)
+        }
+        c = CRC32.checksum(labelBytes(split.labels), c)
+    }
     return c
 }
 

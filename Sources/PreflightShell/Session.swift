@@ -187,6 +187,13 @@ public final class Session {
                                dataInputMin: rd?.inputMin ?? .nan, dataInputMax: rd?.inputMax ?? .nan,
                                firstBatch: first, epochs: t.epochs, nonFinite: t.nonFinite)
         input.dataName = rd?.spec.command
+        input.dataScale = run.config.data?.scale.rawValue ?? ""
+        input.classNames = run.config.data?.classNames
+        if let d = data, d.spec == run.config.data {
+            input.dataIsImage = d.dataset.isImage
+            input.trainClassCounts = d.trainCounts
+            input.testClassCounts = d.testCounts
+        }
         return Rules.evaluate(input, thresholds: thresholds, only: only)
     }
 }

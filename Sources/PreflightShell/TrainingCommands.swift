@@ -111,9 +111,7 @@ extension Session {
         let c = try resolvedConfig()
         guard c.layers!.last! >= d.classes else { throw CommandError("the output layer has \(c.layers!.last!) units but the data have \(d.classes) classes") }
         let k = min(n, d.train.count)
-        let f = d.features
-        let small = SampleSet(pixels: Array(d.train.pixels[0..<(k * f)]), labels: Array(d.train.labels[0..<k]),
-                              count: k, features: f, scale: d.train.scale)
+        let small = d.train.prefix(k)
         // Always fresh weights from the configuration's initialiser and seed (for the current run: exactly the weights
         // it started from), never a run's trained ones; no run is touched.
         let net = Network(sizes: c.layers!, activation: c.activation)

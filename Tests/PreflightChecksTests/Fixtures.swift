@@ -50,11 +50,20 @@ enum Fixture {
                       initializers: [Initializer] = [.glorot], optimizer: OptimizerKind = .adam(lr: 0.001),
                       inputMin: Double = 0, inputMax: Double = 1,
                       firstBatch: FirstBatchRecord? = Fixture.firstBatch(), epochs: [EpochRecord] = Fixture.healthyEpochs,
-                      nonFinite: NonFiniteEvent? = nil) -> CheckInput {
-        CheckInput(layers: layers, classes: classes, activation: activation, initializers: initializers,
-                   optimizer: optimizer, epsilon: 1e-7, dataInputMin: inputMin, dataInputMax: inputMax,
-                   firstBatch: firstBatch, epochs: epochs, nonFinite: nonFinite)
+                      nonFinite: NonFiniteEvent? = nil, scale: String = "unit",
+                      trainCounts: [Int]? = Fixture.mnistTrainCounts, testCounts: [Int]? = Fixture.mnistTestCounts) -> CheckInput {
+        var c = CheckInput(layers: layers, classes: classes, activation: activation, initializers: initializers,
+                           optimizer: optimizer, epsilon: 1e-7, dataInputMin: inputMin, dataInputMax: inputMax,
+                           firstBatch: firstBatch, epochs: epochs, nonFinite: nonFinite)
+        c.dataScale = scale
+        c.trainClassCounts = trainCounts
+        c.testClassCounts = testCounts
+        return c
     }
+
+    /// MNIST's samples per class (the well-known counts of its training and test sets).
+    static let mnistTrainCounts = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
+    static let mnistTestCounts = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
 }
 
 /// The single finding of one rule under the default thresholds (or the given ones).

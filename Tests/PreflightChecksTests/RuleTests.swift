@@ -183,6 +183,50 @@ final class RuleTests: XCTestCase {
         assertVerdict(check("nonfinite", Fixture.input(firstBatch: nil, epochs: [])), .notRun)
     }
 
+    func testInputRangeUnderstandsStandardisedInputs() {
+        // Standardised tables reach |z| of a few units to a dozen (the breast cancer set: 12): fine.
+        let z = check("input-range", Fixture.input(inputMin: -2.7, inputMax: 12, scale: "standard"))
+        assertVerdict(z, .ok)
+        XCTAssertTrue(z.measured.contains("standardised inputs"), z.measured)
+        XCTAssertEqual(z.threshold, 100)
+        // The same numbers unstandardised fail, with a hint for tables when the data are not pictures.
+        var table = Fixture.input(inputMin: -2.7, inputMax: 12, scale: "none")
+        table.dataIsImage = false
+        let raw = check("input-range", table)
+        assertVerdict(raw, .fail)
+        XCTAssertTrue(raw.hint.contains("--scale standard"), raw.hint)
+        XCTAssertTrue(check("input-range", Fixture.input(inputMax: 255, scale: "none")).hint.contains("--scale unit"))
+        // A lone sample hundreds of standard deviations out warns; its own levels can be set.
+        assertVerdict(check("input-range", Fixture.input(inputMin: -1, inputMax: 150, scale: "standard")), .warn)
+        var t = Thresholds.defaults
+        XCTAssertNoThrow(try t.set("check.input-range.standard-fail", "120"))
+        assertVerdict(check("input-range", Fixture.input(inputMin: -1, inputMax: 150, scale: "standard"), t), .fail)
+    }
+
+    func testClassBalance() {
+        assertVerdict(check("class-balance", Fixture.input()), .ok)
+        let ok = check("class-balance", Fixture.input())
+        XCTAssertEqual(ok.value!, 6742.0 / 5421.0, accuracy: 1e-12)
+        // More than 10 times: warn, naming the classes (by name when the labels were text).
+        var skewed = Fixture.input(classes: 3, trainCounts: [500, 40, 120], testCounts: [100, 10, 30])
+        skewed.classNames = ["benign", "rare", "other"]
+        let w = check("class-balance", skewed)
+        assertVerdict(w, .warn)
+        XCTAssertEqual(w.value!, 12.5, accuracy: 1e-12)
+        XCTAssertTrue(w.measured.contains("class 0 (benign) has 500 samples, class 1 (rare) 40"), w.measured)
+        assertVerdict(check("class-balance", Fixture.input(classes: 3, trainCounts: [500, 50, 120], testCounts: [1, 1, 1])), .ok)
+        // A class with no training samples: warn; one that the test split has but training never saw: fail.
+        let empty = check("class-balance", Fixture.input(classes: 3, trainCounts: [50, 0, 40], testCounts: [5, 0, 4]))
+        assertVerdict(empty, .warn)
+        XCTAssertTrue(empty.measured.contains("class 1 has no training samples"), empty.measured)
+        let unseen = check("class-balance", Fixture.input(classes: 3, trainCounts: [50, 0, 40], testCounts: [5, 3, 4]))
+        assertVerdict(unseen, .fail)
+        XCTAssertTrue(unseen.measured.contains("class 1 occurs in the test split (3 samples) but never in training"), unseen.measured)
+        // No data of the run: not run.
+        assertVerdict(check("class-balance", Fixture.input(trainCounts: nil, testCounts: nil)), .notRun)
+        XCTAssertNotNil(Rules.explain("class-balance"))
+    }
+
     func testInputRange() {
         let raw = check("input-range", Fixture.input(inputMax: 255))
         assertVerdict(raw, .fail)

@@ -26,7 +26,7 @@ final class FolderTests: XCTestCase {
         XCTAssertEqual(d.features, 784)
         XCTAssertEqual(d.classes, 10)
         XCTAssertEqual(d.train.images, Fixtures.images(count: 30))
-        XCTAssertEqual(d.train.labels, Fixtures.labels(count: 30))
+        XCTAssertEqual(d.train.labels, Fixtures.labels(count: 30).map(UInt16.init))
         XCTAssertEqual(d.test.images, Fixtures.images(count: 10, seed: 2))
     }
 

@@ -26,6 +26,10 @@ final class NPZTests: XCTestCase {
     }
 
     func writeNPZ(_ name: String, entries: [(String, [UInt8])], compressed: Bool = true) throws -> String {
+        try Self.writeNPZ(in: dir, name, entries: entries, compressed: compressed)
+    }
+
+    static func writeNPZ(in dir: TempDir, _ name: String, entries: [(String, [UInt8])], compressed: Bool = true) throws -> String {
         let path = dir.sub(name)
         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         let archive = try Archive(url: URL(fileURLWithPath: path), accessMode: .create)
@@ -55,7 +59,7 @@ final class NPZTests: XCTestCase {
         XCTAssertEqual(d.classes, 10)
         XCTAssertEqual(d.train.images, Fixtures.images(count: 12))
         XCTAssertEqual(d.test.images, Fixtures.images(count: 4, seed: 3))
-        XCTAssertEqual(d.test.labels, Fixtures.labels(count: 4))
+        XCTAssertEqual(d.test.labels, Fixtures.labels(count: 4).map(UInt16.init))
         // Through the loader, as a PATH and as the data folder's mnist.npz; stored (uncompressed) entries too.
         XCTAssertEqual(try DatasetLoader.load(p, dataDir: nil, cacheDir: dir.sub("cache"), syntheticCount: nil, seed: 0,
                                               allowDownload: false, progress: nil, searchPaths: isolatedPaths()).train, d.train)
@@ -79,15 +83,19 @@ final class NPZTests: XCTestCase {
     }
 
     func testBrokenNPZ() throws {
+        // Float images and Fortran order were refused before the reader was shared with `data X.npy Y.npy`; now
+        // they load (float pictures as floats, Fortran order turned into C order).
         var e = goodEntries()
-        e[0] = ("x_train.npy", Self.npy(shape: [12, 28, 28], data: [UInt8](repeating: 0, count: 12 * 784 * 4), descr: "<f4"))
-        let dtype = try writeNPZ("dtype.npz", entries: e)
-        assertDataError(try NPZ.readMNIST(path: dtype), startsWith: dtype + " [x_train.npy]", contains: ["dtype '<f4' is not supported"])
-
+        e[0] = ("x_train.npy", Self.npy(shape: [12, 28, 28], data: leF32((0..<(12 * 784)).map { Float($0 % 255) }), descr: "<f4"))
+        e[2] = ("x_test.npy", Self.npy(shape: [4, 28, 28], data: leF32([Float](repeating: 1, count: 4 * 784)), descr: "<f4"))
+        let floats = try NPZ.readMNIST(path: try writeNPZ("floats.npz", entries: e))
+        XCTAssertTrue(floats.isFloat)
+        XCTAssertEqual(floats.features, 784)
+        XCTAssertEqual(Array(floats.train.values.prefix(3)), [0, 1, 2])
         e = goodEntries()
-        e[2] = ("x_test.npy", Self.npy(shape: [4, 28, 28], data: Fixtures.images(count: 4), fortran: true))
-        let fortran = try writeNPZ("fortran.npz", entries: e)
-        assertDataError(try NPZ.readMNIST(path: fortran), startsWith: fortran + " [x_test.npy]", contains: ["fortran_order"])
+        e[0] = ("x_train.npy", Self.npy(shape: [12, 28, 28], data: [UInt8](repeating: 0, count: 12 * 784 * 4), descr: "<f4"))
+        let mixed = try writeNPZ("mixed.npz", entries: e)
+        assertDataError(try NPZ.readMNIST(path: mixed), startsWith: mixed + " [x_test.npy]", contains: ["test features are uint8 but the training features are float32"])
 
         e = goodEntries()
         e.remove(at: 3)
@@ -97,12 +105,12 @@ final class NPZTests: XCTestCase {
         e = goodEntries()
         e[1] = ("y_train.npy", Self.npy(shape: [12], data: Fixtures.labels(count: 11)))
         let short = try writeNPZ("short.npz", entries: e)
-        assertDataError(try NPZ.readMNIST(path: short), startsWith: short + " [y_train.npy]", contains: ["truncated", "needs 12 bytes"])
+        assertDataError(try NPZ.readMNIST(path: short), startsWith: short + " [y_train.npy]", contains: ["declares shape (12,) of uint8, 12 bytes", "only 11 follow"])
 
         e = goodEntries()
         e[1] = ("y_train.npy", Self.npy(shape: [11], data: Fixtures.labels(count: 11)))
         let counts = try writeNPZ("counts.npz", entries: e)
-        assertDataError(try NPZ.readMNIST(path: counts), startsWith: counts + " [y_train.npy]", contains: ["11 labels but x_train has 12 images"])
+        assertDataError(try NPZ.readMNIST(path: counts), startsWith: counts + " [y_train.npy]", contains: ["11 labels but", "[x_train.npy] has 12 samples"])
 
         e = goodEntries()
         e[1] = ("y_train.npy", Array("not numpy at all".utf8))
@@ -113,7 +121,7 @@ final class NPZTests: XCTestCase {
         e[3] = ("y_test.npy", Self.npy(shape: [4], data: [0, 1, 2, 11]))
         let range = try writeNPZ("range.npz", entries: e)
         XCTAssertEqual(try NPZ.readMNIST(path: range).classes, 12)
-        assertDataError(try NPZ.readMNIST(path: range, classes: 10), startsWith: range + " [y_test.npy]", contains: ["label 11 at index 3"])
+        assertDataError(try NPZ.readMNIST(path: range, classes: 10), startsWith: range + " [y_test.npy]", contains: ["index 3", "label 11 is out of range"])
 
         let garbage = dir.write("garbage.npz", Array("this is not a zip archive".utf8))
         assertDataError(try NPZ.readMNIST(path: garbage), startsWith: garbage, contains: ["not a valid .npz"])
@@ -124,13 +132,31 @@ final class NPZTests: XCTestCase {
     }
 
     func testNPYHeaderParsing() throws {
-        let a = try NPY.parse(Self.npy(shape: [2, 3], data: [1, 2, 3, 4, 5, 6], version: 3), name: "a.npy")
+        func parse(_ bytes: [UInt8], _ name: String) throws -> NPYArray {
+            let r = NPYReader(name: name, purpose: .values)
+            try bytes.withUnsafeBytes { try r.feed($0) }
+            return try r.finish()
+        }
+        let a = try parse(Self.npy(shape: [2, 3], data: [1, 2, 3, 4, 5, 6], version: 3), "a.npy")
         XCTAssertEqual(a.shape, [2, 3])
-        XCTAssertEqual(a.bytes, [1, 2, 3, 4, 5, 6])
+        guard case .bytes(let b) = a.data else { return XCTFail("uint8 features stay bytes") }
+        XCTAssertEqual(b, [1, 2, 3, 4, 5, 6])
         var v9 = Self.npy(shape: [1], data: [1])
         v9[6] = 9
-        assertDataError(try NPY.parse(v9, name: "v9.npy"), startsWith: "v9.npy", contains: ["version 9.0"])
+        assertDataError(try parse(v9, "v9.npy"), startsWith: "v9.npy", contains: ["version 9.0"])
         let extra = Self.npy(shape: [1], data: [1, 2])
-        assertDataError(try NPY.parse(extra, name: "x.npy"), startsWith: "x.npy", contains: ["1 unexpected trailing bytes"])
+        assertDataError(try parse(extra, "x.npy"), startsWith: "x.npy", contains: ["1+ unexpected trailing bytes"])
+        // Fed a byte at a time, the same array.
+        let f = Self.npy(shape: [3], data: leF64([1.5, -2, 1e300]), descr: "<f8")
+        let r = NPYReader(name: "f", purpose: .values)
+        for byte in f { try [byte].withUnsafeBytes { try r.feed($0) } }
+        guard case .floats(let v) = try r.finish().data else { return XCTFail("float64 becomes float32") }
+        XCTAssertEqual(v, [1.5, -2, .infinity])
+        // The shell's session files: float32 written and read back by the same code.
+        let enc = NPY.encode([0.25, -1, 3e-8], shape: [3, 1])
+        XCTAssertEqual(enc.count % 64, 12 % 64, "header padded to 64 bytes, then 12 bytes of data")
+        let dec = try NPY.decodeFloats(enc, name: "w.npy")
+        XCTAssertEqual(dec.shape, [3, 1])
+        XCTAssertEqual(dec.values, [0.25, -1, 3e-8])
     }
 }

@@ -23,6 +23,28 @@ final class TrainingTests: XCTestCase {
         return Trainer(network: net, optimizer: .adam(lr: lr), seed: seed)
     }
 
+    /// Float features (tables, standardised data) go through the same passes as bytes: the same inputs as floats
+    /// train to bit-identical weights and records.
+    func testFloatFeaturesTrainLikeTheSameBytes() {
+        let bytes = blobSet(count: 300, seed: 5), test = blobSet(count: 60, seed: 6)
+        func floats(_ s: SampleSet) -> SampleSet {
+            SampleSet(values: s.pixels.map { Float($0) * s.scale }, labels: s.labels, count: s.count, features: s.features)
+        }
+        for threads in [1, 2] {
+            let a = makeTrainer(), b = makeTrainer()
+            a.threads = threads; b.threads = threads
+            for _ in 0..<2 {
+                a.trainEpoch(bytes, test: test, batch: 50, epsilon: 1e-7)
+                b.trainEpoch(floats(bytes), test: floats(test), batch: 50, epsilon: 1e-7)
+            }
+            XCTAssertEqual(a.network.parameterArray, b.network.parameterArray, "threads \(threads)")
+            XCTAssertEqual(a.epochs.map(\.trainLoss), b.epochs.map(\.trainLoss))
+            XCTAssertEqual(a.epochs.map(\.testAccuracy), b.epochs.map(\.testAccuracy))
+            XCTAssertTrue(floats(bytes).isFloat)
+            XCTAssertEqual(floats(bytes).prefix(7).count, 7)
+        }
+    }
+
     func testLearnsAndRecordsEverything() {
         let train = blobSet(count: 1000, seed: 1), test = blobSet(count: 200, seed: 2)
         let t = makeTrainer()

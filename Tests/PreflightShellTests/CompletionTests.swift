@@ -108,7 +108,8 @@ final class CompletionTests: XCTestCase {
         XCTAssertEqual(cands("data syn"), ["synthetic"])
         XCTAssertEqual(cands("data \(dir!)/scr"), ["\(dir!)/scripts/"])
         XCTAssertEqual(cands("data --s"), ["--scale"])
-        XCTAssertEqual(cands("data mnist --scale "), ["none", "unit"])
+        XCTAssertEqual(cands("data mnist --scale "), ["none", "standard", "unit"])
+        XCTAssertEqual(cands("data t.csv --dr"), ["--drop-missing"])
         XCTAssertEqual(cands("data mnist --limit "), [])
     }
 

@@ -26,13 +26,14 @@ final class GoldenTests: XCTestCase {
     func testFourHidden() throws { try golden("four-hidden") }
     func testUnscaledInputs() throws { try golden("unscaled-inputs") }
     func testSweep() throws { try golden("sweep") }
+    func testTabular() throws { try golden("tabular") }
 
     /// Every example has a test above and a transcript; every transcript has an example.
     func testEveryExampleHasATranscript() throws {
         let fm = FileManager.default
         let examples = try fm.contentsOfDirectory(atPath: Self.examplesDir.path).filter { $0.hasSuffix(".pf") }
             .map { String($0.dropLast(3)) }.sorted()
-        let tested = ["quickstart", "glorot", "two-hidden", "three-hidden", "four-hidden", "unscaled-inputs", "sweep"].sorted()
+        let tested = ["quickstart", "glorot", "two-hidden", "three-hidden", "four-hidden", "unscaled-inputs", "sweep", "tabular"].sorted()
         XCTAssertEqual(examples, tested, "examples/*.pf and the golden tests differ: add a test method (and run scripts/regen-golden)")
         if !Self.regenerate {
             let transcripts = ((try? fm.contentsOfDirectory(atPath: Self.goldenDir.path)) ?? []).filter { $0.hasSuffix(".txt") }
@@ -73,6 +74,9 @@ final class GoldenTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: dir) }
         try FileManager.default.createDirectory(at: dir.appendingPathComponent("examples"), withIntermediateDirectories: true)
         try script.write(to: dir.appendingPathComponent("examples/\(name).pf"), atomically: true, encoding: .utf8)
+        // The data sets shipped with the examples (examples/data/…), read where they are.
+        try FileManager.default.createSymbolicLink(at: dir.appendingPathComponent("examples/data"),
+                                                   withDestinationURL: Self.examplesDir.appendingPathComponent("data"))
         args.append("examples/\(name).pf")
 
         let t0 = Date()

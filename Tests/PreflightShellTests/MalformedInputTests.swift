@@ -55,7 +55,7 @@ final class MalformedInputTests: XCTestCase {
         ("data", "which dataset"),
         ("data synthetic 5", "at least 10"),
         ("data mnist --limit", "--limit needs"),
-        ("data mnist --scale bogus", "unit or none"),
+        ("data mnist --scale bogus", "unit, standard or none"),
         ("data /nonexistent/folder", "/nonexistent/folder"),
         ("show everything", "unknown topic"),
         ("explain nosuchrule", "unknown rule"),

@@ -1,5 +1,6 @@
-// libFuzzer target: the npz reader. The input is written to a file and read with NPZ.readMNIST (ZIP through
-// ZIPFoundation, then the four .npy arrays); the bytes also go straight to NPY.parse.
+// libFuzzer target: the npz and npy readers. The input is written to a file and read with NPZ.readMNIST (ZIP
+// through ZIPFoundation, then the four .npy arrays) and NPZ.read; the bytes also go to NPYReader whole (as
+// features and as labels) and as the features of an X.npy Y.npy pair.
 import FuzzSupport
 import PreflightData
 
@@ -15,6 +16,13 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let path = FuzzSupport.file("input.npz", bytes)
     _ = try? NPZ.readMNIST(path: path)
     _ = try? NPZ.readMNIST(path: path, classes: 10)
-    _ = try? NPY.parse(Array(bytes), name: "input.npy")
+    _ = try? NPZ.read(path: path)
+    for purpose in [NPYReader.Purpose.values, .labels] {
+        let r = NPYReader(name: "input.npy", purpose: purpose, availableBytes: size)
+        _ = try? r.feed(UnsafeRawBufferPointer(bytes))
+        _ = try? r.finish()
+    }
+    let npy = FuzzSupport.file("input.npy", bytes)
+    _ = try? NPZ.readPair(x: npy, y: npy)
     return 0
 }

@@ -1,4 +1,5 @@
-// NumPy .npy arrays and a stored (uncompressed) ZIP container: together, an .npz file `numpy.load` reads.
+// A stored (uncompressed) ZIP container: with the .npy arrays PreflightData writes (`NPY.encode`), an .npz
+// file `numpy.load` reads.
 #if canImport(CZlibShim)
 import CZlibShim
 #endif
@@ -61,96 +62,6 @@ extension Array where Element == UInt8 {
     func le32(_ at: Int) -> Int? {
         guard at >= 0, at + 4 <= count else { return nil }
         return Int(self[at]) | Int(self[at + 1]) << 8 | Int(self[at + 2]) << 16 | Int(self[at + 3]) << 24
-    }
-}
-
-// MARK: - .npy
-
-/// A float32 array with its shape (C order).
-struct NPYArray: Equatable {
-    var shape: [Int]
-    var values: [Float]
-}
-
-enum NPY {
-    static let magic: [UInt8] = [0x93] + Array("NUMPY".utf8)
-
-    /// Version 1.0 .npy bytes of a little-endian float32 array in C order.
-    static func encode(_ values: [Float], shape: [Int]) -> [UInt8] {
-        precondition(shape.reduce(1, *) == values.count)
-        let shapeText: String
-        switch shape.count {
-        case 0: shapeText = "()"
-        case 1: shapeText = "(\(shape[0]),)"
-        default: shapeText = "(" + shape.map(String.init).joined(separator: ", ") + ")"
-        }
-        var header = "{'descr': '<f4', 'fortran_order': False, 'shape': \(shapeText), }"
-        // magic(6) + version(2) + length(2) + header, padded with spaces and ended by \n to a multiple of 64.
-        let unpadded = 10 + header.utf8.count + 1
-        header += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
-        var w = ByteWriter()
-        w.append(magic)
-        w.append([1, 0])
-        w.u16(header.utf8.count)
-        w.append(Array(header.utf8))
-        w.bytes.reserveCapacity(w.bytes.count + values.count * 4)
-        for v in values { w.u32(v.bitPattern) }
-        return w.bytes
-    }
-
-    /// Reads a little-endian float32 .npy (versions 1–3, C order).
-    static func decode(_ b: [UInt8]) throws -> NPYArray {
-        guard b.count >= 10, Array(b[0..<6]) == magic else { throw ArchiveError("not an .npy array (no NUMPY magic)") }
-        let major = b[6]
-        let headerLen: Int, start: Int
-        switch major {
-        case 1: headerLen = b.le16(8)!; start = 10
-        case 2, 3:
-            guard let l = b.le32(8) else { throw ArchiveError("truncated .npy header") }
-            headerLen = l; start = 12
-        default: throw ArchiveError(".npy version \(major) is not supported")
-        }
-        guard start + headerLen <= b.count else { throw ArchiveError("truncated .npy header") }
-        guard let header = String(bytes: b[start..<(start + headerLen)], encoding: .utf8) else {
-            throw ArchiveError(".npy header is not text")
-        }
-        func field(_ key: String) -> Substring? {
-            guard let r = header.range(of: "'\(key)':") else { return nil }
-            return header[r.upperBound...].drop { $0 == " " }
-        }
-        guard let descr = field("descr"), descr.hasPrefix("'<f4'") else {
-            throw ArchiveError("only little-endian float32 ('<f4') arrays are supported")
-        }
-        if let f = field("fortran_order"), f.hasPrefix("True") { throw ArchiveError("Fortran-order arrays are not supported") }
-        guard let s = field("shape"), s.hasPrefix("("), let close = s.firstIndex(of: ")") else {
-            throw ArchiveError(".npy header has no shape")
-        }
-        var shape: [Int] = []
-        for part in s[s.index(after: s.startIndex)..<close].split(separator: ",") {
-            let t = part.trimmingCharacters(in: .whitespaces)
-            if t.isEmpty { continue }
-            guard let n = Int(t), n >= 0, n < 1 << 40 else { throw ArchiveError(".npy header has a bad shape") }
-            shape.append(n)
-        }
-        var count = 1
-        for n in shape {
-            let (p, o) = count.multipliedReportingOverflow(by: n)
-            guard !o, p < 1 << 40 else { throw ArchiveError(".npy shape too large") }
-            count = p
-        }
-        let dataStart = start + headerLen
-        guard b.count - dataStart == count * 4 else {
-            throw ArchiveError(".npy data has \(b.count - dataStart) bytes, the shape \(shape) needs \(count * 4)")
-        }
-        var values = [Float](repeating: 0, count: count)
-        b.withUnsafeBufferPointer { p in
-            for i in 0..<count {
-                let o = dataStart + i * 4
-                let bits = UInt32(p[o]) | UInt32(p[o + 1]) << 8 | UInt32(p[o + 2]) << 16 | UInt32(p[o + 3]) << 24
-                values[i] = Float(bitPattern: bits)
-            }
-        }
-        return NPYArray(shape: shape, values: values)
     }
 }
 
