@@ -680,7 +680,9 @@ struct Ctx {
         let riseJudged = after >= 2 && trainFell
         let gap = last.trainAccuracy - (last.testAccuracy ?? last.trainAccuracy)
         let gapLimit = p("gap")
-        let gapText = "accuracy gap \(pct(gap)) (train \(pct(last.trainAccuracy)), test \(pct(last.testAccuracy ?? .nan)))"
+        // A record may hold a test loss without a test accuracy: then there is no gap to show or judge.
+        let hasGap = last.testAccuracy != nil
+        let gapText = hasGap ? "; accuracy gap \(pct(gap)) (train \(pct(last.trainAccuracy)), test \(pct(last.testAccuracy!)))" : ""
         var lossText = after == 0 ? "test loss \(num(tl[k])) in epoch \(last.epoch) is its lowest so far"
             : "test loss \(num(tl[k])) (epoch \(best.epoch)) → \(num(tl.last!)) (epoch \(last.epoch)), \(signedPct(rise))"
         if after > 0 { lossText += "; train loss \(num(best.trainLoss)) → \(num(last.trainLoss))" }
@@ -693,18 +695,20 @@ struct Ctx {
         // A sustained rise of the test loss while the train loss falls.
         let riseGrade: (Verdict, Double?) = riseJudged ? gradeHigh(rise, warn: p("warn"), fail: p("fail"), strict: false) : (.ok, nil)
         if riseGrade.0 != .ok {
-            return make(phase(te), rise, riseGrade, "\(lossText); \(gapText)",
+            return make(phase(te), rise, riseGrade, "\(lossText)\(gapText)",
                         hint: "stop earlier: the test loss was lowest at epoch \(best.epoch) and has risen since while the train loss fell; or use a smaller network or more data")
         }
         // Train accuracy far above test accuracy.
-        if let gt = gapLimit, gap > gt {
-            return make(phase(te), gap, (.warn, gt), "\(gapText), above \(pct(gt)); \(lossText)",
+        if hasGap, let gt = gapLimit, gap > gt {
+            return make(phase(te), gap, (.warn, gt), "\(gapText.dropFirst(2)), above \(pct(gt)); \(lossText)",
                         hint: "the network fits its training set much better than the test set (accuracy gap): use a smaller network or more data\(earlier)")
         }
         // Nothing fired: the table shows what was compared with its own threshold.
         if riseJudged {
-            return make(phase(te), rise, (.ok, p("warn") ?? p("fail")), "\(lossText); \(gapText)", hint: "")
+            return make(phase(te), rise, (.ok, p("warn") ?? p("fail")), "\(lossText)\(gapText)", hint: "")
         }
-        return make(phase(te), gap, (.ok, gapLimit), "\(gapText); \(lossText)", hint: "")
+        // Neither a judged rise nor a gap: nothing was compared, so no value is shown against a threshold.
+        guard hasGap else { return make(phase(te), nil, (.ok, nil), lossText, hint: "") }
+        return make(phase(te), gap, (.ok, gapLimit), "\(gapText.dropFirst(2)); \(lossText)", hint: "")
     }
 }

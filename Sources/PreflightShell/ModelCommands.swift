@@ -218,7 +218,7 @@ extension Session {
             rows.append(["run", "\(r.name): \(r.epochs.count) epochs (\(o))"])
         } else if let r = currentRun {
             let same = (try? resolvedConfig()) == r.config
-            rows.append(["run", "\(r.name): \(plural(r.trainer.epochs.count, "epoch"))" + (same ? "" : " (configuration changed since: the next `train` starts a new run)")])
+            rows.append(["run", "\(r.name): \(plural(r.epochs.count, "epoch"))" + (same ? "" : " (configuration changed since: the next `train` starts a new run)")])
         } else { rows.append(["run", "none yet (the first `train` starts run1)"]) }
         console.out(Table(rows: rows).render(console: console))
     }

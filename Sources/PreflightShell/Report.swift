@@ -126,7 +126,7 @@ extension Session {
                 ("layers", c.layers!.map(String.init).joined(separator: " ")),
                 ("activation", c.activation.rawValue), ("init", c.initDescription), ("optimizer", c.optimizer.description),
                 ("batch", String(c.batch)), ("seed", String(c.seed)), ("epsilon", num(c.epsilon)),
-                ("epochs trained", String(r.trainer.epochs.count)),
+                ("epochs trained", String(r.epochs.count)),
             ]
         }
         if let e = r.epochs.last {

@@ -32,7 +32,7 @@ extension Session {
                     } else if let d = s.data, d.spec != r.config.data {
                         s.console.warning("run \(r.name) was built on `\(r.config.data?.command ?? "other data")`, not the loaded `\(d.spec.command)`: its checks judge its own data; load them to train it further (`train` on the loaded data starts a new run)")
                     }
-                    s.console.info("using run \(r.name) (\(plural(r.trainer.epochs.count, "epoch")))")
+                    s.console.info("using run \(r.name) (\(plural(r.epochs.count, "epoch")))")
                 }),
         Command(name: "compare", group: .runs, usage: "compare [A B …]",
                 summary: "side-by-side table of runs: configuration, final metrics, first batch, hidden means, verdicts",

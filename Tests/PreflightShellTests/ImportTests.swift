@@ -218,8 +218,13 @@ final class ImportTests: XCTestCase {
         d.run("import \(out)")
         let live = c.session.findings(for: c.session.run(named: "bad")!)
         let imported = d.session.findings(for: d.session.run(named: "bad")!)
-        XCTAssertEqual(imported.map(\.rule), live.map(\.rule))
-        for (a, b) in zip(live, imported) {
+        // class-balance judges the loaded data's class counts, which a record does not carry: live it is judged,
+        // imported it is `not run`. Every other rule must agree.
+        let liveByRule = live.filter { $0.rule != "class-balance" }
+        let importedByRule = imported.filter { $0.rule != "class-balance" }
+        XCTAssertEqual(imported.first { $0.rule == "class-balance" }?.verdict, .notRun)
+        XCTAssertEqual(importedByRule.map(\.rule), liveByRule.map(\.rule))
+        for (a, b) in zip(liveByRule, importedByRule) {
             XCTAssertEqual(a.verdict, b.verdict, a.rule)
             XCTAssertEqual(a.value, b.value, a.rule)
             // The one difference: live, the input range is the whole training set's; the record holds the first batch's.
@@ -229,7 +234,12 @@ final class ImportTests: XCTestCase {
         let again = tempDir().appendingPathComponent("bad.json").path
         d.run("export \(again) --no-timings")
         var x = (try loadJSON(again)["runs"] as! [[String: Any]])[0], y = run
-        XCTAssertEqual((x["checks"] as! [[String: Any]]).map { $0["verdict"] as! String }, (y["checks"] as! [[String: Any]]).map { $0["verdict"] as! String })
+        func verdicts(_ r: [String: Any]) -> [String: String] {
+            var v: [String: String] = [:]
+            for c in r["checks"] as! [[String: Any]] where c["rule"] as! String != "class-balance" { v[c["rule"] as! String] = c["verdict"] as? String }
+            return v
+        }
+        XCTAssertEqual(verdicts(x), verdicts(y))
         x["checks"] = nil; y["checks"] = nil
         XCTAssertEqual(x as NSDictionary, y as NSDictionary)
     }
