@@ -139,14 +139,13 @@ public enum Tabular {
         var labels = train.labels
         train.labels = []
         var w = 0
-        if train.isFloat {
-            var v = train.values
-            train.values = []
-            test.values.reserveCapacity(testCount * f)
+        // Test rows are copied out; training rows move down in place, so the training split keeps its arrays.
+        func splitRows<T>(_ v: inout [T], test out: inout [T]) {
+            out.reserveCapacity(testCount * f)
             v.withUnsafeMutableBufferPointer { p in
                 for r in 0..<n {
                     if isTest[r] {
-                        test.values.append(contentsOf: p[(r * f)..<(r * f + f)])
+                        out.append(contentsOf: p[(r * f)..<(r * f + f)])
                         test.labels.append(labels[r])
                     } else {
                         if w != r { for j in 0..<f { p[w * f + j] = p[r * f + j] }; labels[w] = labels[r] }
@@ -156,24 +155,16 @@ public enum Tabular {
             }
             v.removeLast((n - w) * f)
             labels.removeLast(n - w)
+        }
+        if train.isFloat {
+            var v = train.values
+            train.values = []
+            splitRows(&v, test: &test.values)
             train = DataSplit(values: v, labels: labels, count: w)
         } else {
             var v = train.images
             train.images = []
-            test.images.reserveCapacity(testCount * f)
-            v.withUnsafeMutableBufferPointer { p in
-                for r in 0..<n {
-                    if isTest[r] {
-                        test.images.append(contentsOf: p[(r * f)..<(r * f + f)])
-                        test.labels.append(labels[r])
-                    } else {
-                        if w != r { for j in 0..<f { p[w * f + j] = p[r * f + j] }; labels[w] = labels[r] }
-                        w += 1
-                    }
-                }
-            }
-            v.removeLast((n - w) * f)
-            labels.removeLast(n - w)
+            splitRows(&v, test: &test.images)
             train = DataSplit(images: v, labels: labels, count: w)
         }
         d.train = train

@@ -501,22 +501,8 @@ class PreflightCallback(keras.callbacks.Callback):
                 if act:
                     d["activation"] = act
                 layers.append(d)
-        run: Dict[str, Any] = {
-            "name": self.name,
-            "engine": {"name": "keras", "version": keras.__version__, "backend": keras.backend.backend()},
-            "source": dict(self.source),
-            "classes": self.classes,
-            "layers": [{k: v for k, v in l.items() if k != "flatten"} for l in layers],
-            "config": dict(self.config),
-            "first_batch": self.first,
-            "epochs": list(self.epochs),
-            "checks": [],
-        }
-        if self.nonfinite is not None:
-            run["nonfinite"] = self.nonfinite
-        if self.warnings:
-            run["probe_warnings"] = list(self.warnings)
-        return R.clean(run)
+        engine = {"name": "keras", "version": keras.__version__, "backend": keras.backend.backend()}
+        return R.run_record(self, engine, layers)
 
     def save(self, path: str) -> str:
         """Writes the record (`{"version": 2, "runs": [this run]}`) atomically."""

@@ -131,6 +131,27 @@ def clean(obj: Any) -> Any:
     return obj
 
 
+def run_record(probe: Any, engine: Mapping[str, Any], layers: Sequence[Mapping[str, Any]]) -> Dict[str, Any]:
+    """One run of a schema-2 record from a probe's state (PyTorch's Probe or the Keras callback: both keep
+    name, source, classes, config, first, epochs, nonfinite and warnings under those names)."""
+    run: Dict[str, Any] = {
+        "name": probe.name,
+        "engine": dict(engine),
+        "source": dict(probe.source),
+        "classes": probe.classes,
+        "layers": [{k: v for k, v in l.items() if k != "flatten"} for l in layers],
+        "config": dict(probe.config),
+        "first_batch": probe.first,
+        "epochs": list(probe.epochs),
+        "checks": [],
+    }
+    if probe.nonfinite is not None:
+        run["nonfinite"] = probe.nonfinite
+    if probe.warnings:
+        run["probe_warnings"] = list(probe.warnings)
+    return clean(run)
+
+
 def write_record(path: "os.PathLike[str] | str", runs: Iterable[Mapping[str, Any]]) -> str:
     """Writes {"version": 2, "runs": [...]} to `path` atomically (temporary file in the same folder, then
     rename). Returns the path written."""

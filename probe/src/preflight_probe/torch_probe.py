@@ -800,23 +800,8 @@ class Probe:
                 l.update(_sizes(m))
                 l["parameters"] = sum(p.numel() for p in m.parameters())
                 layers.append(l)
-        layers = [{k: v for k, v in l.items() if k != "flatten"} for l in layers]
-        run: Dict[str, Any] = {
-            "name": self.name,
-            "engine": {"name": "pytorch", "version": torch.__version__.split("+")[0], "backend": None},
-            "source": dict(self.source),
-            "classes": self.classes,
-            "layers": layers,
-            "config": dict(self.config),
-            "first_batch": self.first,
-            "epochs": list(self.epochs),
-            "checks": [],
-        }
-        if self.nonfinite is not None:
-            run["nonfinite"] = self.nonfinite
-        if self.warnings:
-            run["probe_warnings"] = list(self.warnings)
-        return R.clean(run)
+        engine = {"name": "pytorch", "version": torch.__version__.split("+")[0], "backend": None}
+        return R.run_record(self, engine, layers)
 
     def save(self, path: str) -> Optional[str]:
         """Writes the record (`{"version": 2, "runs": [this run]}`) atomically. Under torch.distributed only
