@@ -304,13 +304,7 @@ class PreflightCallback(keras.callbacks.Callback):
         if self._layers is not None:
             return
         self._layers = [dict(info[k]) for k in order]
-        hidden = R.hidden_indices(self._layers)
-        act = R.hidden_activation(self._layers, hidden)
-        if act is not None:
-            self.config.setdefault("activation", act)
-        sizes = R.mlp_sizes(self._layers)
-        if sizes:
-            self.config.setdefault("layers", sizes)
+        sizes = R.adopt_layer_config(self.config, self._layers)
         if self.source.get("model") is None:
             cls = type(self.model).__name__
             self.source["model"] = (f"MLP {'-'.join(map(str, sizes))} ({cls}, {len(order)} layers)" if sizes

@@ -131,6 +131,18 @@ def clean(obj: Any) -> Any:
     return obj
 
 
+def adopt_layer_config(config: Dict[str, Any], layers: Sequence[Mapping[str, Any]]) -> Optional[List[int]]:
+    """Fills `config`'s activation (when every hidden activation agrees) and, for a plain MLP, its layer sizes,
+    unless the user set them; returns the MLP's sizes or None."""
+    act = hidden_activation(layers, hidden_indices(layers))
+    if act is not None:
+        config.setdefault("activation", act)
+    sizes = mlp_sizes(layers)
+    if sizes:
+        config.setdefault("layers", sizes)
+    return sizes
+
+
 def run_record(probe: Any, engine: Mapping[str, Any], layers: Sequence[Mapping[str, Any]]) -> Dict[str, Any]:
     """One run of a schema-2 record from a probe's state (PyTorch's Probe or the Keras callback: both keep
     name, source, classes, config, first, epochs, nonfinite and warnings under those names)."""

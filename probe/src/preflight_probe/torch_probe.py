@@ -426,13 +426,7 @@ class Probe:
         for i, k in enumerate(sink.order):
             base = k.split("#")[0]
             self._order.setdefault(base, i)
-        hidden = R.hidden_indices(self._layers)
-        act = R.hidden_activation(self._layers, hidden)
-        if act is not None:
-            self.config.setdefault("activation", act)
-        sizes = R.mlp_sizes(self._layers)
-        if sizes:
-            self.config.setdefault("layers", sizes)
+        sizes = R.adopt_layer_config(self.config, self._layers)
         if self.source.get("model") is None:
             self.source["model"] = self._describe(self._layers)
 
