@@ -79,30 +79,21 @@ public struct FeatureStats: Sendable, Equatable {
             s = [Double](repeating: 0, count: f); ss = s
         }
         mutating func add(_ p: UnsafeBufferPointer<Float>, rows: Range<Int>, shift: [Double]) {
-            let f = lo.count
-            lo.withUnsafeMutableBufferPointer { lo in hi.withUnsafeMutableBufferPointer { hi in
-                s.withUnsafeMutableBufferPointer { s in ss.withUnsafeMutableBufferPointer { ss in shift.withUnsafeBufferPointer { sh in
-                    for r in rows {
-                        let row = p.baseAddress! + r * f
-                        for j in 0..<f {
-                            let v = Double(row[j])
-                            if v < lo[j] { lo[j] = v }
-                            if v > hi[j] { hi[j] = v }
-                            let d = v - sh[j]
-                            s[j] += d; ss[j] += d * d
-                        }
-                    }
-                } } }
-            } }
+            add(p, rows: rows, shift: shift) { Double($0) }
         }
         mutating func add(_ p: UnsafeBufferPointer<UInt8>, rows: Range<Int>, shift: [Double]) {
+            add(p, rows: rows, shift: shift) { Double($0) }
+        }
+        /// One pass over `rows` of `p` (features per row = `lo.count`): min, max, and sums of (value − shift).
+        @inline(__always)
+        private mutating func add<T>(_ p: UnsafeBufferPointer<T>, rows: Range<Int>, shift: [Double], _ double: (T) -> Double) {
             let f = lo.count
             lo.withUnsafeMutableBufferPointer { lo in hi.withUnsafeMutableBufferPointer { hi in
                 s.withUnsafeMutableBufferPointer { s in ss.withUnsafeMutableBufferPointer { ss in shift.withUnsafeBufferPointer { sh in
                     for r in rows {
                         let row = p.baseAddress! + r * f
                         for j in 0..<f {
-                            let v = Double(row[j])
+                            let v = double(row[j])
                             if v < lo[j] { lo[j] = v }
                             if v > hi[j] { hi[j] = v }
                             let d = v - sh[j]
