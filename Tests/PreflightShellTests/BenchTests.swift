@@ -23,7 +23,7 @@ final class BenchTests: XCTestCase {
         let rate = Double(row.split(separator: " ")[1])!
         XCTAssertGreaterThan(rate, 0)
         // The target is judged, one way or the other, and the profile splits the epoch.
-        XCTAssertNotNil(out.range(of: #"target for 784-128-128-10 .*(met|not judged)"#, options: .regularExpression), out)
+        XCTAssertNotNil(out.range(of: #"target for 784-128-128-10\b.*(met|not judged)"#, options: .regularExpression), out)
         XCTAssertTrue(out.contains("profile: one epoch of 784-128-128-10 on one thread, by phase"), out)
         XCTAssertTrue(out.contains("first-batch probe"), out)
         XCTAssertTrue(out.contains("peak memory of this process"), out)
