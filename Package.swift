@@ -45,11 +45,11 @@ let package = Package(
         .target(name: "PreflightChecks", dependencies: ["PreflightEngine"]),
         // Commands, session state, script runner, export.
         .target(name: "PreflightShell", dependencies: ["PreflightEngine", "PreflightData", "PreflightPlot", "PreflightChecks", "CEdit"],
-                swiftSettings: fast + [.swiftLanguageMode(.v5)]),
+                swiftSettings: fast),
         .executableTarget(name: "preflight", dependencies: [
             "PreflightShell",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ], swiftSettings: [.swiftLanguageMode(.v5)]),
+        ]),
 
         // scripts/bench: training speed against the machine's own sgemm ceiling.
         .executableTarget(name: "preflight-bench", dependencies: ["PreflightEngine", "PreflightData"],

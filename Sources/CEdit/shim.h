@@ -94,4 +94,9 @@ static inline int pf_hist_count(History *h) {
     return ev.num;
 }
 
+/* C's standard output and error streams, for Swift code in language mode 6 (which refuses to read the mutable
+   globals stdout and stderr; the shell never reassigns them). */
+static inline FILE *pf_stdout(void) { return stdout; }
+static inline FILE *pf_stderr(void) { return stderr; }
+
 #endif

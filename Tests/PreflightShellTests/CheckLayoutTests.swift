@@ -111,7 +111,7 @@ final class CheckLayoutTests: XCTestCase {
             let lines = box.out.split(separator: "\n").map(String.init)
             for l in lines { XCTAssertLessThanOrEqual(visibleWidth(l), width, l) }
             let text = words(lines.joined(separator: " "))
-            for c in Session.commands {
+            for c in Commands.all {
                 let w = words(c.summary)
                 let found = text.indices.contains { i in i + w.count <= text.count && Array(text[i..<(i + w.count)]) == w }
                 XCTAssertTrue(found, "\(width) columns: the summary of \(c.name) is whole, words in order")
@@ -123,7 +123,7 @@ final class CheckLayoutTests: XCTestCase {
         // In a script, one line per command.
         let (s, box) = session(interactive: false)
         try s.execute("help")
-        for c in Session.commands { XCTAssertTrue(box.out.contains(c.summary), c.name) }
+        for c in Commands.all { XCTAssertTrue(box.out.contains(c.summary), c.name) }
     }
 }
 

@@ -48,7 +48,7 @@ final class CompletionTests: XCTestCase {
 
     func testCommandNamesAndAliases() {
         let all = cands("")
-        for c in Session.commands { XCTAssertTrue(all.contains(c.name), c.name) }
+        for c in Commands.all { XCTAssertTrue(all.contains(c.name), c.name) }
         XCTAssertTrue(all.contains("optimiser") && all.contains("exit"), "aliases")
         XCTAssertFalse(all.contains("?"), "punctuation aliases are not offered")
         XCTAssertEqual(all, all.sorted())
@@ -126,7 +126,7 @@ final class CompletionTests: XCTestCase {
     func testPlot() throws {
         XCTAssertEqual(cands("plot "), ["accuracy", "grads", "hidden", "loss", "saturation"])
         XCTAssertEqual(cands("plot s"), ["saturation"])
-        XCTAssertEqual(cands("plot loss --"), ["--out"])
+        XCTAssertEqual(cands("plot loss --"), ["--force", "--out"], "plot writes files: --force too")
         XCTAssertEqual(cands("plot loss --out \(dir!)/se"), ["\(dir!)/session.pfs", "\(dir!)/setup.pf"])
         try addRuns("alpha")
         XCTAssertEqual(cands("plot loss "), ["alpha"])
@@ -168,7 +168,7 @@ final class CompletionTests: XCTestCase {
     }
 
     func testHelpAndShowAndHistory() {
-        XCTAssertEqual(cands("help "), Session.commands.map(\.name).sorted())
+        XCTAssertEqual(cands("help "), Commands.all.map(\.name).sorted())
         XCTAssertEqual(cands("help tr"), ["train"])
         XCTAssertEqual(cands("help train "), [])
         XCTAssertEqual(cands("show "), ["init"])
@@ -188,7 +188,7 @@ final class CompletionTests: XCTestCase {
         XCTAssertFalse(cands("source \(d)/").contains("\(d)/.hidden.pf"))
         XCTAssertEqual(cands("source \(d)/nothing-here"), [])
         XCTAssertEqual(cands("source /no/such/folder/x"), [])
-        XCTAssertEqual(cands("export \(d)/x.json --"), ["--no-timings"])
+        XCTAssertEqual(cands("export \(d)/x.json --"), ["--force", "--no-timings"])
         XCTAssertEqual(cands("source \(d)/setup.pf "), [], "one argument")
         let (from, _) = complete("source \(d)/se")
         XCTAssertEqual(from, 7)

@@ -1,21 +1,22 @@
 import PreflightEngine
 import PreflightChecks
 
-extension Session {
-    static let importCommands: [Command] = [
-        Command(name: "import", group: .runs, usage: "import FILE.json…",
-                summary: "add the runs of record files (our export or the Python probe's) as external runs",
-                details: """
-                every file is read and checked completely first; a bad one changes nothing and the error names the file and the field
-                an external run works with check, explain, compare, plot, report, export, runs, use, save and load;
-                it has no weights here, so train, overfit and sweep refuse while it is selected
-                a run whose name is taken gets a suffix (bad → bad-2), and a note says so; the last run imported is selected
-                """,
-                example: "import runs/bad.json", handler: { s, a in try s.importRecords(a) }),
-    ]
+extension Commands {
+    static let importRecords = Command(
+        "import", group: .runs, forms: [[.repeated(.value(.path("FILE.json")))]],
+        summary: "add the runs of record files (our export or the Python probe's) as external runs",
+        details: """
+        every file is read and checked completely first; a bad one changes nothing and the error names the file and the field
+        an external run works with check, explain, compare, plot, report, export, runs, use, save and load;
+        it has no weights here, so train, overfit and sweep refuse while it is selected
+        a run whose name is taken gets a suffix (bad → bad-2), and a note says so; the last run imported is selected
+        """,
+        example: "import runs/bad.json") { s, inv in try s.importRecords(inv.words) }
+}
 
+extension Session {
     func importRecords(_ files: [String]) throws {
-        guard !files.isEmpty else { throw CommandError("import: give a record file (.json)", usage: "import FILE.json…") }
+        guard !files.isEmpty else { throw Commands.importRecords.usageError("import: give a record file (.json)") }
         // Read everything before touching the session.
         var read: [(file: String, runs: [RecordedRun])] = []
         for f in files {

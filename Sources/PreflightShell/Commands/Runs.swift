@@ -1,48 +1,55 @@
 import PreflightEngine
 import PreflightChecks
 
-extension Session {
-    static let runCommands: [Command] = [
-        Command(name: "run", group: .runs, usage: "run NAME",
-                summary: "start a named run from the current configuration (fresh weights)",
-                example: "run good", handler: { s, a in
-                    let u = Session.command(named: "run")!.usage
-                    guard a.count == 1 else { throw CommandError("run: give one name", usage: u) }
-                    try s.startRun(named: a[0])
-                }),
-        Command(name: "runs", group: .runs, usage: "runs", summary: "list the runs", replayable: false, handler: { s, a in
-            guard a.isEmpty else { throw CommandError("runs: takes no arguments", usage: "runs") }
-            s.listRuns()
-        }),
-        Command(name: "use", group: .runs, usage: "use NAME", summary: "select a run (for train, check, show)",
-                example: "use good", handler: { s, a in
-                    guard a.count == 1 else { throw CommandError("use: give one run name", usage: "use NAME") }
-                    guard let i = s.runs.firstIndex(where: { $0.name == a[0] }) else { throw s.noSuchRun(a[0]) }
-                    s.currentIndex = i
-                    let r = s.runs[i]
-                    if let rec = r.record {
-                        // An external run has no configuration to follow: the session's stays as it is.
-                        s.console.info("using run \(r.name) (external: \(rec.engineText) record from \(rec.file), \(r.epochs.count) epochs): check, compare, plot, report and export work on it; it cannot be trained")
-                        return
-                    }
-                    // The session's configuration follows the selected run, so `train` continues it.
-                    s.config = r.config
-                    if s.data == nil, let c = r.config.data {
-                        s.console.warning("run \(r.name) was built on `\(c.command)`; load those data to train it further")
-                    } else if let d = s.data, d.spec != r.config.data {
-                        s.console.warning("run \(r.name) was built on `\(r.config.data?.command ?? "other data")`, not the loaded `\(d.spec.command)`: its checks judge its own data; load them to train it further (`train` on the loaded data starts a new run)")
-                    }
-                    s.console.info("using run \(r.name) (\(plural(r.epochs.count, "epoch")))")
-                }),
-        Command(name: "compare", group: .runs, usage: "compare [A B …]",
-                summary: "side-by-side table of runs: configuration, final metrics, first batch, hidden means, verdicts",
-                details: "with no names, every run", example: "compare good bad", handler: { s, a in
-                    let runs = try a.isEmpty ? s.runs : a.map { n in try s.run(named: n) ?? { throw s.noSuchRun(n) }() }
-                    guard !runs.isEmpty else { throw CommandError("compare: no runs yet (train one first)") }
-                    s.compare(runs)
-                }),
-    ]
+extension Commands {
+    static let run = Command(
+        "run", group: .runs, forms: [[.value(.text("NAME", what: "a name"))]],
+        summary: "start a named run from the current configuration (fresh weights)",
+        example: "run good") { s, inv in
+            guard inv.words.count == 1 else { throw inv.usageError("run: give one name") }
+            try s.startRun(named: inv.words[0])
+        }
 
+    static let runs = Command("runs", group: .runs, summary: "list the runs", replayable: false) { s, inv in
+        guard inv.words.isEmpty else { throw inv.usageError("runs: takes no arguments") }
+        s.listRuns()
+    }
+
+    static let use = Command(
+        "use", group: .runs, forms: [[.value(.run())]], summary: "select a run (for train, check, show)",
+        example: "use good") { s, inv in
+            let a = inv.words
+            guard a.count == 1 else { throw inv.usageError("use: give one run name") }
+            guard let i = s.runs.firstIndex(where: { $0.name == a[0] }) else { throw s.noSuchRun(a[0]) }
+            s.currentIndex = i
+            let r = s.runs[i]
+            if let rec = r.record {
+                // An external run has no configuration to follow: the session's stays as it is.
+                s.console.info("using run \(r.name) (external: \(rec.engineText) record from \(rec.file), \(r.epochs.count) epochs): check, compare, plot, report and export work on it; it cannot be trained")
+                return
+            }
+            // The session's configuration follows the selected run, so `train` continues it.
+            s.config = r.config
+            if s.data == nil, let c = r.config.data {
+                s.console.warning("run \(r.name) was built on `\(c.command)`; load those data to train it further")
+            } else if let d = s.data, d.spec != r.config.data {
+                s.console.warning("run \(r.name) was built on `\(r.config.data?.command ?? "other data")`, not the loaded `\(d.spec.command)`: its checks judge its own data; load them to train it further (`train` on the loaded data starts a new run)")
+            }
+            s.console.info("using run \(r.name) (\(plural(r.epochs.count, "epoch")))")
+        }
+
+    static let compare = Command(
+        "compare", group: .runs, forms: [[.any(.value(.run("RUN")))]],
+        summary: "side-by-side table of runs: configuration, final metrics, first batch, hidden means, verdicts",
+        details: "with no names, every run", example: "compare good bad") { s, inv in
+            let a = inv.words
+            let runs = try a.isEmpty ? s.runs : a.map { n in try s.run(named: n) ?? { throw s.noSuchRun(n) }() }
+            guard !runs.isEmpty else { throw CommandError("compare: no runs yet (train one first)") }
+            s.compare(runs)
+        }
+}
+
+extension Session {
     func noSuchRun(_ name: String) -> CommandError {
         let names = runs.map(\.name)
         if names.isEmpty { return CommandError("no run named `\(name.prefix(40))`: there are no runs yet") }

@@ -153,13 +153,7 @@ extension Session {
                        ("saturated_fraction", h.saturatedFraction)] { row(run, phase, epoch, l, m, x) }
     }
 
-    func export(_ args: [String]) throws {
-        let u = "export FILE.json|FILE.csv [--no-timings]"
-        var a = args
-        let timings = !a.contains("--no-timings")
-        a.removeAll { $0 == "--no-timings" }
-        guard a.count == 1 else { throw CommandError("export: give one file name", usage: u) }
-        let path = a[0]
+    func export(_ path: String, timings: Bool, usage u: String) throws {
         let lower = path.lowercased()
         guard lower.hasSuffix(".json") || lower.hasSuffix(".csv") else {
             throw CommandError("export: the file name must end in .json or .csv, got `\(path.prefix(60))`", usage: u)

@@ -4,28 +4,6 @@ import PreflightChecks
 import PreflightPlot
 
 extension Session {
-    static let reportCommands: [Command] = [
-        Command(name: "report", group: .pictures, usage: "report FILE.html",
-                summary: "one self-contained HTML page: every run's configuration, checks, first batch and charts",
-                details: """
-                charts (inline SVG, runs overlaid): loss, accuracy, hidden-layer means, first-batch saturation
-                per run: configuration, first-batch numbers, check table, per-epoch metrics
-                the page makes no network requests and runs no scripts
-                """,
-                example: "report study.html", handler: { s, a in
-                    let u = "report FILE.html"
-                    guard a.count == 1 else { throw CommandError("report: give one file name", usage: u) }
-                    let lower = a[0].lowercased()
-                    guard lower.hasSuffix(".html") || lower.hasSuffix(".htm") else {
-                        throw CommandError("report: the file name must end in .html, got `\(a[0])`", usage: u)
-                    }
-                    guard !s.runs.isEmpty else { throw CommandError("report: no runs yet: `train N` records one") }
-                    let html = s.reportHTML()
-                    try s.writeOutput(a[0], Array(html.utf8))
-                    s.console.info("wrote the report on \(s.runs.count) run\(s.runs.count == 1 ? "" : "s") to \(a[0])")
-                }),
-    ]
-
     /// The charts of the report, in order.
     static let reportCharts: [PlotKind] = [.loss, .accuracy, .hidden, .saturation]
 

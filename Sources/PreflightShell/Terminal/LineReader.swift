@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import PreflightChecks   // String.trimmingWhitespace
+import CEdit
 
 /// Where the shell's input lines come from: a terminal editor or a plain stream.
 public protocol LineReader: AnyObject {
@@ -38,7 +39,7 @@ public final class PlainLineReader: LineReader {
             if index == ls.count - 1 && ls[index].isEmpty { ls.removeLast(); lines = ls; return .end }
             return .line(ls[index])
         }
-        if showPrompt { fputs(prompt, stdout); fflush(stdout) }
+        if showPrompt { fputs(prompt, pf_stdout()); fflush(pf_stdout()) }
         guard let l = Swift.readLine(strippingNewline: true) else { return .end }
         return .line(l)
     }

@@ -1,32 +1,36 @@
 import PreflightEngine
 import PreflightChecks
 
-extension Session {
-    static let checkCommands: [Command] = [
-        Command(name: "check", group: .checks, usage: "check [RULE…] [--all]",
-                summary: "run the checks on the current run: failing and warning rules first with what to try, then the rest",
-                details: """
-                before training: one forward/backward pass on the first batch (no update), kept as the run's first batch \
-                until training records its own; after training: the per-epoch rules too
-                an external run (`import`) is judged on what its record holds
-                failing and warning rows come first, each with what was measured and its whole hint; then the ok rows; \
-                then one line naming the rules not run and what each needs
-                --all: every rule in one ranked table, with its hint or the reason it did not run
-                """,
-                example: "check saturation hidden-scale", handler: { s, a in try s.check(a) }),
-        Command(name: "explain", group: .checks, usage: "explain RULE…",
-                summary: "what a rule measures, why it matters, where its threshold comes from",
-                details: "several rules: each is explained in turn, separated by a blank line",
-                example: "explain saturation hidden-scale", replayable: false, handler: { s, a in
-                    guard !a.isEmpty else {
-                        throw CommandError("explain: which rule? (\(Rules.all.map(\.id).joined(separator: ", ")))", usage: "explain RULE…")
-                    }
-                    // Every name is checked before anything is printed.
-                    let texts = try a.map { r in try Rules.explain(r.lowercased(), thresholds: s.thresholds) ?? { throw s.unknownRule(r) }() }
-                    s.console.line(texts.joined(separator: "\n\n"))
-                }),
-    ]
+extension Commands {
+    static let check = Command(
+        "check", group: .checks, forms: [[.any(.value(.rule))]], options: [CommandOption("--all")],
+        summary: "run the checks on the current run: failing and warning rules first with what to try, then the rest",
+        details: """
+        before training: one forward/backward pass on the first batch (no update), kept as the run's first batch \
+        until training records its own; after training: the per-epoch rules too
+        an external run (`import`) is judged on what its record holds
+        failing and warning rows come first, each with what was measured and its whole hint; then the ok rows; \
+        then one line naming the rules not run and what each needs
+        --all: every rule in one ranked table, with its hint or the reason it did not run
+        """,
+        example: "check saturation hidden-scale") { s, inv in try s.check(inv.words, all: inv.flag("--all")) }
 
+    static let explain = Command(
+        "explain", group: .checks, forms: [[.repeated(.value(.rule))]],
+        summary: "what a rule measures, why it matters, where its threshold comes from",
+        details: "several rules: each is explained in turn, separated by a blank line",
+        example: "explain saturation hidden-scale", replayable: false) { s, inv in
+            let a = inv.words
+            guard !a.isEmpty else {
+                throw inv.usageError("explain: which rule? (\(Rules.all.map(\.id).joined(separator: ", ")))")
+            }
+            // Every name is checked before anything is printed.
+            let texts = try a.map { r in try Rules.explain(r.lowercased(), thresholds: s.thresholds) ?? { throw s.unknownRule(r) }() }
+            s.console.line(texts.joined(separator: "\n\n"))
+        }
+}
+
+extension Session {
     func unknownRule(_ r: String) -> CommandError {
         let ids = Rules.all.map(\.id)
         var msg = "unknown rule `\(r.prefix(40))`"
@@ -35,14 +39,9 @@ extension Session {
         return CommandError(msg)
     }
 
-    func check(_ args: [String]) throws {
-        let all = args.contains("--all")
-        let rules = args.filter { $0 != "--all" }
+    func check(_ rules: [String], all: Bool) throws {
         let ids = Set(Rules.all.map(\.id))
-        for r in rules where !ids.contains(r.lowercased()) {
-            if r.hasPrefix("-") { throw CommandError("check: unknown option `\(r.prefix(30))` (the option is --all)", usage: "check [RULE…] [--all]") }
-            throw unknownRule(r)
-        }
+        for r in rules where !ids.contains(r.lowercased()) { throw unknownRule(r) }
         // An external run is judged as recorded; a Preflight run if it matches the configuration or has trained.
         let r = try currentRun.flatMap { run in run.isExternal || (try? resolvedConfig()) == run.config || !run.epochs.isEmpty ? run : nil }
             ?? runForTraining(announce: false)

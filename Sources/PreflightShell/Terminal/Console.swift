@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import CEdit
 
 /// Where the shell's text goes. Tests capture it; the program writes to stdout/stderr.
 public final class Console: @unchecked Sendable {
@@ -43,8 +44,8 @@ public final class Console: @unchecked Sendable {
         let nonEmpty = { (k: String) -> String? in env(k).flatMap { $0.isEmpty ? nil : $0 } }
         let locale = (nonEmpty("LC_ALL") ?? nonEmpty("LC_CTYPE") ?? nonEmpty("LANG"))?.uppercased()
         let utf8 = locale.map { $0.contains("UTF-8") || $0.contains("UTF8") }
-        let c = Console(out: { s in writeAll(s, to: stdout) },
-                        err: { s in writeAll(s, to: stderr) },
+        let c = Console(out: { s in writeAll(s, to: pf_stdout()) },
+                        err: { s in writeAll(s, to: pf_stderr()) },
                         color: colorOK, interactive: tty,
                         // A locale that says which (LC_ALL=C: ASCII), else Unicode except on a terminal with none set.
                         unicode: utf8 ?? !tty, width: terminalWidth() ?? 80)

@@ -92,11 +92,11 @@ public final class EditLineReader: LineReader {
         if Interrupt.requested || (count < 0 && err == EINTR) {
             // ^C: drop the line, leave it visible, prompt again on a fresh line.
             Interrupt.clear()
-            fputs("\n", stdout); fflush(stdout)
+            fputs("\n", pf_stdout()); fflush(pf_stdout())
             return .cancelled
         }
         // ^D on an empty line (count 0), or the terminal went away.
-        fputs("\n", stdout); fflush(stdout)
+        fputs("\n", pf_stdout()); fflush(pf_stdout())
         return .end
     }
 
@@ -180,8 +180,8 @@ public final class EditLineReader: LineReader {
         if ioctl(1, UInt(TIOCGWINSZ), &ws) == 0, ws.ws_col > 0 { width = Int(ws.ws_col) }
         let text = Completion.columnize(shown, width: width - 1).split(separator: "\n", omittingEmptySubsequences: false)
             .joined(separator: "\r\n")
-        fputs("\r\n" + text, stdout)
-        fflush(stdout)
+        fputs("\r\n" + text, pf_stdout())
+        fflush(pf_stdout())
         return UInt8(CC_REDISPLAY)
     }
 
@@ -205,7 +205,9 @@ public final class EditLineReader: LineReader {
 
     /// Whether SIGTERM and SIGHUP are handled (the prompt's reader exists): only then may a command turn the
     /// terminal's echo off, since a signal that ends the program at once would leave it off.
-    static private(set) var handlersInstalled = false
+    /// (nonisolated(unsafe): set once, by the thread that reads the prompt, before it runs any command; only that
+    /// thread reads it, so no two threads ever touch it.)
+    nonisolated(unsafe) static private(set) var handlersInstalled = false
 
     private static func installTerminationHandlers() {
         guard !handlersInstalled else { return }
@@ -240,7 +242,7 @@ public final class EditLineReader: LineReader {
         guard sig != 0 else { return }
         saveHistory()
         if let e = el { el_end(e); el = nil }
-        fflush(stdout)
+        fflush(pf_stdout())
         signal(sig, SIG_DFL)
         raise(sig)
         _exit(128 + sig)

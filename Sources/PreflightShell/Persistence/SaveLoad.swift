@@ -88,32 +88,6 @@ struct SavedExternal: Codable {
 }
 
 extension Session {
-    static let saveLoadCommands: [Command] = [
-        Command(name: "save", group: .pictures, usage: "save PATH",
-                summary: "save the whole session (configuration, runs, records, thresholds, weights, optimiser state) to one file",
-                details: """
-                the file is a ZIP that numpy.load reads as an .npz: RUN/W1, RUN/b1, … are each layer's weights and bias \
-                (float32), RUN/optimizer/m_W1 … the optimiser's moments; session.json holds the rest
-                the data are not stored: `load` loads them again with the same `data` command
-                the file is written to a temporary name and renamed into place
-                """,
-                example: "save study.npz", handler: { s, a in
-                    guard a.count == 1 else { throw CommandError("save: give one file name", usage: "save PATH") }
-                    try s.saveSession(to: a[0])
-                }),
-        Command(name: "load", group: .pictures, usage: "load PATH",
-                summary: "replace the session with one saved by `save`; training continues exactly where it left off",
-                details: """
-                the file is checked completely first (ZIP structure, every entry's CRC, version, shapes); \
-                on any problem nothing changes
-                the data are loaded again with the saved `data` command (a warning says so if they cannot be)
-                """,
-                example: "load study.npz", handler: { s, a in
-                    guard a.count == 1 else { throw CommandError("load: give one file name", usage: "load PATH") }
-                    try s.loadSession(from: a[0])
-                }),
-    ]
-
     // MARK: save
 
     /// The archive's entries for the current session.

@@ -1,26 +1,30 @@
 import PreflightEngine
 
-extension Session {
-    static let trainingCommands: [Command] = [
-        Command(name: "train", group: .training, usage: "train N",
-                summary: "train N more epochs of the current run (^C stops at a batch boundary, keeping the records)",
-                details: "starts run1 (or a new run if the configuration changed since the current run) when needed",
-                example: "train 5", handler: { s, a in
-                    let u = Session.command(named: "train")!.usage
-                    guard a.count == 1 else { throw CommandError(a.isEmpty ? "train: how many epochs?" : "train: one number of epochs", usage: u) }
-                    let n = try parseCount(a[0], "the number of epochs", in: "train", min: 1, max: 100_000)
-                    try s.train(epochs: n)
-                }),
-        Command(name: "overfit", group: .training, usage: "overfit [N]",
-                summary: "train a copy on one batch of N samples (default 16) for up to 500 steps: does the loss reach ~0?",
-                details: "the session's run is untouched; a network that cannot overfit 16 samples has a bug in its set-up",
-                example: "overfit 16", handler: { s, a in
-                    guard a.count <= 1 else { throw CommandError("overfit: at most one number", usage: "overfit [N]") }
-                    let n = try a.first.map { try parseCount($0, "the sample count", in: "overfit", min: 1, max: 10_000) } ?? 16
-                    try s.overfit(samples: n)
-                }),
-    ]
+extension Commands {
+    static let train = Command(
+        "train", group: .training, forms: [[.value(.count())]],
+        summary: "train N more epochs of the current run (^C stops at a batch boundary, keeping the records)",
+        details: "starts run1 (or a new run if the configuration changed since the current run) when needed",
+        example: "train 5") { s, inv in
+            let a = inv.words
+            guard a.count == 1 else { throw inv.usageError(a.isEmpty ? "train: how many epochs?" : "train: one number of epochs") }
+            let n = try parseCount(a[0], "the number of epochs", in: "train", min: 1, max: 100_000)
+            try s.train(epochs: n)
+        }
 
+    static let overfit = Command(
+        "overfit", group: .training, forms: [[.optional([.value(.count())])]],
+        summary: "train a copy on one batch of N samples (default 16) for up to 500 steps: does the loss reach ~0?",
+        details: "the session's run is untouched; a network that cannot overfit 16 samples has a bug in its set-up",
+        example: "overfit 16") { s, inv in
+            let a = inv.words
+            guard a.count <= 1 else { throw inv.usageError("overfit: at most one number") }
+            let n = try a.first.map { try parseCount($0, "the sample count", in: "overfit", min: 1, max: 10_000) } ?? 16
+            try s.overfit(samples: n)
+        }
+}
+
+extension Session {
     func train(epochs n: Int) throws {
         if let r = currentRun, r.isExternal { _ = try r.trainable(for: "train") }
         let d = try requireData()

@@ -3,8 +3,6 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import PreflightEngine
-import PreflightChecks
 
 /// Tab completion that knows the shell's grammar. Pure: no terminal needed.
 ///
@@ -53,71 +51,11 @@ public func completions(line: String, cursor: Int, session: Session) -> (replace
     var paths = false
 
     if position == 0 {
-        for c in Session.commands { pool.append(c.name); pool += c.aliases.filter { $0.first?.isLetter == true } }
-    } else if let cmd = Session.command(named: words[0]) {
-        let args = Array(words.dropFirst())
-        let prev = args.last?.lowercased()
-        let runNames = session.runs.map(\.name)
-        switch cmd.name {
-        case "init":
-            if position == 1 { pool = Initializer.names + Initializer.kerasNames }
-            else if prev != "layer" {
-                let head = args[0].lowercased()
-                let needsNumber = ["truncnormal", "normal", "uniform"].contains(head)   // Keras' names have a default
-                if (!needsNumber || args.count >= 2) && !args.contains(where: { $0.lowercased() == "layer" }) { pool = ["layer"] }
-            }
-        case "activation":
-            if position == 1 { pool = Activation.allCases.map(\.rawValue) }
-        case "optimizer":
-            if position == 1 { pool = OptimizerKind.names }
-            else if position == 3, args[0].lowercased() == "sgd" { pool = ["momentum"] }
-        case "data":
-            if prev == "--scale" { pool = ["unit", "standard", "none"] }
-            else if prev == "--delimiter" { pool = [",", ";", "tab", "|"] }
-            else if ["--limit", "--test", "--label", "--x", "--y", "--x-test", "--y-test"].contains(prev) { pool = [] }
-            else if prefix.hasPrefix("-") {
-                pool = ["--limit", "--scale", "--test", "--label", "--no-header", "--delimiter", "--drop-missing",
-                        "--x", "--y", "--x-test", "--y-test"]
-            }
-            else if position == 1 { pool = ["mnist", "fashion", "synthetic"]; paths = true }
-            else if position == 2, args[0].lowercased().hasSuffix(".npy") { paths = true }
-        case "use":
-            if position == 1 { pool = runNames }
-        case "compare":
-            pool = runNames.filter { !args.contains($0) }
-        case "plot":
-            if position == 1 { pool = ["loss", "accuracy", "hidden", "saturation", "grads"] }
-            else if prev == "--out" { paths = true }
-            else if prefix.hasPrefix("-") { pool = ["--out"] }
-            else { pool = runNames.filter { !args.contains($0) } }
-        case "set":
-            if position == 1 { pool = session.settingsList().map(\.0) }
-            else if position == 2, args[0].lowercased() == "strict" { pool = ["on", "off"] }
-        case "check":
-            pool = Rules.all.map(\.id).filter { !args.contains($0) }
-        case "explain":
-            pool = Rules.all.map(\.id).filter { !args.contains($0) }
-        case "help":
-            if position == 1 { pool = Session.commands.map(\.name) }
-        case "show":
-            if position == 1 { pool = ["init"] }
-        case "history":
-            if position == 1 { pool = ["save"] }
-            else if position == 2, args[0].lowercased() == "save" { paths = true }
-        case "export":
-            if position == 1 { paths = true }
-            else if prefix.hasPrefix("-") { pool = ["--no-timings"] }
-        case "source", "save", "load", "report":
-            if position == 1 { paths = true }
-        case "import":
-            paths = true
-        case "sweep":
-            let keywords = ["init", "depth", "epochs", "seeds"]
-            let lastKeyword = args.last { keywords.contains($0.lowercased()) }?.lowercased()
-            pool = lastKeyword == "init" ? Initializer.names + Initializer.kerasNames + keywords : keywords
-        default:
-            break
-        }
+        for c in Commands.all { pool.append(c.name); pool += c.aliases.filter { $0.first?.isLetter == true } }
+    } else if let cmd = Commands.named(words[0]) {
+        let offer = cmd.completions(after: Array(words.dropFirst()), prefix: prefix, session: session)
+        pool = offer.words
+        paths = offer.paths
     }
 
     var out = Set(pool.filter { $0.hasPrefix(prefix) })
@@ -127,6 +65,74 @@ public func completions(line: String, cursor: Int, session: Session) -> (replace
     if let q = openQuote { candidates = candidates.map { String(q) + $0 } }
     else { candidates = candidates.map { $0.contains(where: { $0 == " " || $0 == "\t" }) ? "\"" + $0 : $0 } }
     return (wordStart, candidates)
+}
+
+extension Command {
+    /// What Tab offers after `typed` (the words after the command word) for a word starting with `prefix`: the
+    /// value of an option just named; the options not yet given when the word starts with `-`; else whatever the
+    /// grammar lets come next.
+    func completions(after typed: [String], prefix: String, session: Session) -> (words: [String], paths: Bool) {
+        var positionals: [String] = [], given = Set<String>()
+        var pending: CommandOption? = nil
+        for w in typed {
+            if pending != nil { pending = nil; continue }
+            if let o = option(named: w) {
+                given.insert(o.name)
+                if o.value != nil { pending = o }
+                continue
+            }
+            if !options.isEmpty && Command.looksLikeOption(w) { continue }
+            positionals.append(w)
+        }
+        let context = CompletionContext(session: session, positionals: positionals)
+        if let v = pending?.value { return (v.completer.words(context), v.completer.paths) }
+        if !options.isEmpty && prefix.hasPrefix("-") { return (options.map(\.name).filter { !given.contains($0) }, false) }
+        var words: [String] = [], paths = false
+        for t in Term.next(forms, after: positionals) {
+            switch t {
+            case .keyword(let k): words.append(k)
+            case .value(let v): words += v.completer.words(context); paths = paths || v.completer.paths
+            default: break
+            }
+        }
+        return (words, paths)
+    }
+}
+
+extension Term {
+    /// The keywords and values that may come after `words` in one of `forms`.
+    static func next(_ forms: [[Term]], after words: [String]) -> [Term] {
+        var states = forms.flatMap { expand($0) }
+        for w in words {
+            states = states.flatMap { s -> [[Term]] in
+                guard let head = s.first, head.matches(w) else { return [] }
+                return expand(Array(s.dropFirst()))
+            }
+        }
+        return states.compactMap(\.first)
+    }
+
+    /// The ways a sequence of terms can start with a keyword or a value (or be over: an empty sequence).
+    static func expand(_ terms: [Term], depth: Int = 0) -> [[Term]] {
+        guard let head = terms.first, depth < 32 else { return [terms] }
+        let rest = Array(terms.dropFirst())
+        switch head {
+        case .keyword, .value: return [terms]
+        case .optional(let ts): return expand(ts + rest, depth: depth + 1) + expand(rest, depth: depth + 1)
+        case .repeated(let t): return expand([t, .any(t)] + rest, depth: depth + 1)
+        case .any(let t): return expand([t, .any(t)] + rest, depth: depth + 1) + expand(rest, depth: depth + 1)
+        case .oneOf(let alts): return alts.flatMap { expand($0 + rest, depth: depth + 1) }
+        }
+    }
+
+    /// Whether a typed word fits this keyword or value.
+    func matches(_ word: String) -> Bool {
+        switch self {
+        case .keyword(let k): return k == word.lowercased()
+        case .value(let v): return v.accepts(word)
+        default: return false
+        }
+    }
 }
 
 /// The pieces of completion, public for tests.

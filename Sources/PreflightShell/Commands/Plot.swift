@@ -7,48 +7,33 @@ enum PlotKind: String, CaseIterable {
     case loss, accuracy, hidden, saturation, grads
 }
 
+extension Commands {
+    static let plot = Command(
+        "plot", group: .pictures, forms: [[.value(.choice(PlotKind.allCases.map(\.rawValue))), .any(.value(.run("RUN")))]],
+        options: [CommandOption("--out", aliases: ["-o"], .path("FILE.svg|FILE.png"))],
+        brief: "plot KIND [RUN…] [--out F]",
+        summary: "a chart of the runs' records in the terminal, or an SVG/PNG file with --out",
+        details: """
+        loss, accuracy: train (solid) and test (dashed) per epoch, one colour per run (colours repeat after 8 runs; \
+        in a terminal without colour each line has its own dot pattern or ASCII marker, shown in the legend)
+        hidden: each hidden layer's mean activation per epoch (epoch 0 = the first batch, before any update)
+        saturation: the first batch's share of softmax outputs below ε or above 1−ε; each run is a level segment, side by side
+        grads: each weight layer's gradient norm per epoch (epoch 0 = the first batch), log scale
+        RUN…: the runs to draw (default: the current run, or every run when none is selected)
+        --out FILE.svg|FILE.png: write a file instead (800x500)
+        """,
+        example: "plot loss good bad --out loss.svg", writesFiles: true) { s, inv in try s.plot(inv) }
+}
+
 extension Session {
-    static let plotUsage = "plot loss|accuracy|hidden|saturation|grads [RUN…] [--out FILE.svg|FILE.png]"
-
-    static let plotCommands: [Command] = [
-        Command(name: "plot", group: .pictures, usage: plotUsage,
-                summary: "a chart of the runs' records in the terminal, or an SVG/PNG file with --out",
-                details: """
-                loss, accuracy: train (solid) and test (dashed) per epoch, one colour per run (colours repeat after 8 runs; \
-                in a terminal without colour each line has its own dot pattern or ASCII marker, shown in the legend)
-                hidden: each hidden layer's mean activation per epoch (epoch 0 = the first batch, before any update)
-                saturation: the first batch's share of softmax outputs below ε or above 1−ε; each run is a level segment, side by side
-                grads: each weight layer's gradient norm per epoch (epoch 0 = the first batch), log scale
-                RUN…: the runs to draw (default: the current run, or every run when none is selected)
-                --out FILE.svg|FILE.png: write a file instead (800x500)
-                """,
-                example: "plot loss good bad --out loss.svg", handler: { s, a in try s.plot(a) }),
-    ]
-
-    func plot(_ args: [String]) throws {
-        let u = Session.plotUsage
-        guard let first = args.first else {
-            throw CommandError("plot: what to plot? loss, accuracy, hidden, saturation or grads", usage: u)
+    func plot(_ inv: Invocation) throws {
+        guard let first = inv.words.first else {
+            throw inv.usageError("plot: what to plot? loss, accuracy, hidden, saturation or grads")
         }
         guard let kind = PlotKind(rawValue: first.lowercased()) else {
-            throw CommandError("plot: unknown chart `\(first.prefix(30))`: loss, accuracy, hidden, saturation or grads", usage: u)
+            throw inv.usageError("plot: unknown chart `\(first.prefix(30))`: loss, accuracy, hidden, saturation or grads")
         }
-        var names: [String] = [], out: String? = nil
-        var i = 1
-        while i < args.count {
-            let a = args[i]
-            if a == "--out" || a == "-o" {
-                guard i + 1 < args.count else { throw CommandError("plot: --out needs a file name", usage: u) }
-                guard out == nil else { throw CommandError("plot: --out given twice", usage: u) }
-                out = args[i + 1]; i += 2
-            } else if a.hasPrefix("--out=") {
-                out = String(a.dropFirst(6)); i += 1
-            } else if a.hasPrefix("-") {
-                throw CommandError("plot: unknown option \(a.prefix(30))", usage: u)
-            } else {
-                names.append(a); i += 1
-            }
-        }
+        let names = Array(inv.words.dropFirst()), out = inv.value("--out"), u = inv.usage
         let selected = try plotRuns(names, usage: u)
         let chart = makeChart(kind, runs: selected)
         if let path = out {

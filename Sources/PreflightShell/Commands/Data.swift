@@ -2,28 +2,45 @@ import Foundation
 import PreflightEngine
 import PreflightData
 
-extension Session {
-    static let dataCommands: [Command] = [
-        Command(name: "data", group: .data,
-                usage: "data mnist|fashion|synthetic [N]|PATH|X.npy Y.npy [--limit N] [--scale unit|standard|none] [--test FRACTION] [--label COL] [--no-header] [--delimiter C] [--drop-missing] [--x KEY] [--y KEY] [--x-test KEY] [--y-test KEY]",
-                summary: "load a dataset and summarise it",
-                details: """
-                mnist, fashion: found in --data-dir / $PREFLIGHT_DATA, the cache, the Keras cache or Debian's package, else downloaded
-                synthetic [N]: N generated 28x28 samples of 10 classes (default 2000), from the session's seed
-                PATH: a folder with the four IDX files (gz or raw), an .npz archive, or a CSV table (.csv; .tsv is tab-separated)
-                X.npy Y.npy: features (any numeric dtype, any sample shape, flattened) and labels (integers or strings)
-                --limit N: keep the first N train and N test samples
-                --scale unit (default): bytes (pixels)/255, other features to [0,1] by their training min and max;
-                  standard: each feature minus its training mean, over its training std; none: as read (the classic bug)
-                --test FRACTION: for data without a test split, the share drawn (per class, from the seed) for testing (default 0.2)
-                CSV: --label COL (a header name or a column number from 1; default the last column), --no-header,
-                  --delimiter C (a character, or tab), --drop-missing (drop rows with a missing cell instead of refusing)
-                .npz: --x KEY --y KEY (default x_train y_train), --x-test KEY --y-test KEY (default x_test y_test)
-                labels: integers 0…C−1 (C ≤ 1000), or text: classes in sorted order, the mapping printed and recorded
-                """,
-                example: "data examples/data/breast-cancer.csv --scale standard", handler: { s, a in try s.loadData(a) }),
-    ]
+extension Commands {
+    static let data = Command(
+        "data", group: .data,
+        forms: [[.oneOf([[.value(.choice(["mnist", "fashion"]))], [.keyword("synthetic"), .optional([.value(.count())])],
+                         [.value(.path("PATH"))], [.value(.path("X.npy", suffix: ".npy")), .value(.path("Y.npy"))]])]],
+        options: [
+            CommandOption("--limit", .count(what: "a number")),
+            CommandOption("--scale", .choice(ScaleMode.allCases.map(\.rawValue), what: "unit, standard or none")),
+            CommandOption("--test", .number("FRACTION", what: "a fraction between 0 and 1")),
+            CommandOption("--label", .text("COL", what: "a column name or number")),
+            CommandOption("--no-header"),
+            CommandOption("--delimiter", Value("C", what: "a character (or tab)", choices: [",", ";", "tab", "|"], sample: ",")),
+            CommandOption("--drop-missing"),
+            CommandOption("--x", .text("KEY", what: "an array name")),
+            CommandOption("--y", .text("KEY", what: "an array name")),
+            CommandOption("--x-test", .text("KEY", what: "an array name")),
+            CommandOption("--y-test", .text("KEY", what: "an array name")),
+        ],
+        brief: "data NAME|PATH [options]",
+        summary: "load a dataset and summarise it",
+        details: """
+        mnist, fashion: found in --data-dir / $PREFLIGHT_DATA, the cache, the Keras cache or Debian's package, else downloaded
+        synthetic [N]: N generated 28x28 samples of 10 classes (default 2000), from the session's seed
+        PATH: a folder with the four IDX files (gz or raw), an .npz archive, or a CSV table (.csv; .tsv is tab-separated)
+        X.npy Y.npy: features (any numeric dtype, any sample shape, flattened) and labels (integers or strings)
+        --limit N: keep the first N train and N test samples
+        --scale unit (default): bytes (pixels)/255, other features to [0,1] by their training min and max;
+          standard: each feature minus its training mean, over its training std; none: as read (the classic bug)
+        --test FRACTION: for data without a test split, the share drawn (per class, from the seed) for testing (default 0.2)
+        CSV: --label COL (a header name or a column number from 1; default the last column), --no-header,
+          --delimiter C (a character, or tab), --drop-missing (drop rows with a missing cell instead of refusing)
+        .npz: --x KEY --y KEY (default x_train y_train), --x-test KEY --y-test KEY (default x_test y_test)
+        labels: integers 0…C−1 (C ≤ 1000), or text: classes in sorted order, the mapping printed and recorded
+        """,
+        example: "data examples/data/breast-cancer.csv --scale standard",
+        run: { s, inv in try s.loadData(inv) })
+}
 
+extension Session {
     /// What kind of file a path names, by its extension: decides which options apply.
     private enum FileKind { case table, npz, npy, other }
 
@@ -35,89 +52,66 @@ extension Session {
         return .other
     }
 
-    func loadData(_ args: [String]) throws {
-        let usage = Session.command(named: "data")!.usage
+    func loadData(_ inv: Invocation) throws {
         var spec: DataSpec? = nil
-        var i = 0
         var limit: Int? = nil, scale = ScaleMode.unit, synth: Int? = nil
-        var csvOptions: [String] = [], npzOptions: [String] = []
         var pending = DataSpec(name: "")
-        func value(_ opt: String, _ what: String) throws -> String {
-            guard i + 1 < args.count else { throw CommandError("data: \(opt) needs \(what)", usage: usage) }
-            return args[i + 1]
+        let csvOptions = inv.given.filter { ["--label", "--no-header", "--drop-missing", "--delimiter"].contains($0) }
+        let npzOptions = inv.given.filter { ["--x", "--y", "--x-test", "--y-test"].contains($0) }
+        if let v = inv.value("--limit") { limit = try parseCount(v, "--limit", in: "data") }
+        if let v = inv.value("--scale") {
+            guard let m = ScaleMode(rawValue: v.lowercased()) else {
+                throw inv.usageError("data: --scale must be unit, standard or none, got `\(v.prefix(30))`")
+            }
+            scale = m
         }
-        while i < args.count {
-            let a = args[i]
-            switch a {
-            case "--limit":
-                limit = try parseCount(try value(a, "a number"), "--limit", in: "data"); i += 2
-            case "--scale":
-                let v = try value(a, "unit, standard or none")
-                guard let m = ScaleMode(rawValue: v.lowercased()) else {
-                    throw CommandError("data: --scale must be unit, standard or none, got `\(v.prefix(30))`", usage: usage)
-                }
-                scale = m
-                i += 2
-            case "--test":
-                let v = try value(a, "a fraction between 0 and 1")
-                guard let f = Double(v), f > 0, f < 1 else {
-                    throw CommandError("data: --test must be a fraction between 0 and 1 (e.g. 0.2), got `\(v.prefix(30))`", usage: usage)
-                }
-                pending.testFraction = f; i += 2
-            case "--label":
-                pending.labelColumn = try value(a, "a column name or number"); csvOptions.append(a); i += 2
-            case "--no-header":
-                pending.noHeader = true; csvOptions.append(a); i += 1
-            case "--drop-missing":
-                pending.dropMissing = true; csvOptions.append(a); i += 1
-            case "--delimiter":
-                let v = try value(a, "a character (or tab)")
-                let d = v.lowercased() == "tab" || v == "\\t" ? "\t" : v
-                guard d.utf8.count == 1, d != "\"", d != "\n" else {
-                    throw CommandError("data: --delimiter must be one ASCII character (or tab), got `\(v.prefix(30))`", usage: usage)
-                }
-                pending.delimiter = d; csvOptions.append(a); i += 2
-            case "--x", "--y", "--x-test", "--y-test":
-                let v = try value(a, "an array name")
-                switch a {
-                case "--x": pending.xKey = v
-                case "--y": pending.yKey = v
-                case "--x-test": pending.xTestKey = v
-                default: pending.yTestKey = v
-                }
-                npzOptions.append(a); i += 2
-            default:
-                if a.hasPrefix("--") { throw CommandError("data: unknown option \(a.prefix(30))", usage: usage) }
-                if spec == nil {
-                    let known = ["mnist": "mnist", "fashion": "fashion", "fashion-mnist": "fashion", "synthetic": "synthetic"]
-                    spec = DataSpec(name: known[a.lowercased()] ?? a)
-                    i += 1
-                } else if spec?.name == "synthetic", synth == nil {
-                    synth = try parseCount(a, "the sample count", in: "data synthetic", min: 10, max: 1_000_000); i += 1
-                } else if spec?.labelsPath == nil, !["mnist", "fashion", "synthetic"].contains(spec!.name) {
-                    spec!.labelsPath = a; i += 1
-                } else {
-                    throw CommandError("data: unexpected argument `\(a.prefix(30))`", usage: usage)
-                }
+        if let v = inv.value("--test") {
+            guard let f = Double(v), f > 0, f < 1 else {
+                throw inv.usageError("data: --test must be a fraction between 0 and 1 (e.g. 0.2), got `\(v.prefix(30))`")
+            }
+            pending.testFraction = f
+        }
+        pending.labelColumn = inv.value("--label")
+        if inv.flag("--no-header") { pending.noHeader = true }
+        if inv.flag("--drop-missing") { pending.dropMissing = true }
+        if let v = inv.value("--delimiter") {
+            let d = v.lowercased() == "tab" || v == "\\t" ? "\t" : v
+            guard d.utf8.count == 1, d != "\"", d != "\n" else {
+                throw inv.usageError("data: --delimiter must be one ASCII character (or tab), got `\(v.prefix(30))`")
+            }
+            pending.delimiter = d
+        }
+        pending.xKey = inv.value("--x"); pending.yKey = inv.value("--y")
+        pending.xTestKey = inv.value("--x-test"); pending.yTestKey = inv.value("--y-test")
+        for a in inv.words {
+            if spec == nil {
+                let known = ["mnist": "mnist", "fashion": "fashion", "fashion-mnist": "fashion", "synthetic": "synthetic"]
+                spec = DataSpec(name: known[a.lowercased()] ?? a)
+            } else if spec?.name == "synthetic", synth == nil {
+                synth = try parseCount(a, "the sample count", in: "data synthetic", min: 10, max: 1_000_000)
+            } else if spec?.labelsPath == nil, !["mnist", "fashion", "synthetic"].contains(spec!.name) {
+                spec!.labelsPath = a
+            } else {
+                throw inv.usageError("data: unexpected argument `\(a.prefix(30))`")
             }
         }
-        guard var sp = spec else { throw CommandError("data: which dataset?", usage: usage) }
+        guard var sp = spec else { throw inv.usageError("data: which dataset?") }
         let named = ["mnist", "fashion", "synthetic"].contains(sp.name)
         let kind = Session.fileKind(sp.name)
         if let y = sp.labelsPath, kind != .npy && kind != .other {
-            throw CommandError("data: a second file (\(y.prefix(40))) goes with an .npy of features: data X.npy Y.npy", usage: usage)
+            throw inv.usageError("data: a second file (\(y.prefix(40))) goes with an .npy of features: data X.npy Y.npy")
         }
         if let o = csvOptions.first, named || kind == .npz || kind == .npy {
-            throw CommandError("data: \(o) applies to CSV tables, not to \(named ? sp.name : (sp.name as NSString).lastPathComponent)", usage: usage)
+            throw inv.usageError("data: \(o) applies to CSV tables, not to \(named ? sp.name : (sp.name as NSString).lastPathComponent)")
         }
         if let o = npzOptions.first, named || kind == .table || kind == .npy {
-            throw CommandError("data: \(o) applies to .npz archives, not to \(named ? sp.name : (sp.name as NSString).lastPathComponent)", usage: usage)
+            throw inv.usageError("data: \(o) applies to .npz archives, not to \(named ? sp.name : (sp.name as NSString).lastPathComponent)")
         }
         if kind == .npy && sp.labelsPath == nil {
-            throw CommandError("data: an .npy holds one array: give the features and the labels, data X.npy Y.npy", usage: usage)
+            throw inv.usageError("data: an .npy holds one array: give the features and the labels, data X.npy Y.npy")
         }
         if named && pending.testFraction != nil {
-            throw CommandError("data: --test applies to data without a test split; \(sp.name) has one", usage: usage)
+            throw inv.usageError("data: --test applies to data without a test split; \(sp.name) has one")
         }
         sp.labelColumn = pending.labelColumn; sp.noHeader = pending.noHeader; sp.delimiter = pending.delimiter
         sp.dropMissing = pending.dropMissing; sp.xKey = pending.xKey; sp.yKey = pending.yKey

@@ -10,6 +10,8 @@ struct SweepPlan: Equatable {
     var width = 128
 
     static let usage = "sweep init INIT… depth D… [epochs E] [seeds S] [width W]"
+    /// The keywords that start each part of a sweep (`depths` is accepted for `depth`).
+    static let keywords = ["init", "depth", "epochs", "seeds", "width"]
 
     /// Parses `init glorot truncnormal:0.5 depth 2 3 4 epochs 10 seeds 5 width 128`.
     /// An initialiser with a parameter is written NAME:VALUE (`truncnormal:0.5`, `uniform:0.05`).
@@ -32,7 +34,7 @@ struct SweepPlan: Equatable {
         func values(after key: String) -> [String] {
             var v: [String] = []
             var j = i + 1
-            while j < args.count, !["init", "depth", "epochs", "seeds", "width"].contains(args[j].lowercased()) { v.append(args[j]); j += 1 }
+            while j < args.count, !keywords.contains(args[j].lowercased()) { v.append(args[j]); j += 1 }
             return v
         }
         func single(_ key: String, _ seen: Int?, lo: Int, hi: Int) throws -> Int {
@@ -108,28 +110,37 @@ func sweepRunName(_ ini: Initializer, depth: Int, seed: UInt64) -> String {
     "\(ini.description.replacingOccurrences(of: " ", with: ":"))-d\(depth)-s\(seed)"
 }
 
-extension Session {
-    /// `sweep`: a grid of runs and one table (issue 6).
-    static let sweepCommands: [Command] = [
-        Command(name: "sweep", group: .training, usage: SweepPlan.usage,
-                summary: "train a grid of runs (initialiser × depth × seed) and print the study's table beside our numbers",
-                details: """
-                INIT…: initialisers; one with a parameter is written NAME:VALUE (truncnormal:0.5, normal:0.1, uniform:0.05)
-                D…: numbers of hidden layers, each of W units (width, default 128)
-                epochs E: epochs per run (default 5); seeds S: seeds seed..seed+S-1 (default 1: the session's seed)
-                every other setting (activation, optimizer, batch, epsilon, data) comes from the session
-                each run is named INIT-dDEPTH-sSEED (glorot-d2-s0) and stays in the session for compare, plot and export;
-                a run of that name from an earlier sweep is replaced
-                the table: per initialiser and depth, the first batch's share of softmax outputs below ε or above 1−ε
-                (mean, and min–max over seeds) beside the study's published value, the first and last hidden layer's
-                mean on the first batch, the largest hidden-layer mean over the epochs, final test accuracy and loss,
-                and the check rules that failed (in how many of the seeds)
-                ^C stops after the current batch; finished runs are kept and tabled
-                """,
-                example: "sweep init glorot truncnormal:0.5 depth 2 3 4 epochs 10 seeds 5",
-                handler: { s, a in try s.sweep(SweepPlan.parse(a)) }),
-    ]
+extension Commands {
+    /// `sweep`: a grid of runs and one table (issue 6). Its parts come in any order, each a keyword and its values.
+    static let sweep = Command(
+        "sweep", group: .training,
+        forms: [[.repeated(.oneOf([
+            [.keyword("init"), .repeated(.value(Value("INIT", what: "an initialiser", completer: .words(Initializer.names + Initializer.kerasNames),
+                                                      sample: "glorot", accepts: { !SweepPlan.keywords.contains($0.lowercased()) })))],
+            [.keyword("depth"), .repeated(.value(.count("D")))],
+            [.keyword("epochs"), .value(.count("E"))],
+            [.keyword("seeds"), .value(.count("S"))],
+            [.keyword("width"), .value(.count("W"))],
+        ]))]],
+        usage: SweepPlan.usage, brief: "sweep init I… depth D… […]",
+        summary: "train a grid of runs (initialiser × depth × seed) and print the study's table beside our numbers",
+        details: """
+        INIT…: initialisers; one with a parameter is written NAME:VALUE (truncnormal:0.5, normal:0.1, uniform:0.05)
+        D…: numbers of hidden layers, each of W units (width, default 128)
+        epochs E: epochs per run (default 5); seeds S: seeds seed..seed+S-1 (default 1: the session's seed)
+        every other setting (activation, optimizer, batch, epsilon, data) comes from the session
+        each run is named INIT-dDEPTH-sSEED (glorot-d2-s0) and stays in the session for compare, plot and export;
+        a run of that name from an earlier sweep is replaced
+        the table: per initialiser and depth, the first batch's share of softmax outputs below ε or above 1−ε
+        (mean, and min–max over seeds) beside the study's published value, the first and last hidden layer's
+        mean on the first batch, the largest hidden-layer mean over the epochs, final test accuracy and loss,
+        and the check rules that failed (in how many of the seeds)
+        ^C stops after the current batch; finished runs are kept and tabled
+        """,
+        example: "sweep init glorot truncnormal:0.5 depth 2 3 4 epochs 10 seeds 5") { s, inv in try s.sweep(SweepPlan.parse(inv.words)) }
+}
 
+extension Session {
     func sweep(_ plan: SweepPlan) throws {
         if let r = currentRun, r.isExternal {
             throw CommandError("sweep: the selected run \(r.name) is external (imported from \(r.record!.file)): a sweep trains Preflight runs from the session's configuration; `use` a Preflight run or start one with `run NAME` first")
