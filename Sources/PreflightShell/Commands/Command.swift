@@ -138,7 +138,8 @@ public indirect enum Term: Sendable {
             case .keyword(let k): return k
             case .value(let v): return v.placeholder
             case .optional(let ts): return "[" + render(ts) + "]"
-            case .repeated(let t), .any(let t): return render([t]) + "…"
+            case .repeated(let t): return render([t]) + "…"
+            case .any(let t): return "[" + render([t]) + "…]"
             case .oneOf(let alts): return alts.map { render($0) }.joined(separator: "|")
             }
         }.joined(separator: " ")
