@@ -293,10 +293,10 @@ final class InterruptAndReplayTests: XCTestCase {
 
     func testETACoversTheEpochsStillToCome() {
         // The last batch of epoch 2 of `train 5`: three whole epochs remain.
-        XCTAssertEqual(Session.commandETA(batch: 20, batches: 20, epochsLeft: 3, secondsPerBatch: 0.01, secondsPerEpoch: 1.5), 4.5, accuracy: 1e-9)
+        XCTAssertEqual(Commands.commandETA(batch: 20, batches: 20, epochsLeft: 3, secondsPerBatch: 0.01, secondsPerEpoch: 1.5), 4.5, accuracy: 1e-9)
         // Half-way through the first epoch, timed from the batches: half an epoch plus four more.
-        XCTAssertEqual(Session.commandETA(batch: 10, batches: 20, epochsLeft: 4, secondsPerBatch: 0.1, secondsPerEpoch: nil), 9, accuracy: 1e-9)
-        XCTAssertEqual(Session.commandETA(batch: 20, batches: 20, epochsLeft: 0, secondsPerBatch: 0.1, secondsPerEpoch: nil), 0)
+        XCTAssertEqual(Commands.commandETA(batch: 10, batches: 20, epochsLeft: 4, secondsPerBatch: 0.1, secondsPerEpoch: nil), 9, accuracy: 1e-9)
+        XCTAssertEqual(Commands.commandETA(batch: 20, batches: 20, epochsLeft: 0, secondsPerBatch: 0.1, secondsPerEpoch: nil), 0)
     }
 
     // MARK: item 18: show init says which std it prints

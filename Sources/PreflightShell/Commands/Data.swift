@@ -37,10 +37,10 @@ extension Commands {
         labels: integers 0…C−1 (C ≤ 1000), or text: classes in sorted order, the mapping printed and recorded
         """,
         example: "data examples/data/breast-cancer.csv --scale standard",
-        run: { s, inv in try s.loadData(inv) })
+        run: { s, inv in try loadData(s, inv) })
 }
 
-extension Session {
+extension Commands {
     /// What kind of file a path names, by its extension: decides which options apply.
     private enum FileKind { case table, npz, npy, other }
 
@@ -52,7 +52,7 @@ extension Session {
         return .other
     }
 
-    func loadData(_ inv: Invocation) throws {
+    static func loadData(_ s: Session, _ inv: Invocation) throws {
         var spec: DataSpec? = nil
         var limit: Int? = nil, scale = ScaleMode.unit, synth: Int? = nil
         var pending = DataSpec(name: "")
@@ -97,7 +97,7 @@ extension Session {
         }
         guard var sp = spec else { throw inv.usageError("data: which dataset?") }
         let named = ["mnist", "fashion", "synthetic"].contains(sp.name)
-        let kind = Session.fileKind(sp.name)
+        let kind = Commands.fileKind(sp.name)
         if let y = sp.labelsPath, kind != .npy && kind != .other {
             throw inv.usageError("data: a second file (\(y.prefix(40))) goes with an .npy of features: data X.npy Y.npy")
         }
@@ -125,7 +125,7 @@ extension Session {
         // ^C abandons a download or a long load, and a load that finishes after a ^C is dropped: the data loaded
         // before stay (the flag stays set, so a script stops here).
         LoadCancellation.requested = { Interrupt.requested }
-        let console = self.console
+        let console = s.console
         var lastDraw = 0.0
         let progress: ((Int, Int?) -> Void)? = console.interactive ? { done, total in
             let now = monotonicSeconds()
@@ -138,14 +138,14 @@ extension Session {
                 console.out("\r\u{1B}[2Kdownloading \(fmt(mb, 1)) MB")
             }
         } : nil
-        let interruptedLoad = "data: interrupted; " + (data.map { "the data loaded before (\($0.spec.command)) are kept" } ?? "no data loaded")
+        let interruptedLoad = "data: interrupted; " + (s.data.map { "the data loaded before (\($0.spec.command)) are kept" } ?? "no data loaded")
         var csv = CSVOptions(label: sp.labelColumn, header: sp.noHeader != true, dropMissing: sp.dropMissing == true)
         csv.delimiter = sp.delimiter.flatMap { $0.utf8.first }
         let fileOptions = FileOptions(csv: csv, x: sp.xKey, y: sp.yKey, xTest: sp.xTestKey, yTest: sp.yTestKey, labelsPath: sp.labelsPath)
         var ds: Dataset
         do {
-            ds = try DatasetLoader.load(sp.name, dataDir: options.dataDir, cacheDir: options.cacheDir,
-                                        syntheticCount: synth, seed: config.seed, allowDownload: options.allowDownload,
+            ds = try DatasetLoader.load(sp.name, dataDir: s.options.dataDir, cacheDir: s.options.cacheDir,
+                                        syntheticCount: synth, seed: s.config.seed, allowDownload: s.options.allowDownload,
                                         progress: progress, options: fileOptions, cancel: { Interrupt.requested })
         } catch let e as DataError {
             if console.interactive { console.out("\r\u{1B}[2K") }
@@ -161,8 +161,8 @@ extension Session {
         if console.interactive && progress != nil { console.out("\r\u{1B}[2K") }
         // No test split in the files: draw one, per class, from the seed.
         if ds.test.count == 0 {
-            sp.splitSeed = config.seed
-            Tabular.split(&ds, fraction: sp.testFraction ?? 0.2, seed: config.seed)
+            sp.splitSeed = s.config.seed
+            Tabular.split(&ds, fraction: sp.testFraction ?? 0.2, seed: s.config.seed)
         } else if sp.testFraction != nil {
             throw CommandError("data: --test applies to data without a test split; \(sp.name) has one (\(ds.test.count) test samples)")
         }
@@ -179,37 +179,37 @@ extension Session {
         sp.classNames = ds.classNames
         let loaded = LoadedData(spec: sp, dataset: ds, rawStats: stats, inputRange: range)
         if Interrupt.requested { throw CommandInterrupted(interruptedLoad) }   // ^C while the samples were converted
-        data = loaded
-        config.data = sp
+        s.data = loaded
+        s.config.data = sp
         let secs = monotonicSeconds() - t0
-        describeData(loaded, seconds: secs)
+        describeData(s, loaded, seconds: secs)
     }
 
-    func describeData(_ d: LoadedData, seconds: Double?) {
+    static func describeData(_ s: Session, _ d: LoadedData, seconds: Double?) {
         let ds = d.dataset
         let loadedIn = seconds.map { ", loaded in \(fmt($0 * 1000, 0)) ms" } ?? ""
         if ds.isImage {
-            console.info("\(console.style(d.spec.name, .bold)): \(ds.train.count) train, \(ds.test.count) test, \(ds.rows)x\(ds.cols) (\(ds.features) features), \(ds.classes) classes" + loadedIn)
+            s.console.info("\(s.console.style(d.spec.name, .bold)): \(ds.train.count) train, \(ds.test.count) test, \(ds.rows)x\(ds.cols) (\(ds.features) features), \(ds.classes) classes" + loadedIn)
         } else {
-            console.info("\(console.style(d.spec.name, .bold)): \(ds.train.count) train, \(ds.test.count) test, \(ds.features) features, \(ds.classes) classes" + loadedIn)
+            s.console.info("\(s.console.style(d.spec.name, .bold)): \(ds.train.count) train, \(ds.test.count) test, \(ds.features) features, \(ds.classes) classes" + loadedIn)
         }
         if let names = ds.classNames {
             let shown = names.prefix(20).enumerated().map { "\($0.offset)=\($0.element)" }.joined(separator: " ")
-            console.info("  classes (text labels, in sorted order): \(shown)\(names.count > 20 ? " … (\(names.count) in all)" : "")")
+            s.console.info("  classes (text labels, in sorted order): \(shown)\(names.count > 20 ? " … (\(names.count) in all)" : "")")
         }
         if let f = ds.splitFraction {
-            console.info("  test split: \(num(f * 100))% of each class, drawn with seed \(d.spec.splitSeed ?? config.seed) (the data have no test split of their own)")
+            s.console.info("  test split: \(num(f * 100))% of each class, drawn with seed \(d.spec.splitSeed ?? s.config.seed) (the data have no test split of their own)")
         }
         let range = "[\(num(d.inputMin)), \(num(d.inputMax))]"
         if !ds.isFloat {
             // Bytes (pictures, or uint8 arrays): unit scaling divides by 255.
-            console.info("  \(d.unitName) \(d.pixelRange.lowerBound)-\(d.pixelRange.upperBound), " + (d.spec.scale == .unit ? "scaled to \(range)" : "not scaled (--scale none): inputs up to \(num(d.inputMax))"))
+            s.console.info("  \(d.unitName) \(d.pixelRange.lowerBound)-\(d.pixelRange.upperBound), " + (d.spec.scale == .unit ? "scaled to \(range)" : "not scaled (--scale none): inputs up to \(num(d.inputMax))"))
         } else {
             let raw = d.rawStats.map { s in "\(d.unitName) \(num(s.min.min() ?? 0)) to \(num(s.max.max() ?? 0)), " } ?? ""
             switch d.spec.scale {
-            case .unit: console.info("  \(raw)each scaled to [0,1] by its training min and max: inputs in \(range)")
-            case .standard: console.info("  \(raw)standardised by the training mean and std of each: inputs in \(range)")
-            case .none: console.info("  \(raw)not scaled (--scale none): inputs in \(range)")
+            case .unit: s.console.info("  \(raw)each scaled to [0,1] by its training min and max: inputs in \(range)")
+            case .standard: s.console.info("  \(raw)standardised by the training mean and std of each: inputs in \(range)")
+            case .none: s.console.info("  \(raw)not scaled (--scale none): inputs in \(range)")
             }
         }
         let counts = d.trainCounts
@@ -218,29 +218,29 @@ extension Session {
         let imbalance = lo > 0 && Double(hi) / Double(lo) > 3 ? "  (imbalanced: largest class \(hi / max(lo, 1))x the smallest)" : ""
         if counts.count <= 20 {
             let shares = counts.enumerated().map { "\($0.offset):\(fmt(Double($0.element) / n * 100, 1))%" }
-            console.info("  class balance (train): " + shares.joined(separator: " ") + imbalance)
+            s.console.info("  class balance (train): " + shares.joined(separator: " ") + imbalance)
         } else {
-            console.info("  class balance (train): \(counts.count) classes, \(lo) to \(hi) samples each" + imbalance)
+            s.console.info("  class balance (train): \(counts.count) classes, \(lo) to \(hi) samples each" + imbalance)
         }
-        console.info("  from \(ds.source)")
-        for note in ds.notes { console.warning("\(d.spec.name): \(note)") }
-        if !ds.isImage, let s = d.rawStats { warnAboutColumns(d, s) }
+        s.console.info("  from \(ds.source)")
+        for note in ds.notes { s.console.warning("\(d.spec.name): \(note)") }
+        if !ds.isImage, let stats = d.rawStats { warnAboutColumns(s, d, stats) }
     }
 
     /// Constant features, and (unscaled) features whose spreads differ by more than 1000 times.
-    private func warnAboutColumns(_ d: LoadedData, _ s: FeatureStats) {
+    private static func warnAboutColumns(_ s: Session, _ d: LoadedData, _ stats: FeatureStats) {
         let ds = d.dataset
-        let constant = s.constant
+        let constant = stats.constant
         if !constant.isEmpty {
-            let list = constant.prefix(8).map { "\(ds.featureName($0)) = \(num(s.min[$0]))" }.joined(separator: ", ")
-            console.warning("\(d.spec.name): \(constant.count) constant feature\(constant.count == 1 ? "" : "s") (one value in every training sample, no information): column\(constant.count == 1 ? "" : "s") \(list)\(constant.count > 8 ? ", …" : "")")
+            let list = constant.prefix(8).map { "\(ds.featureName($0)) = \(num(stats.min[$0]))" }.joined(separator: ", ")
+            s.console.warning("\(d.spec.name): \(constant.count) constant feature\(constant.count == 1 ? "" : "s") (one value in every training sample, no information): column\(constant.count == 1 ? "" : "s") \(list)\(constant.count > 8 ? ", …" : "")")
         }
         guard d.spec.scale == .none else { return }
-        let varying = s.std.indices.filter { s.std[$0] > 0 }
-        guard let wide = varying.max(by: { s.std[$0] < s.std[$1] }), let narrow = varying.min(by: { s.std[$0] < s.std[$1] }) else { return }
-        let ratio = s.std[wide] / s.std[narrow]
+        let varying = stats.std.indices.filter { stats.std[$0] > 0 }
+        guard let wide = varying.max(by: { stats.std[$0] < stats.std[$1] }), let narrow = varying.min(by: { stats.std[$0] < stats.std[$1] }) else { return }
+        let ratio = stats.std[wide] / stats.std[narrow]
         if ratio > 1000 {
-            console.warning("\(d.spec.name): the features' scales differ by \(num(ratio))x (std of column \(ds.featureName(wide)): \(num(s.std[wide])); of column \(ds.featureName(narrow)): \(num(s.std[narrow]))): try --scale standard")
+            s.console.warning("\(d.spec.name): the features' scales differ by \(num(ratio))x (std of column \(ds.featureName(wide)): \(num(stats.std[wide])); of column \(ds.featureName(narrow)): \(num(stats.std[narrow]))): try --scale standard")
         }
     }
 }

@@ -11,11 +11,11 @@ extension Commands {
         it has no weights here, so train, overfit and sweep refuse while it is selected
         a run whose name is taken gets a suffix (bad → bad-2), and a note says so; the last run imported is selected
         """,
-        example: "import runs/bad.json") { s, inv in try s.importRecords(inv.words) }
+        example: "import runs/bad.json") { s, inv in try importRecords(s, inv.words) }
 }
 
-extension Session {
-    func importRecords(_ files: [String]) throws {
+extension Commands {
+    static func importRecords(_ s: Session, _ files: [String]) throws {
         guard !files.isEmpty else { throw Commands.importRecords.usageError("import: give a record file (.json)") }
         // Read everything before touching the session.
         var read: [(file: String, runs: [RecordedRun])] = []
@@ -24,7 +24,7 @@ extension Session {
                 throw CommandError("import: \(e)")
             }
         }
-        var taken = Set(runs.map(\.name))
+        var taken = Set(s.runs.map(\.name))
         var added: [Run] = []
         var notes: [String] = []
         for (_, list) in read {
@@ -40,18 +40,18 @@ extension Session {
                 added.append(Run(name: name, record: rec))
             }
         }
-        runs += added
-        currentIndex = runs.count - 1
-        for n in notes { console.info("note: \(n)") }
+        s.runs += added
+        s.currentIndex = s.runs.count - 1
+        for n in notes { s.console.info("note: \(n)") }
         for (f, list) in read {
             let engines = Set(list.map(\.engineText)).sorted().joined(separator: ", ")
-            console.info("imported \(list.count) run\(list.count == 1 ? "" : "s") from \(f) (\(engines), schema version \(list[0].version))")
+            s.console.info("imported \(list.count) run\(list.count == 1 ? "" : "s") from \(f) (\(engines), schema version \(list[0].version))")
         }
         for r in added {
             var fb = r.firstBatch == nil ? "no first batch" : "first batch"
             if let k = r.record?.outputKind, k != "logits" { fb += " (the model ends in \(k))" }
-            console.info("  \(r.name): \(r.layersText), \(fb), \(r.epochs.count) epoch\(r.epochs.count == 1 ? "" : "s")")
+            s.console.info("  \(r.name): \(r.layersText), \(fb), \(r.epochs.count) epoch\(r.epochs.count == 1 ? "" : "s")")
         }
-        console.info("selected run \(added.last!.name): `check` judges it")
+        s.console.info("selected run \(added.last!.name): `check` judges it")
     }
 }

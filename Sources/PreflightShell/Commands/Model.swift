@@ -112,13 +112,13 @@ extension Commands {
         }
 
     static let batch = Command("batch", group: .model, forms: [[.value(.count())]], summary: "mini-batch size (default 100)",
-                               example: "batch 128") { s, inv in try s.setValue("batch", inv.words) }
+                               example: "batch 128") { s, inv in try setValue(s, "batch", inv.words) }
     static let seed = Command("seed", group: .model, forms: [[.value(.count())]],
                               summary: "seed for weights, shuffling and synthetic data (default 0)",
-                              example: "seed 1") { s, inv in try s.setValue("seed", inv.words) }
+                              example: "seed 1") { s, inv in try setValue(s, "seed", inv.words) }
     static let epsilon = Command("epsilon", group: .model, forms: [[.value(.number("E"))]],
                                  summary: "ε of the loss clipping and the saturation check (default 1e-7)",
-                                 example: "epsilon 1e-7") { s, inv in try s.setValue("epsilon", inv.words) }
+                                 example: "epsilon 1e-7") { s, inv in try setValue(s, "epsilon", inv.words) }
 
     /// `set KEY VALUE`: the keys are the session's settings; what a value may be depends on the key.
     static let settingValue = Completer { c in
@@ -130,15 +130,15 @@ extension Commands {
 
     static let set = Command(
         "set", group: .model,
-        forms: [[.optional([.value(.text("KEY", what: "a setting", completer: Completer { c in c.session.settingsList().map(\.0) })),
+        forms: [[.optional([.value(.text("KEY", what: "a setting", completer: Completer { c in Commands.settingsList(c.session).map(\.0) })),
                             .value(.text("VALUE", what: "a value", completer: settingValue))])]],
         summary: "show every setting, or change one (check thresholds included)",
         details: "keys: batch, seed, epsilon, lr, momentum, threads (auto|1|2), memory (share of RAM a network may use, 0.5), strict, check.RULE (on|off), check.RULE.warn, check.RULE.fail",
         example: "set check.saturation.fail 0.1") { s, inv in
             let a = inv.words
-            if a.isEmpty { s.printSettings(); return }
+            if a.isEmpty { printSettings(s); return }
             guard a.count == 2 else { throw inv.usageError("set: give a key and a value") }
-            try s.setValue(a[0], [a[1]])
+            try setValue(s, a[0], [a[1]])
         }
 
     static let show = Command(
@@ -146,87 +146,87 @@ extension Commands {
         summary: "the configuration and network; `show init` the initial weights per layer",
         example: "show init") { s, inv in
             let a = inv.words
-            if a.isEmpty { try s.showConfig() }
-            else if a == ["init"] { try s.showInit() }
+            if a.isEmpty { try showConfig(s) }
+            else if a == ["init"] { try showInit(s) }
             else { throw inv.usageError("show: unknown topic `\(a.joined(separator: " ").prefix(30))`") }
         }
 }
 
-extension Session {
+extension Commands {
 
     /// Every `set` key with its current value, in display order.
-    func settingsList() -> [(String, String)] {
+    static func settingsList(_ s: Session) -> [(String, String)] {
         var out: [(String, String)] = [
-            ("batch", String(config.batch)), ("seed", String(config.seed)), ("epsilon", num(config.epsilon)),
-            ("lr", num(config.optimizer.learningRate)),
+            ("batch", String(s.config.batch)), ("seed", String(s.config.seed)), ("epsilon", num(s.config.epsilon)),
+            ("lr", num(s.config.optimizer.learningRate)),
         ]
-        if case .sgd(_, let m) = config.optimizer { out.append(("momentum", num(m))) }
-        out.append(("threads", threads == 0 ? "auto" : String(threads)))
-        out.append(("memory", num(memoryFraction)))
-        out.append(("strict", strict ? "on" : "off"))
-        for k in thresholds.keys { out.append((k, thresholds.describe(k))) }
+        if case .sgd(_, let m) = s.config.optimizer { out.append(("momentum", num(m))) }
+        out.append(("threads", s.threads == 0 ? "auto" : String(s.threads)))
+        out.append(("memory", num(s.memoryFraction)))
+        out.append(("strict", s.strict ? "on" : "off"))
+        for k in s.thresholds.keys { out.append((k, s.thresholds.describe(k))) }
         return out
     }
 
-    func printSettings() {
+    static func printSettings(_ s: Session) {
         var rows = [["setting", "value"]]
-        for (k, v) in settingsList() { rows.append([k, v]) }
-        console.out(Table(rows: rows).render(console: console))
+        for (k, v) in settingsList(s) { rows.append([k, v]) }
+        s.console.out(Table(rows: rows).render(console: s.console))
     }
 
-    func setValue(_ key: String, _ args: [String]) throws {
+    static func setValue(_ s: Session, _ key: String, _ args: [String]) throws {
         guard args.count == 1 else { throw CommandError("\(key): give one value", usage: Commands.named(key)?.usage ?? "set \(key) VALUE") }
         let v = args[0]
         switch key.lowercased() {
         case "batch":
             let b = try parseCount(v, "the batch size", in: key, min: 1, max: 1_000_000)
-            if let d = data, b > d.train.count { throw CommandError("batch: \(b) is larger than the \(d.train.count) training samples") }
-            try checkMemory(layers: config.layers ?? [784, 128, 10], batch: b)
-            config.batch = b
+            if let d = s.data, b > d.train.count { throw CommandError("batch: \(b) is larger than the \(d.train.count) training samples") }
+            try s.checkMemory(layers: s.config.layers ?? [784, 128, 10], batch: b)
+            s.config.batch = b
         case "seed":
             guard let n = UInt64(v) else { throw CommandError("seed: must be a whole number ≥ 0, got `\(v.prefix(30))`") }
-            config.seed = n
+            s.config.seed = n
         case "epsilon":
             let e = try parseNumber(v, "epsilon", in: key, positive: true)
             guard e < 0.5 else { throw CommandError("epsilon: must be below 0.5, got \(v)") }
-            config.epsilon = e
+            s.config.epsilon = e
         case "lr", "learning_rate":
             let lr = try parseNumber(v, "the learning rate", in: key, positive: true)
-            switch config.optimizer {
-            case .sgd(_, let m): config.optimizer = .sgd(lr: lr, momentum: m)
-            case .adam: config.optimizer = .adam(lr: lr)
-            case .rmsprop: config.optimizer = .rmsprop(lr: lr)
+            switch s.config.optimizer {
+            case .sgd(_, let m): s.config.optimizer = .sgd(lr: lr, momentum: m)
+            case .adam: s.config.optimizer = .adam(lr: lr)
+            case .rmsprop: s.config.optimizer = .rmsprop(lr: lr)
             }
         case "momentum":
-            guard case .sgd(let lr, _) = config.optimizer else { throw CommandError("momentum: only sgd has momentum (optimizer sgd LR momentum M)") }
+            guard case .sgd(let lr, _) = s.config.optimizer else { throw CommandError("momentum: only sgd has momentum (optimizer sgd LR momentum M)") }
             let m = try parseNumber(v, "momentum", in: key, nonNegative: true)
             guard m < 1 else { throw CommandError("momentum: must be below 1, got \(v)") }
-            config.optimizer = .sgd(lr: lr, momentum: m)
+            s.config.optimizer = .sgd(lr: lr, momentum: m)
         case "threads":
             // The engine runs one thread or two (TwoThreadStep); more would be shown but never used.
             switch v.lowercased() {
-            case "auto", "0": threads = 0
-            case "1": threads = 1
-            case "2": threads = 2
+            case "auto", "0": s.threads = 0
+            case "1": s.threads = 1
+            case "2": s.threads = 2
             default: throw CommandError("threads: auto, 1 or 2 (the engine uses at most two threads), got `\(v.prefix(30))`")
             }
         case "memory":
             let f = try parseNumber(v, "the memory share", in: key, positive: true)
             guard f <= 0.95 else { throw CommandError("memory: a share of physical memory, above 0 and at most 0.95, got \(v)") }
-            memoryFraction = f
+            s.memoryFraction = f
         case "strict":
             switch v.lowercased() {
-            case "on", "true", "1": strict = true
-            case "off", "false", "0": strict = false
+            case "on", "true", "1": s.strict = true
+            case "off", "false", "0": s.strict = false
             default: throw CommandError("strict: on or off, got `\(v.prefix(30))`")
             }
         default:
             if key.hasPrefix("check.") {
                 // The threshold errors name the key themselves.
-                do { try thresholds.set(key, v) } catch { throw CommandError("set: \(error)") }
+                do { try s.thresholds.set(key, v) } catch { throw CommandError("set: \(error)") }
                 return
             }
-            let keys = settingsList().map(\.0)
+            let keys = settingsList(s).map(\.0)
             var msg = "set: unknown setting `\(key.prefix(40))`"
             if let best = keys.min(by: { editDistance($0, key) < editDistance($1, key) }), editDistance(best, key) <= 3 {
                 msg += ": did you mean `\(best)`?"
@@ -235,17 +235,17 @@ extension Session {
         }
     }
 
-    func showConfig() throws {
-        let c = config
+    static func showConfig(_ s: Session) throws {
+        let c = s.config
         var rows: [[String]] = [["setting", "value"]]
-        if let d = data {
+        if let d = s.data {
             rows.append(["data", "\(d.spec.name) (\(d.train.count) train / \(d.test.count) test, \(d.features) features, \(d.classes) classes, scale \(d.spec.scale.rawValue))"])
         } else { rows.append(["data", "(none: try `data mnist`)"]) }
         if let l = c.layers {
-            rows.append(["layers", l.map(String.init).joined(separator: " ") + "  (\(paramCount(l)) parameters)"])
-        } else if let d = data {
+            rows.append(["layers", l.map(String.init).joined(separator: " ") + "  (\(paramCount(s, l)) parameters)"])
+        } else if let d = s.data {
             let l = [d.features, 128, 128, d.classes]
-            rows.append(["layers", "not set: \(l.map(String.init).joined(separator: " ")) will be used (\(paramCount(l)) parameters)"])
+            rows.append(["layers", "not set: \(l.map(String.init).joined(separator: " ")) will be used (\(paramCount(s, l)) parameters)"])
         } else { rows.append(["layers", "not set"]) }
         rows.append(["activation", c.activation.rawValue + " (output: softmax + cross-entropy)"])
         rows.append(["init", c.initDescription])
@@ -253,31 +253,31 @@ extension Session {
         rows.append(["batch", String(c.batch)])
         rows.append(["seed", String(c.seed)])
         rows.append(["epsilon", num(c.epsilon)])
-        if let r = currentRun, let o = r.originText {
+        if let r = s.currentRun, let o = r.originText {
             rows.append(["run", "\(r.name): \(r.epochs.count) epochs (\(o))"])
-        } else if let r = currentRun {
-            let same = (try? resolvedConfig()) == r.config
+        } else if let r = s.currentRun {
+            let same = (try? s.resolvedConfig()) == r.config
             rows.append(["run", "\(r.name): \(plural(r.epochs.count, "epoch"))" + (same ? "" : " (configuration changed since: the next `train` starts a new run)")])
         } else { rows.append(["run", "none yet (the first `train` starts run1)"]) }
-        console.out(Table(rows: rows).render(console: console))
+        s.console.out(Table(rows: rows).render(console: s.console))
     }
 
-    func paramCount(_ l: [Int]) -> Int {
+    static func paramCount(_ s: Session, _ l: [Int]) -> Int {
         var n = 0
         for i in 0..<(l.count - 1) { n += l[i] * l[i + 1] + l[i + 1] }
         return n
     }
 
     /// Per layer: fan-in/out, the initialiser, its formula's limit or std, and the drawn weights' min/max/std.
-    func showInit() throws {
-        let c = try resolvedConfig()
+    static func showInit(_ s: Session) throws {
+        let c = try s.resolvedConfig()
         let net: Network
-        if let r = currentRun, !r.isExternal, r.config == c, r.trainer.epochs.isEmpty {
+        if let r = s.currentRun, !r.isExternal, r.config == c, r.trainer.epochs.isEmpty {
             net = r.network
         } else {
             net = Network(sizes: c.layers!, activation: c.activation)
             net.initialize(c.initializers(layerCount: c.layers!.count - 1), seed: c.seed)
-            if let r = currentRun, !r.isExternal, r.config == c { console.info("(weights as drawn at the start of run \(r.name); it has trained since)") }
+            if let r = s.currentRun, !r.isExternal, r.config == c { s.console.info("(weights as drawn at the start of run \(r.name); it has trained since)") }
         }
         var rows = [["layer", "fan_in", "fan_out", "init", "formula", "min", "max", "mean", "std"]]
         let inits = c.initializers(layerCount: net.layerCount)
@@ -295,7 +295,7 @@ extension Session {
             rows.append([String(l + 1), String(net.sizes[l]), String(net.sizes[l + 1]), inits[l].description,
                          "\(truncated(inits[l]) ? "σ" : kind) \(fmt(value, 6))", fmt(lo, 6), fmt(hi, 6), fmt(mean, 6), fmt(std, 6)])
         }
-        console.out(Table(rows: rows, rightAligned: [1, 2, 5, 6, 7, 8]).render(console: console))
+        s.console.out(Table(rows: rows, rightAligned: [1, 2, 5, 6, 7, 8]).render(console: s.console))
         var explained = Set<String>()
         for (l, i) in inits.enumerated() where truncated(i) && !explained.contains(i.description) {
             explained.insert(i.description)
@@ -308,11 +308,11 @@ extension Session {
             case .lecun: target = "std √(1/fan_in) = \(fmt(std, 6)) (layer \(l + 1)), drawn as "
             default: target = ""
             }
-            console.info("\(i.description): \(target)a normal of σ \(fmt(sigma, 6)) cut at ±2σ; what is drawn has std 0.8796·σ = \(fmt(std, 6))")
+            s.console.info("\(i.description): \(target)a normal of σ \(fmt(sigma, 6)) cut at ±2σ; what is drawn has std 0.8796·σ = \(fmt(std, 6))")
         }
         if net.layerCount > 0, inits[0] == .glorot {
             let (_, limit) = inits[0].scale(fanIn: net.sizes[0], fanOut: net.sizes[1])
-            console.info("glorot: limit = √(6/(fan_in+fan_out)) = √(6/(\(net.sizes[0])+\(net.sizes[1]))) = \(fmt(limit, 6)); a uniform draw has std limit/√3 = \(fmt(limit / 3.0.squareRoot(), 6))")
+            s.console.info("glorot: limit = √(6/(fan_in+fan_out)) = √(6/(\(net.sizes[0])+\(net.sizes[1]))) = \(fmt(limit, 6)); a uniform draw has std limit/√3 = \(fmt(limit / 3.0.squareRoot(), 6))")
         }
     }
 }

@@ -7,12 +7,12 @@ extension Commands {
         summary: "start a named run from the current configuration (fresh weights)",
         example: "run good") { s, inv in
             guard inv.words.count == 1 else { throw inv.usageError("run: give one name") }
-            try s.startRun(named: inv.words[0])
+            try startRun(s, named: inv.words[0])
         }
 
     static let runs = Command("runs", group: .runs, summary: "list the runs", replayable: false) { s, inv in
         guard inv.words.isEmpty else { throw inv.usageError("runs: takes no arguments") }
-        s.listRuns()
+        listRuns(s)
     }
 
     static let use = Command(
@@ -20,7 +20,7 @@ extension Commands {
         example: "use good") { s, inv in
             let a = inv.words
             guard a.count == 1 else { throw inv.usageError("use: give one run name") }
-            guard let i = s.runs.firstIndex(where: { $0.name == a[0] }) else { throw s.noSuchRun(a[0]) }
+            guard let i = s.runs.firstIndex(where: { $0.name == a[0] }) else { throw noSuchRun(s, a[0]) }
             s.currentIndex = i
             let r = s.runs[i]
             if let rec = r.record {
@@ -43,46 +43,46 @@ extension Commands {
         summary: "side-by-side table of runs: configuration, final metrics, first batch, hidden means, verdicts",
         details: "with no names, every run", example: "compare good bad") { s, inv in
             let a = inv.words
-            let runs = try a.isEmpty ? s.runs : a.map { n in try s.run(named: n) ?? { throw s.noSuchRun(n) }() }
+            let runs = try a.isEmpty ? s.runs : a.map { n in try s.run(named: n) ?? { throw noSuchRun(s, n) }() }
             guard !runs.isEmpty else { throw CommandError("compare: no runs yet (train one first)") }
-            s.compare(runs)
+            compare(s, runs)
         }
 }
 
-extension Session {
-    func noSuchRun(_ name: String) -> CommandError {
-        let names = runs.map(\.name)
+extension Commands {
+    static func noSuchRun(_ s: Session, _ name: String) -> CommandError {
+        let names = s.runs.map(\.name)
         if names.isEmpty { return CommandError("no run named `\(name.prefix(40))`: there are no runs yet") }
         return CommandError("no run named `\(name.prefix(40))` (runs: \(names.joined(separator: ", ")))")
     }
 
-    func startRun(named name: String) throws {
+    static func startRun(_ s: Session, named name: String) throws {
         guard name.range(of: #"^[A-Za-z0-9_.:+-]{1,64}$"#, options: .regularExpression) != nil else {
             throw CommandError("run: a name is 1-64 letters, digits or _ . : + -, got `\(name.prefix(40))`")
         }
-        guard run(named: name) == nil else { throw CommandError("run: a run named \(name) exists already (use it with `use \(name)`)") }
-        let c = try resolvedConfig()
-        let r = makeRun(name: name, config: c)
-        runs.append(r)
-        currentIndex = runs.count - 1
-        console.info("run \(name): \(c.layers!.map(String.init).joined(separator: "-")) \(c.activation.rawValue), init \(c.initDescription), \(c.optimizer), batch \(c.batch), seed \(c.seed)")
+        guard s.run(named: name) == nil else { throw CommandError("run: a run named \(name) exists already (use it with `use \(name)`)") }
+        let c = try s.resolvedConfig()
+        let r = s.makeRun(name: name, config: c)
+        s.runs.append(r)
+        s.currentIndex = s.runs.count - 1
+        s.console.info("run \(name): \(c.layers!.map(String.init).joined(separator: "-")) \(c.activation.rawValue), init \(c.initDescription), \(c.optimizer), batch \(c.batch), seed \(c.seed)")
     }
 
-    func listRuns() {
-        guard !runs.isEmpty else { console.line("no runs yet: `train N` starts run1, `run NAME` a named one"); return }
+    static func listRuns(_ s: Session) {
+        guard !s.runs.isEmpty else { s.console.line("no runs yet: `train N` starts run1, `run NAME` a named one"); return }
         var rows = [["", "run", "epochs", "layers", "act", "init", "optimizer", "test acc", "first-batch sat."]]
-        for (i, r) in runs.enumerated() {
+        for (i, r) in s.runs.enumerated() {
             let last = r.epochs.last
-            rows.append([i == currentIndex ? "*" : "", r.name, String(r.epochs.count),
+            rows.append([i == s.currentIndex ? "*" : "", r.name, String(r.epochs.count),
                          r.layersText, r.activationText, r.initText, r.optimizerText,
                          last?.testAccuracy.map { pct($0) } ?? "-",
                          r.firstBatch.flatMap { $0.saturatedFraction.isNaN ? nil : pct($0.saturatedFraction, 1) } ?? "-"])
         }
-        console.out(Table(rows: rows, rightAligned: [2, 7, 8]).render(console: console))
-        for r in runs { if let o = r.originText { console.line("  \(r.name): \(o)") } }
+        s.console.out(Table(rows: rows, rightAligned: [2, 7, 8]).render(console: s.console))
+        for r in s.runs { if let o = r.originText { s.console.line("  \(r.name): \(o)") } }
     }
 
-    func compare(_ list: [Run]) {
+    static func compare(_ s: Session, _ list: [Run]) {
         var rows: [[String]] = [[""] + list.map(\.name)]
         func row(_ label: String, _ f: (Run) -> String) { rows.append([label] + list.map(f)) }
         /// A recorded value, "-" when the record holds none (NaN marks a missing value of an external record).
@@ -121,7 +121,7 @@ extension Session {
             }
         }
         row("checks") { r in
-            let f = r.findings.isEmpty && (r.firstBatch != nil || !r.epochs.isEmpty) ? self.findings(for: r) : r.findings
+            let f = r.findings.isEmpty && (r.firstBatch != nil || !r.epochs.isEmpty) ? s.findings(for: r) : r.findings
             if f.isEmpty { return "-" }
             let fails = f.filter { $0.verdict == .fail }.map(\.rule), warns = f.filter { $0.verdict == .warn }.map(\.rule)
             var parts: [String] = []
@@ -132,21 +132,21 @@ extension Session {
         // On a terminal too narrow for every run side by side: several tables, each with the labels and as many
         // runs as fit (rather than cutting the runs on the right off).
         var groups: [[Int]] = [Array(1...list.count)]
-        if console.interactive {
+        if s.console.interactive {
             let labelWidth = rows.map { visibleWidth($0[0]) }.max() ?? 0
             groups = []
             var cur: [Int] = [], used = labelWidth
             for j in 1...list.count {
                 let w = rows.map { visibleWidth($0[j]) }.max() ?? 0
-                if !cur.isEmpty && used + 2 + w > console.width { groups.append(cur); cur = []; used = labelWidth }
+                if !cur.isEmpty && used + 2 + w > s.console.width { groups.append(cur); cur = []; used = labelWidth }
                 cur.append(j); used += 2 + w
             }
             groups.append(cur)
         }
         for (k, g) in groups.enumerated() {
-            if k > 0 { console.line() }
+            if k > 0 { s.console.line() }
             let part = rows.map { r in [r[0]] + g.map { r[$0] } }
-            console.out(Table(rows: part, rightAligned: Set(1...g.count)).render(console: console))
+            s.console.out(Table(rows: part, rightAligned: Set(1...g.count)).render(console: s.console))
         }
     }
 }

@@ -10,7 +10,7 @@ extension Commands {
             let a = inv.words
             if a.first == "save" {
                 guard a.count == 2 else { throw CommandError("history save: give a file name", usage: "history save FILE.pf") }
-                try s.saveHistory(to: a[1])
+                try saveHistory(s, to: a[1])
                 return
             }
             guard a.count <= 1 else { throw inv.usageError("history: unexpected `\(a[1].prefix(30))`") }
@@ -34,34 +34,34 @@ extension Commands {
         """,
         example: "source examples/quickstart.pf") { s, inv in
             guard inv.words.count == 1 else { throw inv.usageError("source: give one file") }
-            try s.source(inv.words[0])
+            try source(s, inv.words[0])
         }
 
     static let help = Command(
         "help", aliases: ["?"], group: .session,
         forms: [[.optional([.value(.text("COMMAND", what: "a command", completer: Completer { _ in Commands.all.map(\.name) }))])]],
         summary: "the commands, or one command's usage, arguments and an example", replayable: false) { s, inv in
-            try s.help(inv.words)
+            try help(s, inv.words)
         }
 
     static let quit = Command("quit", aliases: ["exit", "q"], group: .session, summary: "leave (^D too)",
                               replayable: false) { s, _ in s.quitRequested = true }
 }
 
-extension Session {
-    func help(_ a: [String]) throws {
+extension Commands {
+    static func help(_ s: Session, _ a: [String]) throws {
         if let w = a.first {
             guard let c = Commands.named(w) else {
                 throw CommandError("help: no command `\(w.prefix(30))`" + (Commands.suggest(w).map { ": did you mean `\($0)`?" } ?? ""))
             }
-            let width = console.wrapWidth
-            console.line(console.style(c.usage, .bold))
-            for l in wrapWords(c.summary, width: width, first: "  ", rest: "  ") { console.line(l) }
+            let width = s.console.wrapWidth
+            s.console.line(s.console.style(c.usage, .bold))
+            for l in wrapWords(c.summary, width: width, first: "  ", rest: "  ") { s.console.line(l) }
             if !c.details.isEmpty {
-                for d in c.details.split(separator: "\n") { for l in wrapWords(String(d), width: width, first: "  ", rest: "    ") { console.line(l) } }
+                for d in c.details.split(separator: "\n") { for l in wrapWords(String(d), width: width, first: "  ", rest: "    ") { s.console.line(l) } }
             }
-            if !c.aliases.isEmpty { console.line("  aliases: " + c.aliases.joined(separator: ", ")) }
-            if !c.example.isEmpty { console.line("  example: " + c.example) }
+            if !c.aliases.isEmpty { s.console.line("  aliases: " + c.aliases.joined(separator: ", ")) }
+            if !c.example.isEmpty { s.console.line("  example: " + c.example) }
             return
         }
         // Commands whose usage is too long for one column show their short form (`help CMD` gives the full one).
@@ -70,72 +70,62 @@ extension Session {
         for g in Command.Group.allCases {
             let cs = Commands.all.filter { $0.group == g }
             guard !cs.isEmpty else { continue }
-            console.line(console.style(g.rawValue, .bold))
+            s.console.line(s.console.style(g.rawValue, .bold))
             for c in cs {
                 // On a terminal, summaries wrap at spaces under their own column (or below the usage when the
                 // terminal is too narrow for a column); elsewhere each stays on one line.
                 let lead = "  " + short(c).rightPad(w) + "  "
-                if let width = console.wrapWidth, width - lead.count < 24 {
-                    console.line("  " + short(c))
-                    for l in wrapWords(c.summary, width: width, first: "      ", rest: "      ") { console.line(l) }
+                if let width = s.console.wrapWidth, width - lead.count < 24 {
+                    s.console.line("  " + short(c))
+                    for l in wrapWords(c.summary, width: width, first: "      ", rest: "      ") { s.console.line(l) }
                 } else {
                     let hang = String(repeating: " ", count: lead.count)
-                    for l in wrapWords(c.summary, width: console.wrapWidth, first: lead, rest: hang) { console.line(l) }
+                    for l in wrapWords(c.summary, width: s.console.wrapWidth, first: lead, rest: hang) { s.console.line(l) }
                 }
             }
         }
-        console.line("`help COMMAND` for details.")
+        s.console.line("`help COMMAND` for details.")
     }
 
-    /// The replayable commands, as a script.
-    public func replayScript() -> String {
-        var s = "# preflight session, saved by `history save`\n"
-        for h in history where h.replayable {
-            if let n = h.note { s += "# \(n)\n" }
-            s += h.line + "\n"
-        }
-        return s
-    }
-
-    func saveHistory(to path: String) throws {
-        try writeOutput(path, Array(replayScript().utf8))
-        console.info("saved \(history.filter(\.replayable).count) commands to \(path)")
+    static func saveHistory(_ s: Session, to path: String) throws {
+        try s.writeOutput(path, Array(s.replayScript().utf8))
+        s.console.info("saved \(s.history.filter(\.replayable).count) commands to \(path)")
     }
 
     /// `source FILE`. History: `source /full/path` when the script ran to its end; when it stopped (an error, ^C),
     /// the commands that ran, since replaying the whole script would do more than happened. (Keeping `source`
     /// rather than its lines keeps a saved session short and its structure visible; the full path lets it replay
     /// from anywhere.)
-    func source(_ path: String) throws {
+    static func source(_ s: Session, _ path: String) throws {
         // A relative path inside a script is the script's neighbour, as its author meant it.
         var resolved = path
-        if !path.hasPrefix("/"), let current = sourceStack.last {
+        if !path.hasPrefix("/"), let current = s.sourceStack.last {
             resolved = URL(fileURLWithPath: current).deletingLastPathComponent().appendingPathComponent(path).path
         }
         let full = absolutePath(resolved)
-        if let i = sourceStack.firstIndex(of: full) {
-            let chain = (sourceStack[i...] + [full]).map { URL(fileURLWithPath: $0).lastPathComponent }.joined(separator: " → ")
-            let by = sourceStack.last.map { URL(fileURLWithPath: $0).lastPathComponent } ?? "the prompt"
-            throw CommandError(sourceStack.last == full
+        if let i = s.sourceStack.firstIndex(of: full) {
+            let chain = (s.sourceStack[i...] + [full]).map { URL(fileURLWithPath: $0).lastPathComponent }.joined(separator: " → ")
+            let by = s.sourceStack.last.map { URL(fileURLWithPath: $0).lastPathComponent } ?? "the prompt"
+            throw CommandError(s.sourceStack.last == full
                 ? "source: \(path) sources itself (a script cannot source itself)"
                 : "source: \(by) sources \(path), which is already running (\(chain)): scripts cannot source each other in a loop")
         }
-        guard sourceStack.count < 16 else { throw CommandError("source: scripts nested more than 16 deep") }
+        guard s.sourceStack.count < 16 else { throw CommandError("source: scripts nested more than 16 deep") }
         let text = try readScript(resolved)
-        sourceStack.append(full)
-        defer { sourceStack.removeLast() }
-        let before = history.count
-        let ok = ScriptRunner(session: self).run(text: text, name: resolved, keepGoing: false)
+        s.sourceStack.append(full)
+        defer { s.sourceStack.removeLast() }
+        let before = s.history.count
+        let ok = ScriptRunner(session: s).run(text: text, name: resolved, keepGoing: false)
         if ok && !Interrupt.requested {
-            history.removeSubrange(before...)
-            historyOverride = [HistoryEntry(line: "source " + Tokenizer.quoteIfNeeded(full), replayable: true)]
+            s.history.removeSubrange(before...)
+            s.historyOverride = [HistoryEntry(line: "source " + Tokenizer.quoteIfNeeded(full), replayable: true)]
             return
         }
         // Stopped: the commands that ran stay in the history, under a note.
-        if history.count > before {
-            history[before].note = (history[before].note.map { $0 + "; " } ?? "") + "from \(path), which stopped before its end"
+        if s.history.count > before {
+            s.history[before].note = (s.history[before].note.map { $0 + "; " } ?? "") + "from \(path), which stopped before its end"
         }
-        historyOverride = []
+        s.historyOverride = []
         if !ok && !Interrupt.requested { throw CommandError("source: \(path) stopped at its first error", usage: nil) }
     }
 }
@@ -157,3 +147,14 @@ func readScript(_ path: String) throws -> String {
     return text
 }
 
+extension Session {
+    /// The replayable commands, as a script.
+    public func replayScript() -> String {
+        var s = "# preflight session, saved by `history save`\n"
+        for h in history where h.replayable {
+            if let n = h.note { s += "# \(n)\n" }
+            s += h.line + "\n"
+        }
+        return s
+    }
+}

@@ -137,16 +137,16 @@ extension Commands {
         and the check rules that failed (in how many of the seeds)
         ^C stops after the current batch; finished runs are kept and tabled
         """,
-        example: "sweep init glorot truncnormal:0.5 depth 2 3 4 epochs 10 seeds 5") { s, inv in try s.sweep(SweepPlan.parse(inv.words)) }
+        example: "sweep init glorot truncnormal:0.5 depth 2 3 4 epochs 10 seeds 5") { s, inv in try sweep(s, SweepPlan.parse(inv.words)) }
 }
 
-extension Session {
-    func sweep(_ plan: SweepPlan) throws {
-        if let r = currentRun, r.isExternal {
+extension Commands {
+    static func sweep(_ s: Session, _ plan: SweepPlan) throws {
+        if let r = s.currentRun, r.isExternal {
             throw CommandError("sweep: the selected run \(r.name) is external (imported from \(r.record!.file)): a sweep trains Preflight runs from the session's configuration; `use` a Preflight run or start one with `run NAME` first")
         }
-        let d = try requireData()
-        let base = config
+        let d = try s.requireData()
+        let base = s.config
         var runsOfCell: [[Run]] = []
         let total = plan.inits.count * plan.depths.count * plan.seeds
         guard base.batch <= d.train.count else { throw CommandError("batch \(base.batch) is larger than the \(d.train.count) training samples") }
@@ -162,9 +162,9 @@ extension Session {
                     c.layerInits = [:]
                     c.seed = base.seed &+ UInt64(k)
                     c.data = d.spec
-                    try checkMemory(layers: c.layers!, batch: c.batch)
+                    try s.checkMemory(layers: c.layers!, batch: c.batch)
                     let name = sweepRunName(ini, depth: depth, seed: c.seed)
-                    if let r = run(named: name), r.isExternal {
+                    if let r = s.run(named: name), r.isExternal {
                         throw CommandError("sweep: its run \(name) would replace the external run of that name (imported from \(r.record!.file))")
                     }
                     cs.append(c)
@@ -172,44 +172,44 @@ extension Session {
                 cells.append((ini, depth, cs))
             }
         }
-        let selected = currentRun
+        let selected = s.currentRun
         let seedText = plan.seeds == 1 ? "seed \(base.seed)" : "seeds \(base.seed)-\(base.seed &+ UInt64(plan.seeds - 1))"
-        console.info("sweep: \(plan.inits.count) init × \(plan.depths.count) depth × \(plan.seeds) seed = \(plural(total, "run")) of \(plural(plan.epochs, "epoch")); hidden layers of \(plan.width) \(base.activation.rawValue), \(base.optimizer), batch \(base.batch), \(seedText), \(d.spec.command)")
+        s.console.info("sweep: \(plan.inits.count) init × \(plan.depths.count) depth × \(plan.seeds) seed = \(plural(total, "run")) of \(plural(plan.epochs, "epoch")); hidden layers of \(plan.width) \(base.activation.rawValue), \(base.optimizer), batch \(base.batch), \(seedText), \(d.spec.command)")
         var done = 0
         var replacedSelected: Run? = nil
         var interrupted = false
         let eps = Float(base.epsilon)
         // Keys typed while the progress line is drawn are not echoed into it (as in `train`).
-        console.withoutEcho(console.interactive && EditLineReader.handlersInstalled) {
+        s.console.withoutEcho(s.console.interactive && EditLineReader.handlersInstalled) {
             outer: for (ini, depth, cs) in cells {
                 var list: [Run] = []
                 for c in cs {
                     if Interrupt.requested { interrupted = true; break outer }
                     let name = sweepRunName(ini, depth: depth, seed: c.seed)
-                    if let i = runs.firstIndex(where: { $0.name == name }) {
-                        console.info("replacing run \(name) (from an earlier sweep)")
-                        runs.remove(at: i)
+                    if let i = s.runs.firstIndex(where: { $0.name == name }) {
+                        s.console.info("replacing run \(name) (from an earlier sweep)")
+                        s.runs.remove(at: i)
                     }
                     let r = Run(name: name, config: c)
                     r.data = RunData(d)
-                    if threads > 0 { r.trainer.threads = threads }
+                    if s.threads > 0 { r.trainer.threads = s.threads }
                     if let sel = selected, sel.name == name { replacedSelected = r }
-                    runs.append(r)
+                    s.runs.append(r)
                     list.append(r)
                     let t0 = monotonicSeconds()
                     for _ in 0..<plan.epochs {
-                        let drawBar = console.interactive
+                        let drawBar = s.console.interactive
                         let prefix = "[\(done + 1)/\(total)] \(name) "
                         let rec = r.trainer.trainEpoch(d.train, test: d.test.count > 0 ? d.test : nil, batch: c.batch, epsilon: eps,
                                                        shouldStop: { Interrupt.requested },
                                                        progress: drawBar ? { p in
-                                                           self.console.out("\r\u{1B}[2K" + self.console.fitLine(prefix + "epoch \(p.epoch)/\(plan.epochs)  batch \(p.batch)/\(p.batches)  loss \(fmt(p.loss, 4))"))
+                                                           s.console.out("\r\u{1B}[2K" + s.console.fitLine(prefix + "epoch \(p.epoch)/\(plan.epochs)  batch \(p.batch)/\(p.batches)  loss \(fmt(p.loss, 4))"))
                                                        } : nil)
-                        if drawBar { console.out("\r\u{1B}[2K") }
+                        if drawBar { s.console.out("\r\u{1B}[2K") }
                         if rec == nil || r.trainer.nonFinite != nil { break }
                         if Interrupt.requested { interrupted = true; break }
                     }
-                    r.findings = findings(for: r)
+                    r.findings = s.findings(for: r)
                     done += 1
                     let last = r.trainer.epochs.last
                     var line = "[\(done)/\(total)] \(name): first-batch saturated \(r.trainer.firstBatch.map { pct($0.saturatedFraction, 1) } ?? "-")"
@@ -218,7 +218,7 @@ extension Session {
                     if let tl = last?.testLoss { line += ", test loss \(fmt(tl, 4))" }
                     if let ev = r.trainer.nonFinite { line += ", stopped at NaN/Inf (epoch \(ev.epoch), batch \(ev.batch))" }
                     line += ", \(fmt(monotonicSeconds() - t0, 1))s"
-                    console.info(line)
+                    s.console.info(line)
                     if interrupted { break }
                 }
                 if !list.isEmpty { runsOfCell.append(list) }
@@ -227,33 +227,33 @@ extension Session {
         }
         // The selection stays on the run that was selected before; if the sweep replaced that run, on the run that
         // replaced it (same name), with the session's configuration following it as `use` would.
-        if let sel = selected, let i = runs.firstIndex(where: { $0 === sel }) {
-            currentIndex = i
-        } else if let r = replacedSelected, let i = runs.firstIndex(where: { $0 === r }) {
-            currentIndex = i
-            config = r.config
-            console.info("the selected run \(r.name) was replaced: using the new \(r.name)")
+        if let sel = selected, let i = s.runs.firstIndex(where: { $0 === sel }) {
+            s.currentIndex = i
+        } else if let r = replacedSelected, let i = s.runs.firstIndex(where: { $0 === r }) {
+            s.currentIndex = i
+            s.config = r.config
+            s.console.info("the selected run \(r.name) was replaced: using the new \(r.name)")
         } else {
-            currentIndex = nil
+            s.currentIndex = nil
         }
         if interrupted {
             // The flag stays set: a script stops after this command (the prompt clears it).
-            console.info("interrupted: \(done) of \(total) runs trained (the last may have stopped mid-epoch); they are kept")
-            historyOverride = sweepReplay(runsOfCell, plan: plan, base: base, total: total)
+            s.console.info("interrupted: \(done) of \(total) runs trained (the last may have stopped mid-epoch); they are kept")
+            s.historyOverride = sweepReplay(s, runsOfCell, plan: plan, base: base, total: total)
         }
         guard !runsOfCell.isEmpty else { return }
-        console.out(sweepTable(runsOfCell, plan: plan, dataName: d.spec.name).render(console: console))
+        s.console.out(sweepTable(s, runsOfCell, plan: plan, dataName: d.spec.name).render(console: s.console))
         let seedCounts = Set(runsOfCell.map(\.count))
         let over = seedCounts.count == 1 ? "over \(seedCounts.first!) seeds" : "over the seeds each row ran (\(seedCounts.sorted().map(String.init).joined(separator: " or ")))"
-        console.line("saturated: share of the first batch's softmax outputs < ε or > 1−ε (ε = \(num(base.epsilon))), weights before any update"
+        s.console.line("saturated: share of the first batch's softmax outputs < ε or > 1−ε (ε = \(num(base.epsilon))), weights before any update"
                      + (runsOfCell.contains { $0.count > 1 } ? "; mean (min–max) \(over)" : ""))
-        console.line("published: the original study, one unseeded draw per network; h1/hN: first/last hidden layer's mean on the first batch;")
-        console.line("max h mean: the largest hidden-layer mean over the epochs; failing: check rules that failed (in how many seeds)")
+        s.console.line("published: the original study, one unseeded draw per network; h1/hN: first/last hidden layer's mean on the first batch;")
+        s.console.line("max h mean: the largest hidden-layer mean over the epochs; failing: check rules that failed (in how many seeds)")
     }
 
     /// What `history save` writes for an interrupted sweep: the runs that ran, as sweeps of one cell each (a cell
     /// cut short as fewer seeds; the run ^C stopped as the whole epochs it finished, with its seed set around it).
-    func sweepReplay(_ cells: [[Run]], plan: SweepPlan, base: RunConfig, total: Int) -> [HistoryEntry] {
+    static func sweepReplay(_ s: Session, _ cells: [[Run]], plan: SweepPlan, base: RunConfig, total: Int) -> [HistoryEntry] {
         var out: [HistoryEntry] = []
         let ran = cells.reduce(0) { $0 + $1.count }
         let note = "a sweep of \(total) runs interrupted after \(ran): the runs that ran, one sweep per initialiser and depth"
@@ -283,7 +283,7 @@ extension Session {
         return out
     }
 
-    func sweepTable(_ cells: [[Run]], plan: SweepPlan, dataName: String = "mnist") -> Table {
+    static func sweepTable(_ s: Session, _ cells: [[Run]], plan: SweepPlan, dataName: String = "mnist") -> Table {
         var rows = [["init", "hidden", "saturated", "published", "h1 mean", "hN mean", "max h mean", "test acc", "test loss", "failing"]]
         func mean(_ v: [Double]) -> Double? { v.isEmpty ? nil : v.reduce(0, +) / Double(v.count) }
         for list in cells {

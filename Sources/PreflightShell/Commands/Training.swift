@@ -9,7 +9,7 @@ extension Commands {
             let a = inv.words
             guard a.count == 1 else { throw inv.usageError(a.isEmpty ? "train: how many epochs?" : "train: one number of epochs") }
             let n = try parseCount(a[0], "the number of epochs", in: "train", min: 1, max: 100_000)
-            try s.train(epochs: n)
+            try train(s, epochs: n)
         }
 
     static let overfit = Command(
@@ -20,20 +20,20 @@ extension Commands {
             let a = inv.words
             guard a.count <= 1 else { throw inv.usageError("overfit: at most one number") }
             let n = try a.first.map { try parseCount($0, "the sample count", in: "overfit", min: 1, max: 10_000) } ?? 16
-            try s.overfit(samples: n)
+            try overfit(s, samples: n)
         }
 }
 
-extension Session {
-    func train(epochs n: Int) throws {
-        if let r = currentRun, r.isExternal { _ = try r.trainable(for: "train") }
-        let d = try requireData()
-        let c = try resolvedConfig()
+extension Commands {
+    static func train(_ s: Session, epochs n: Int) throws {
+        if let r = s.currentRun, r.isExternal { _ = try r.trainable(for: "train") }
+        let d = try s.requireData()
+        let c = try s.resolvedConfig()
         if c.layers!.last! < d.classes {
             throw CommandError("the output layer has \(c.layers!.last!) units but the data have \(d.classes) classes: make the last layer size \(d.classes)")
         }
         if c.batch > d.train.count { throw CommandError("batch \(c.batch) is larger than the \(d.train.count) training samples") }
-        let r = try runForTraining()
+        let r = try s.runForTraining()
         let t = try r.trainable(for: "train")
         if let ev = t.nonFinite {
             throw CommandError("run \(r.name) stopped at a NaN/Inf (epoch \(ev.epoch), batch \(ev.batch), \(ev.stage), \(ev.layer)); start a new run with `run NAME` after changing the configuration")
@@ -42,8 +42,8 @@ extension Session {
         let start = t.epochs.count
         let t0 = monotonicSeconds()
         var finished = 0
-        let drawBar = console.interactive
-        console.withoutEcho(drawBar && EditLineReader.handlersInstalled) {
+        let drawBar = s.console.interactive
+        s.console.withoutEcho(drawBar && EditLineReader.handlersInstalled) {
             for _ in 1...n {
                 // Stop before an epoch too: a ^C between two epochs (or before the command) trains nothing more.
                 if Interrupt.requested { break }
@@ -52,14 +52,14 @@ extension Session {
                 let rec = t.trainEpoch(d.train, test: d.test.count > 0 ? d.test : nil, batch: c.batch, epsilon: eps,
                                        shouldStop: { Interrupt.requested },
                                        progress: drawBar ? { p in
-                                           self.drawProgress(p, of: epochTotal, epochsLeft: n - done - 1,
+                                           drawProgress(s, p, of: epochTotal, epochsLeft: n - done - 1,
                                                              secondsPerEpoch: done > 0 ? elapsed / Double(done) : nil)
                                        } : nil)
-                if drawBar { console.out("\r\u{1B}[2K") }
-                if let rec, rec.batches > 0 || t.nonFinite == nil { printEpoch(rec, run: r) }
+                if drawBar { s.console.out("\r\u{1B}[2K") }
+                if let rec, rec.batches > 0 || t.nonFinite == nil { printEpoch(s, rec, run: r) }
                 if let rec, rec.complete, t.nonFinite == nil { finished += 1 }
                 if let ev = t.nonFinite {
-                    console.error("NaN/Inf: training stopped at epoch \(ev.epoch), batch \(ev.batch): first seen in the \(ev.stage) pass, \(ev.layer). Recorded epochs are kept; `check nonfinite` for what to try.")
+                    s.console.error("NaN/Inf: training stopped at epoch \(ev.epoch), batch \(ev.batch): first seen in the \(ev.stage) pass, \(ev.layer). Recorded epochs are kept; `check nonfinite` for what to try.")
                     break
                 }
                 if Interrupt.requested { break }
@@ -70,34 +70,34 @@ extension Session {
             let last = t.epochs.last
             let partial = last.map { !$0.complete } ?? false
             let where_ = partial ? "stopped after batch \(last!.batches) of epoch \(last!.epoch)" : "stopped after epoch \(t.epochs.count)"
-            console.info("interrupted: \(where_); \(plural(t.epochs.count, "epoch")) recorded in run \(r.name)")
+            s.console.info("interrupted: \(where_); \(plural(t.epochs.count, "epoch")) recorded in run \(r.name)")
             // What `history save` replays: the whole epochs this command trained (a partial one cannot be replayed).
             let note = "`train \(n)` was interrupted after \(finished) of \(n) epochs"
                 + (partial ? " (epoch \(last!.epoch) stopped after \(last!.batches) of \(last!.totalBatches) batches: recorded, not replayed)" : "")
-            historyOverride = [HistoryEntry(line: finished > 0 ? "train \(finished)" : "# train \(n): no whole epoch", replayable: true, note: note)]
+            s.historyOverride = [HistoryEntry(line: finished > 0 ? "train \(finished)" : "# train \(n): no whole epoch", replayable: true, note: note)]
         }
     }
 
-    func printEpoch(_ rec: EpochRecord, run: Run) {
-        var s = "epoch \(String(rec.epoch).leftPad(3))  loss \(fmt(rec.trainLoss, 4))  acc \(pct(rec.trainAccuracy))"
-        if let tl = rec.testLoss, let ta = rec.testAccuracy { s += "  test loss \(fmt(tl, 4))  test acc \(pct(ta))" }
-        s += "  \(fmt(rec.seconds, 2))s  \(rate(rec.samplesPerSecond)) samples/s"
-        if !rec.complete { s += "  (partial: \(rec.batches)/\(rec.totalBatches) batches)" }
-        console.info(s)
+    static func printEpoch(_ s: Session, _ rec: EpochRecord, run: Run) {
+        var text = "epoch \(String(rec.epoch).leftPad(3))  loss \(fmt(rec.trainLoss, 4))  acc \(pct(rec.trainAccuracy))"
+        if let tl = rec.testLoss, let ta = rec.testAccuracy { text += "  test loss \(fmt(tl, 4))  test acc \(pct(ta))" }
+        text += "  \(fmt(rec.seconds, 2))s  \(rate(rec.samplesPerSecond)) samples/s"
+        if !rec.complete { text += "  (partial: \(rec.batches)/\(rec.totalBatches) batches)" }
+        s.console.info(text)
     }
 
     /// The progress line, cut to the terminal's width (a line that wraps cannot be redrawn in place). The ETA
     /// covers the whole command: the rest of this epoch and `epochsLeft` more, timed from the epochs this command
     /// finished (else from the batch rate).
-    func drawProgress(_ p: BatchProgress, of total: Int, epochsLeft: Int = 0, secondsPerEpoch: Double? = nil) {
+    static func drawProgress(_ s: Session, _ p: BatchProgress, of total: Int, epochsLeft: Int = 0, secondsPerEpoch: Double? = nil) {
         let width = 24
         let filled = p.batches > 0 ? width * p.batch / p.batches : 0
-        let bar = String(repeating: console.unicode ? "█" : "#", count: filled) + String(repeating: console.unicode ? "·" : ".", count: width - filled)
+        let bar = String(repeating: s.console.unicode ? "█" : "#", count: filled) + String(repeating: s.console.unicode ? "·" : ".", count: width - filled)
         let perBatch = p.batch > 0 && p.samplesPerSecond > 0 ? Double(max(p.batchSize, 1)) / p.samplesPerSecond : 0
-        let eta = Session.commandETA(batch: p.batch, batches: p.batches, epochsLeft: epochsLeft, secondsPerBatch: perBatch,
+        let eta = Commands.commandETA(batch: p.batch, batches: p.batches, epochsLeft: epochsLeft, secondsPerBatch: perBatch,
                                      secondsPerEpoch: secondsPerEpoch)
         let text = "epoch \(p.epoch)/\(total) [\(bar)] \(p.batch)/\(p.batches)  loss \(fmt(p.loss, 4))  \(rate(p.samplesPerSecond)) samples/s  ETA \(formatDuration(eta))"
-        console.out("\r\u{1B}[2K" + console.fitLine(text))
+        s.console.out("\r\u{1B}[2K" + s.console.fitLine(text))
     }
 
     /// Seconds left in a `train N`: the rest of this epoch plus `epochsLeft` whole ones. An epoch takes
@@ -109,10 +109,10 @@ extension Session {
         return (left + Double(max(epochsLeft, 0))) * perEpoch
     }
 
-    func overfit(samples n: Int) throws {
-        if let r = currentRun, r.isExternal { _ = try r.trainable(for: "overfit") }
-        let d = try requireData()
-        let c = try resolvedConfig()
+    static func overfit(_ s: Session, samples n: Int) throws {
+        if let r = s.currentRun, r.isExternal { _ = try r.trainable(for: "overfit") }
+        let d = try s.requireData()
+        let c = try s.resolvedConfig()
         guard c.layers!.last! >= d.classes else { throw CommandError("the output layer has \(c.layers!.last!) units but the data have \(d.classes) classes") }
         let k = min(n, d.train.count)
         let small = d.train.prefix(k)
@@ -136,15 +136,15 @@ extension Session {
         let acc = t.evaluate(small, epsilon: eps).accuracy
         let after = "after \(plural(steps, "step")) on \(plural(k, "sample"))"
         if loss < target {
-            console.line("overfit: ok — loss \(fmt(loss, 4)) < \(target) \(after) (accuracy \(pct(acc, 1)))")
+            s.console.line("overfit: ok — loss \(fmt(loss, 4)) < \(target) \(after) (accuracy \(pct(acc, 1)))")
             return
         } else if t.nonFinite != nil {
-            console.line("overfit: FAIL — NaN/Inf \(after); lower the learning rate")
+            s.console.line("overfit: FAIL — NaN/Inf \(after); lower the learning rate")
         } else {
-            console.line("overfit: FAIL — loss \(fmt(loss, 4)) still ≥ \(target) \(after) (accuracy \(pct(acc, 1))); check the labels, the learning rate (\(c.optimizer)), the initialisation and the activation")
+            s.console.line("overfit: FAIL — loss \(fmt(loss, 4)) still ≥ \(target) \(after) (accuracy \(pct(acc, 1))); check the labels, the learning rate (\(c.optimizer)), the initialisation and the activation")
         }
         // Like a failing check: with --strict (set strict on) the script's exit status becomes 2.
-        if strict { strictFailure = true }
+        if s.strict { s.strictFailure = true }
     }
 }
 

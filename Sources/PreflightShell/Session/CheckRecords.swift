@@ -62,7 +62,7 @@ extension Program {
             var lastFile: String? = nil
             for j in judged {
                 if j.file != lastFile { console.line("\(j.file):"); lastFile = j.file }
-                session.printFindings(j.findings, run: j.run)
+                console.printFindings(j.findings, run: j.run)
             }
             if judged.count + errors.count > 1 {
                 console.line("\(judged.count) run\(judged.count == 1 ? "" : "s") judged: \(count(.fail)) fail, \(count(.warn)) warn, \(count(.ok)) ok, \(count(.notRun)) not run"
