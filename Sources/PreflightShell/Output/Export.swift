@@ -1,3 +1,4 @@
+import Foundation
 import PreflightEngine
 import PreflightChecks
 
@@ -178,5 +179,3 @@ extension Session {
 func csvField(_ s: String) -> String {
     s.contains(",") || s.contains("\"") || s.contains("\n") ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
 }
-
-import Foundation

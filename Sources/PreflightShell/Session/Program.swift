@@ -83,5 +83,7 @@ public enum Program {
     }
 
     /// The terminal's line editor; replaced by the libedit reader where available.
+    /// (nonisolated(unsafe): a hook for whoever embeds the program, set before `main` runs and read by `main` on
+    /// the same thread; the shell never runs on two threads at once.)
     nonisolated(unsafe) public static var makeInteractiveReader: (Session) -> LineReader = { EditLineReader(session: $0) }
 }

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import PreflightEngine
 import PreflightData
 import PreflightChecks
@@ -60,7 +63,9 @@ public final class Session {
     /// Set by a command whose history entry is not the line typed (an interrupted `train`, `sweep`, `source`):
     /// what `history save` must replay to reproduce what actually happened. Empty: nothing to replay.
     var historyOverride: [HistoryEntry]?
+    /// Where the session's output goes (the terminal, or a test's capture).
     public let console: Console
+    /// Flags and environment fixed for the life of the process.
     public var options: SessionOptions
 
     public init(console: Console, options: SessionOptions) {
@@ -213,6 +218,3 @@ func formatBytes(_ b: Double) -> String {
     return fmt(b / 1024, 1) + " KiB"
 }
 
-#if canImport(Glibc)
-import Glibc
-#endif

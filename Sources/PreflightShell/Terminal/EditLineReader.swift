@@ -6,6 +6,8 @@ import Darwin
 import CEdit
 
 /// The signal (SIGTERM, SIGHUP) that asked the program to end; 0 while none. Written only by the handler.
+/// (nonisolated(unsafe): the pointer itself never changes; what it points at is a sig_atomic_t, the one type a
+/// signal handler may write and the program read without a lock.)
 nonisolated(unsafe) private let terminationSignal: UnsafeMutablePointer<sig_atomic_t> = {
     let p = UnsafeMutablePointer<sig_atomic_t>.allocate(capacity: 1)
     p.initialize(to: 0)

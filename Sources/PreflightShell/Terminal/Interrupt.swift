@@ -5,6 +5,8 @@ import Darwin
 #endif
 
 /// The ^C flag: the SIGINT handler sets it, training polls it between batches.
+/// (nonisolated(unsafe): the pointer never changes; the flag is a sig_atomic_t, which a signal handler may write
+/// and any thread read without a lock.)
 nonisolated(unsafe) private let interruptFlag: UnsafeMutablePointer<sig_atomic_t> = {
     let p = UnsafeMutablePointer<sig_atomic_t>.allocate(capacity: 1)
     p.initialize(to: 0)
@@ -12,6 +14,8 @@ nonisolated(unsafe) private let interruptFlag: UnsafeMutablePointer<sig_atomic_t
 }()
 
 /// The thread that reads the prompt and runs commands (the one that installed the handlers).
+/// (nonisolated(unsafe): the pointer never changes; `install` writes the thread id on that thread before any
+/// handler can run, and the handlers only read it.)
 nonisolated(unsafe) private let signalThread: UnsafeMutablePointer<pthread_t> = {
     let p = UnsafeMutablePointer<pthread_t>.allocate(capacity: 1)
     p.initialize(to: pthread_self())
