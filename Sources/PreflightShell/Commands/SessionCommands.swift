@@ -60,6 +60,7 @@ extension Commands {
             if !c.details.isEmpty {
                 for d in c.details.split(separator: "\n") { for l in wrapWords(String(d), width: width, first: "  ", rest: "    ") { s.console.line(l) } }
             }
+            if c.writesFiles { s.console.line("  --force: overwrite an existing file that Preflight did not write") }
             if !c.aliases.isEmpty { s.console.line("  aliases: " + c.aliases.joined(separator: ", ")) }
             if !c.example.isEmpty { s.console.line("  example: " + c.example) }
             return

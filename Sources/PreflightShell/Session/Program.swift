@@ -65,7 +65,7 @@ public enum Program {
         let tty = isatty(0) != 0 && isatty(1) != 0
         if !session.quitRequested && (!scripted || o.stayInteractive) {
             if tty || reader != nil {
-                let r = reader ?? makeInteractiveReader(session)
+                let r = reader ?? EditLineReader(session: session)
                 if !o.quiet && !scripted { console.line("preflight \(version): type `help` for the commands, ^D to leave") }
                 session.repl(reader: r)
             } else {
@@ -81,9 +81,4 @@ public enum Program {
         if session.strictFailure { return 2 }
         return 0
     }
-
-    /// The terminal's line editor; replaced by the libedit reader where available.
-    /// (nonisolated(unsafe): a hook for whoever embeds the program, set before `main` runs and read by `main` on
-    /// the same thread; the shell never runs on two threads at once.)
-    nonisolated(unsafe) public static var makeInteractiveReader: (Session) -> LineReader = { EditLineReader(session: $0) }
 }
