@@ -1,6 +1,14 @@
 import PreflightChecks   // String.trimmingWhitespace
 
 /// The registry: every command of the shell, in help order, each declared once in its own file under Commands/.
+///
+/// To add a command: in a file under Commands/, declare `static let NAME = Command("NAME", group:, forms:, options:,
+/// summary:, details:, example:, replayable:, writesFiles:) { session, invocation in … }` in an `extension Commands`;
+/// put its work in `static func`s there taking the session; list it here. `forms` is its positional grammar
+/// (`.keyword`, `.value(.count() / .number / .choice / .path / .run() / .rule / .text)`, `.optional`, `.repeated`,
+/// `.any`, `.oneOf`): the usage line, `help` and Tab completion come from it, and DeclaredGrammarTests checks that
+/// every keyword and option is offered and documented. The handler gets the positional words (`invocation.words`)
+/// and the options (`value(_:)`, `flag(_:)`) already parsed; `invocation.usageError` adds the usage line to an error.
 public enum Commands {
     public static let all: [Command] = [
         data,
