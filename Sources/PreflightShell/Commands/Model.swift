@@ -54,8 +54,7 @@ extension Commands {
         layer K: only weight layer K (1 = input to first hidden)
         """,
         example: "init truncnormal 0.5") { s, inv in
-            let a = inv.words
-            var words = a
+            var words = inv.words
             var layer: Int? = nil
             if words.count >= 2, words[words.count - 2].lowercased() == "layer" {
                 layer = try parseCount(words.last!, "the layer number", in: "init", min: 1, max: 64)
@@ -64,7 +63,7 @@ extension Commands {
             guard !words.isEmpty else { throw inv.usageError("init: which initialiser?") }
             guard let i = Initializer.parse(words) else {
                 let head = words[0].lowercased()
-                if ["truncnormal", "normal", "uniform"].contains(head) {
+                if initializersWithNumber.contains(head) {
                     throw inv.usageError("init \(head): needs one number ≥ 0, e.g. `init \(head) 0.05`")
                 }
                 if ["truncated-normal", "random-normal", "random-uniform"].contains(head.replacingOccurrences(of: "_", with: "-")) {
