@@ -51,6 +51,8 @@ final class DeclaredGrammarTests: XCTestCase {
         for cmd in Commands.all {
             let text = help(cmd.name)
             XCTAssertTrue(text.contains(cmd.usage), "help \(cmd.name) shows the usage line")
+            // The usage line's words: a keyword or option must be there, not just somewhere in the prose.
+            let usageWords = Set(cmd.usage.split(whereSeparator: { " |[]…".contains($0) }).map(String.init))
             var reached: [Reached] = []
             var budget = 2000
             for form in cmd.forms { walk(form, before: [], into: &reached, budget: &budget) }
@@ -60,13 +62,14 @@ final class DeclaredGrammarTests: XCTestCase {
                 for w in r.words {
                     XCTAssertTrue(tab.contains(w), "Tab after `\(line)` offers \(w) (\(r.what)); it offers \(tab)")
                     XCTAssertTrue(text.contains(w), "help \(cmd.name) names \(w) (\(r.what))")
+                    if r.what.hasPrefix("keyword") { XCTAssertTrue(usageWords.contains(w), "the usage line of \(cmd.name) names \(w)") }
                     keywords += 1
                 }
             }
             for o in cmd.options {
                 XCTAssertTrue(offered("\(cmd.name) -", session).contains(o.name), "Tab offers \(cmd.name) \(o.name)")
                 XCTAssertTrue(offered("\(cmd.name) \(o.name.prefix(3))", session).contains(o.name), "\(cmd.name) \(o.name.prefix(3))")
-                XCTAssertTrue(text.contains(o.name), "help \(cmd.name) names \(o.name)")
+                XCTAssertTrue(usageWords.contains(o.name), "the usage line of \(cmd.name) names \(o.name)")
                 if let v = o.value {
                     let tab = offered("\(cmd.name) \(o.name) ", session)
                     if let c = v.choices { XCTAssertEqual(tab, Set(c).sorted(), "the values of \(cmd.name) \(o.name)") }
