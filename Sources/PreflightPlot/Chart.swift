@@ -78,9 +78,10 @@ public struct RGB: Sendable, Equatable, Hashable {
     }
 }
 
-/// The fixed series palette (Okabe–Ito, colour-blind safe; the yellow is
-/// darkened to stay visible on white). Series `i` gets colour `i % count` in
-/// every renderer, so one run has one colour in the terminal, SVG and PNG.
+/// The fixed series palette: twelve colours, told apart also by readers with a colour-vision deficiency as far as
+/// twelve can be. The first six are Okabe and Ito's (the set made for that), then five of Paul Tol's "muted" and
+/// "dark" colours that differ from those six in lightness as well as hue, and a mid grey. Series `i` gets colour
+/// `i % count` in every renderer, so one run has one colour in the terminal, SVG and PNG.
 public enum Palette {
     public static let colors: [RGB] = [
         RGB(0x00, 0x72, 0xB2),  // blue
@@ -89,14 +90,17 @@ public enum Palette {
         RGB(0xE6, 0x9F, 0x00),  // orange
         RGB(0xCC, 0x79, 0xA7),  // reddish purple
         RGB(0x56, 0xB4, 0xE9),  // sky blue
-        RGB(0x33, 0x33, 0x33),  // near black
-        RGB(0xB8, 0xA2, 0x00),  // dark yellow
+        RGB(0x33, 0x22, 0x88),  // indigo
+        RGB(0x88, 0x22, 0x55),  // wine
+        RGB(0x99, 0x99, 0x33),  // olive
+        RGB(0x11, 0x77, 0x33),  // dark green
+        RGB(0x8C, 0x51, 0x0A),  // brown
+        RGB(0x77, 0x77, 0x77),  // grey
     ]
-    /// xterm-256 approximations of `colors` (the near black is shown grey so
-    /// it stays visible on dark terminals).
-    static let ansi256: [Int] = [32, 166, 36, 178, 175, 74, 246, 178 - 36]
+    /// xterm-256 approximations of `colors` (the indigo is lightened one step so it stays visible on dark terminals).
+    static let ansi256: [Int] = [32, 166, 36, 178, 175, 74, 61, 89, 101, 29, 94, 243]
     /// ASCII markers, one per series.
-    static let asciiMarkers: [Character] = ["*", "+", "o", "x", "#", "@", "%", "&"]
+    static let asciiMarkers: [Character] = ["*", "+", "o", "x", "#", "@", "%", "&", "=", "$", "^", "v"]
 
     public static func color(_ index: Int) -> RGB { colors[index % colors.count] }
     static func ansiStart(_ index: Int) -> String { "\u{1B}[38;5;\(ansi256[index % ansi256.count])m" }

@@ -37,7 +37,8 @@ public func xmlEscape(_ s: String) -> String {
     return out
 }
 
-private struct SVGRenderer {
+/// The SVG writer; `renderPNG` draws the same document.
+struct SVGRenderer {
     let chart: Chart
     let layout: FrameLayout
     static let fontSize: [FrameLayout.Role: Double] = [.title: 15, .tick: 11, .label: 12, .legend: 12]
@@ -49,6 +50,10 @@ private struct SVGRenderer {
             textWidth: { s, role in Double(s.count) * SVGRenderer.fontSize[role]! * 0.6 },
             lineHeight: { role in SVGRenderer.fontSize[role]! * 1.2 })
     }
+
+    /// The document's size in pixels (the layout's, which keeps a minimum size).
+    var pixelWidth: Int { Int(layout.width) }
+    var pixelHeight: Int { Int(layout.height) }
 
     func n(_ v: Double) -> String { fixed(v, decimals: 2) }
 
