@@ -1,11 +1,12 @@
 import Foundation
 
-/// Where everything goes on a pixel canvas (SVG and PNG share this, with
-/// their own text metrics, so both files have the same arrangement).
+/// Where everything goes on the SVG's pixel canvas (the PNG is that SVG drawn by librsvg). Text widths are
+/// estimated from the font size, so the arrangement does not depend on the fonts of the machine.
 struct FrameLayout {
     enum Role { case title, tick, label, legend }
 
     struct LegendEntry {
+        /// The series (or bar) the entry shows; -1 for the closing "… and N more".
         var series: Int
         /// Left end of the sample line and the vertical centre of the entry.
         var x: Double, y: Double
@@ -79,6 +80,16 @@ struct FrameLayout {
             if x > left && x + ew > left + plotW { row += 1; x = left }
             entries.append(LegendEntry(series: i, x: x, y: top + Double(row) * rowH + rowH / 2, name: name))
             x += ew + 18
+        }
+        // At most the rows that leave the plot most of the height; the entries past them are counted instead.
+        let maxRows = Swift.max(1, Int(h * 0.3 / rowH))
+        if row >= maxRows, let cut = entries.firstIndex(where: { ($0.y - top - rowH / 2) / rowH >= Double(maxRows) - 0.5 }) {
+            let last = Swift.max(0, cut - 1)
+            let more = entries.count - last
+            entries[last].name = "… and \(more) more"
+            entries[last].series = -1
+            entries.removeSubrange((last + 1)...)
+            row = maxRows - 1
         }
         legend = entries
         if !entries.isEmpty { top += Double(row + 1) * rowH + 6 }

@@ -183,14 +183,21 @@ struct SVGRenderer {
                     o += " text-anchor=\"middle\" fill=\"#888888\">n/a</text>\n"
                     continue
                 }
-                let top = L.py(b.t)
-                let y = Swift.min(top, base), h = Swift.max(abs(base - top), 0)
+                // Clipped to the plot (a value beyond a fixed range reaches the edge).
+                let top = Swift.min(Swift.max(L.py(b.t), L.plotTop), L.plotBottom)
+                let y = Swift.min(top, base), h = abs(base - top)
                 o += "<rect class=\"bar\" data-name=\"\(xmlEscape(bar.name))\" x=\"\(n(cx - barWidth / 2))\" y=\"\(n(y))\""
                 o += " width=\"\(n(barWidth))\" height=\"\(n(h))\" fill=\"\(Palette.color(i).hex)\"/>\n"
+                // The value over the bar; a bar reaching the top of the plot has it inside, in a colour that
+                // stands out against the bar's.
                 let label = bar.label ?? formatTick(bar.value)
-                let labelY = Swift.max(L.plotTop + fs, y - 4)
+                let inside = y - 4 - fs < L.plotTop && h > fs + 4
+                let c = Palette.color(i)
+                let light = 0.299 * Double(c.r) + 0.587 * Double(c.g) + 0.114 * Double(c.b) > 140
+                let labelY = inside ? y + fs + 2 : Swift.max(L.plotTop + fs, y - 4)
+                let ink = inside && !light ? "#ffffff" : "#222222"
                 o += "<text class=\"bar-value\" x=\"\(n(cx))\" y=\"\(n(labelY))\" font-size=\"\(n(fs))\""
-                o += " text-anchor=\"middle\" fill=\"#222222\">\(xmlEscape(label))</text>\n"
+                o += " text-anchor=\"middle\" fill=\"\(ink)\">\(xmlEscape(label))</text>\n"
             }
             o += "</g>\n"
         }
@@ -200,7 +207,9 @@ struct SVGRenderer {
             let fs = Self.fontSize[.legend]!
             o += "<g class=\"legend\" font-size=\"\(n(fs))\" fill=\"#222222\">\n"
             for e in L.legend {
-                if chart.isBarChart {
+                if e.series < 0 {
+                    // "… and N more": no sample.
+                } else if chart.isBarChart {
                     let side = L.legendSampleWidth
                     o += "<rect x=\"\(n(e.x))\" y=\"\(n(e.y - side / 2))\" width=\"\(n(side))\" height=\"\(n(side))\""
                     o += " fill=\"\(Palette.color(e.series).hex)\"/>\n"

@@ -241,6 +241,35 @@ final class ChartStyleTests: XCTestCase {
         XCTAssertTrue(svg.contains("log scale: 1 value &lt;= 0 not shown"))
     }
 
+    func testAwkwardBarCharts() throws {
+        let charts = [
+            Chart(title: "all missing", bars: [Bar(name: "a", value: .nan), Bar(name: "b", value: .nan)]),
+            Chart(title: "one", bars: [Bar(name: "only", value: 0.5)]),
+            Chart(title: "negative", bars: [Bar(name: "down", value: -2), Bar(name: "up", value: 3)]),
+            Chart(title: "huge", bars: [Bar(name: "h", value: 1e300), Bar(name: "i", value: .infinity)]),
+            Chart(title: "clipped", bars: [Bar(name: "c", value: 5)], yRange: 0...1),
+            Chart(title: "log zeros", bars: [Bar(name: "z", value: 0), Bar(name: "n", value: -1)], logY: true),
+            Chart(title: "many", bars: (0..<40).map { Bar(name: "run \($0)", value: Double($0)) }),
+        ]
+        for chart in charts {
+            for style in [TerminalStyle(width: 50, height: 12, unicode: true, color: true),
+                          TerminalStyle(width: 30, height: 8, unicode: false, color: false)] {
+                for line in stripANSI(chart.renderTerminal(style)).split(separator: "\n") {
+                    XCTAssertLessThanOrEqual(line.count, style.width, "\(chart.title): \(line)")
+                }
+            }
+            let svg = chart.renderSVG(width: 400, height: 300)
+            XCTAssertFalse(svg.contains("nan") || svg.contains("inf\""), chart.title)
+            for bar in rects(svg, "bar") {
+                XCTAssertTrue(bar.x.isFinite && bar.y.isFinite && bar.height >= 0, "\(chart.title): \(bar)")
+                XCTAssertGreaterThanOrEqual(bar.y, 0, chart.title)
+                XCTAssertLessThanOrEqual(bar.y + bar.height, 300, chart.title)
+            }
+            let image = try CairoImage(try chart.renderPNG(width: 400, height: 300))
+            XCTAssertEqual(image.width, 400)
+        }
+    }
+
     // MARK: helpers
 
     private func lineTag(_ svg: String, _ name: String) -> String {
@@ -268,6 +297,30 @@ final class ChartStyleTests: XCTestCase {
                   let y = attribute(line, "y").flatMap(Double.init), let h = attribute(line, "height").flatMap(Double.init),
                   let fill = attribute(line, "fill") else { return nil }
             return (name, x, y, h, fill)
+        }
+    }
+}
+
+/// For a person to look at: $TMPDIR/plot-twelve.png, plot-styles.png and plot-bars.png.
+final class ChartPicturesForPeople: XCTestCase {
+    func testWritesPictures() throws {
+        let twelve = Chart(title: "Twelve series", xLabel: "epoch", yLabel: "value",
+                           series: (0..<12).map { k in Series(name: "run \(k + 1)", points: curve(10) { Double(k) + sin($0 / 2 + Double(k)) }) })
+        var styles: [Series] = []
+        for run in 0..<3 {
+            for layer in 0..<3 {
+                styles.append(Series(name: "r\(run + 1)/h\(layer + 1)", points: curve(10) { pow(3, Double(layer)) * (Double(run) + 1) * (1 + 1 / $0) },
+                                     style: LineStyle.allCases[run], group: layer))
+            }
+        }
+        let hidden = Chart(title: "Hidden-layer mean activation", xLabel: "epoch", yLabel: "mean activation", series: styles, logY: true)
+        let bars = Chart(title: "First-batch softmax saturation", xLabel: "runs", yLabel: "share",
+                         bars: [Bar(name: "good", value: 0, label: "0.0%"), Bar(name: "bad", value: 0.93, label: "93.0%"),
+                                Bar(name: "sgd", value: 0.2, label: "20.0%"), Bar(name: "untrained", value: .nan)], yRange: 0...1)
+        for (name, chart) in [("twelve", twelve), ("styles", hidden), ("bars", bars)] {
+            let png = try chart.renderPNG(width: 800, height: 500)
+            try Data(png).write(to: URL(fileURLWithPath: NSTemporaryDirectory() + "plot-\(name).png"))
+            XCTAssertEqual(try CairoImage(png).width, 800)
         }
     }
 }
