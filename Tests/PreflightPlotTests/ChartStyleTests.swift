@@ -204,6 +204,22 @@ final class ChartStyleTests: XCTestCase {
         }
     }
 
+    func testAFullBarCarriesItsValueInside() {
+        let chart = Chart(title: "sat", bars: [Bar(name: "all", value: 1, label: "100.0%"), Bar(name: "some", value: 0.3, label: "30.0%")],
+                          yRange: 0...1)
+        let svg = chart.renderSVG(width: 640, height: 400)
+        let bars = rects(svg, "bar")
+        func label(_ text: String) -> String {
+            String(svg.split(separator: "\n").first { $0.hasPrefix("<text class=\"bar-value\"") && $0.hasSuffix(">\(text)</text>") } ?? "")
+        }
+        // The full bar's label is inside it, below its top, in white on the dark blue; the other's sits over its
+        // bar in the text's colour.
+        XCTAssertGreaterThan(attribute(label("100.0%"), "y").flatMap(Double.init) ?? 0, bars[0].y)
+        XCTAssertEqual(attribute(label("100.0%"), "fill"), "#ffffff")
+        XCTAssertLessThan(attribute(label("30.0%"), "y").flatMap(Double.init) ?? .infinity, bars[1].y)
+        XCTAssertEqual(attribute(label("30.0%"), "fill"), "#222222")
+    }
+
     func testLongBarNamesAreNumberedWithALegend() {
         let bars = (0..<6).map { Bar(name: "truncnormal:0.5-d\($0)-s0-and-more", value: Double($0) / 10) }
         let svg = Chart(title: "sat", bars: bars).renderSVG(width: 800, height: 500)
