@@ -250,22 +250,19 @@ for depth in depths {
     }
     let testAccuracy = t.epochs.last!.testAccuracy ?? 0
     let after = placement()
-    if profile {
+    if t.threads >= 2 && profile {
         // One more epoch with phase timers on (not counted above): where each thread's time goes.
         t.profilePhases = true
         let r = t.trainEpoch(train, test: nil, batch: 100, epsilon: 1e-7)!
         t.profilePhases = false
-        let two = t.lastPhaseSeconds.count == 2
-        var lines = ["\(two ? "two" : "one")-thread profile of one more epoch of \(sizes.map(String.init).joined(separator: "-")) (\(String(format: "%.0f", r.seconds * 1000)) ms):",
-                     "  phase                 " + (two ? "main thread   worker" : "main thread")]
+        var lines = ["two-thread profile of one more epoch of \(sizes.map(String.init).joined(separator: "-")) (\(String(format: "%.0f", r.seconds * 1000)) ms):",
+                     "  phase                 main thread   worker"]
         for (i, name) in Trainer.phaseNames.enumerated() {
             lines.append("  " + name.padding(toLength: 22, withPad: " ", startingAt: 0)
-                         + t.lastPhaseSeconds.map { String(format: "%8.1f ms", $0[i] * 1000) }.joined(separator: "   "))
+                         + String(format: "%8.1f ms   %6.1f ms", t.lastPhaseSeconds[0][i] * 1000, t.lastPhaseSeconds[1][i] * 1000))
         }
-        if two {
-            lines.append("  " + "barrier waits".padding(toLength: 22, withPad: " ", startingAt: 0)
-                         + String(format: "%8.1f ms   %8.1f ms", t.lastBarrierWait.main * 1000, t.lastBarrierWait.worker * 1000))
-        }
+        lines.append("  " + "barrier waits".padding(toLength: 22, withPad: " ", startingAt: 0)
+                     + String(format: "%8.1f ms   %6.1f ms", t.lastBarrierWait.main * 1000, t.lastBarrierWait.worker * 1000))
         profileLines.append(contentsOf: lines)
     }
     if t.threads >= 2 {
@@ -302,14 +299,27 @@ if !profileLines.isEmpty {
 }
 
 if profile {
-    // The first-batch check: one forward/backward pass of the training step with the recorder, no update.
+    // Where one single-threaded epoch's time goes (784-128-128-10): the training step's own phase timers.
     let net = Network(sizes: [784, 128, 128, 10], activation: .relu)
     net.initialize([.glorot, .glorot, .glorot], seed: 1)
     let tr = Trainer(network: net, optimizer: .adam(lr: 0.001), seed: 1)
+    tr.threads = 1
+    tr.trainEpoch(train, test: nil, batch: 100, epsilon: 1e-7)   // warm-up
+    tr.profilePhases = true
+    let r = tr.trainEpoch(train, test: nil, batch: 100, epsilon: 1e-7)!
+    tr.profilePhases = false
+    print("")
+    print("profile: one epoch of 784-128-128-10 on one thread, by phase (\(String(format: "%.0f", r.seconds * 1000)) ms)")
+    let phases = tr.lastPhaseSeconds[0]
+    for (i, name) in Trainer.phaseNames.enumerated() {
+        print("  " + name.padding(toLength: 22, withPad: " ", startingAt: 0) + String(format: "%8.1f ms", phases[i] * 1000))
+    }
+    print("  " + "total".padding(toLength: 22, withPad: " ", startingAt: 0) + String(format: "%8.1f ms", phases.reduce(0, +) * 1000))
+    // The first-batch check: one forward/backward pass of the training step with the recorder, no update.
     _ = tr.probe(train, batch: 100, epsilon: 1e-7)
     var best = 1e9
     for _ in 0..<10 { let t0 = monotonicSeconds(); _ = tr.probe(train, batch: 100, epsilon: 1e-7); best = min(best, monotonicSeconds() - t0) }
-    print("first-batch probe of 784-128-128-10 (what `check` runs before training): \(String(format: "%.2f", best * 1000)) ms")
+    print("  first-batch probe (what `check` runs before training): \(String(format: "%.2f", best * 1000)) ms")
 }
 
 var usage = rusage()
