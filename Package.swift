@@ -55,7 +55,7 @@ let package = Package(
 
         // scripts/bench: training speed against the machine's own sgemm ceiling.
         .executableTarget(name: "preflight-bench", dependencies: ["PreflightEngine", "PreflightData"],
-                          swiftSettings: fast + [.swiftLanguageMode(.v5)]),
+                          swiftSettings: fast),
 
         .testTarget(name: "PreflightEngineTests", dependencies: ["PreflightEngine"]),
         .testTarget(name: "PreflightDataTests", dependencies: ["PreflightData"]),
