@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Optimiser settings. Constants follow Keras: Adam β1 0.9, β2 0.999, ε 1e-7; RMSprop ρ 0.9, ε 1e-7.
 public enum OptimizerKind: Sendable, Equatable, Codable, CustomStringConvertible {
     case sgd(lr: Double, momentum: Double)
@@ -171,7 +177,7 @@ public final class Optimizer {
     }
 
     /// Updates `count` parameters whose state lives in caller-owned arrays `m` and `v` (a training thread's
-    /// private, contiguous copy of part of this optimiser's state; see TwoThreadStep). Same arithmetic as `apply`.
+    /// private, contiguous copy of part of this optimiser's state; see TrainingStep). Same arithmetic as `apply`.
     @inline(__always)
     public func apply(params: UnsafeMutablePointer<Float>, grads: UnsafePointer<Float>, m: UnsafeMutablePointer<Float>,
                       v: UnsafeMutablePointer<Float>, count: Int, rate: Float, measure: UnsafeMutablePointer<StepMeasure>?) {
@@ -189,9 +195,3 @@ public final class Optimizer {
         }
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif

@@ -123,7 +123,7 @@ final class DeclaredGrammarTests: XCTestCase {
         XCTAssertEqual(error(plot, ["loss", "--out"])?.message, "plot: --out needs a file name")
         XCTAssertEqual(error(plot, ["loss", "--out", "a.svg", "--out", "b.svg"])?.message, "plot: --out given twice")
         let unknown = error(plot, ["loss", "--bogus"])
-        XCTAssertEqual(unknown?.message, "plot: unknown option --bogus (the options are --out, --force)")
+        XCTAssertEqual(unknown?.message, "plot: unknown option --bogus (the options are --log, --out, --force)")
         XCTAssertEqual(unknown?.usage, plot.usage)
         let check = try XCTUnwrap(Commands.named("check"))
         XCTAssertEqual(error(check, ["-x"])?.message, "check: unknown option -x (the option is --all)")
@@ -139,7 +139,7 @@ final class DeclaredGrammarTests: XCTestCase {
         func usage(_ n: String) throws -> String { try XCTUnwrap(Commands.named(n)).usage }
         XCTAssertEqual(try usage("data"), "data mnist|fashion|synthetic [N]|PATH|X.npy Y.npy [--limit N] [--scale unit|standard|none] [--test FRACTION] [--label COL] [--no-header] [--delimiter C] [--drop-missing] [--x KEY] [--y KEY] [--x-test KEY] [--y-test KEY]")
         XCTAssertEqual(try usage("optimizer"), "optimizer sgd LR [momentum M] | adam LR | rmsprop LR")
-        XCTAssertEqual(try usage("plot"), "plot loss|accuracy|hidden|saturation|grads [RUN…] [--out FILE.svg|FILE.png] [--force]")
+        XCTAssertEqual(try usage("plot"), "plot loss|accuracy|hidden|saturation|grads [RUN…] [--log] [--out FILE.svg|FILE.png] [--force]")
         XCTAssertEqual(try usage("train"), "train N")
         XCTAssertEqual(try usage("set"), "set [KEY VALUE]")
         XCTAssertEqual(try usage("check"), "check [RULE…] [--all]")

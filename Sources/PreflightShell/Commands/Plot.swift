@@ -5,17 +5,19 @@ import PreflightPlot
 extension Commands {
     static let plot = Command(
         "plot", group: .pictures, forms: [[.value(.choice(PlotKind.allCases.map(\.rawValue))), .any(.value(.run("RUN")))]],
-        options: [CommandOption("--out", aliases: ["-o"], .path("FILE.svg|FILE.png"))],
+        options: [CommandOption("--log"), CommandOption("--out", aliases: ["-o"], .path("FILE.svg|FILE.png"))],
         brief: "plot KIND [RUN…] [--out F]",
         summary: "a chart of the runs' records in the terminal, or an SVG/PNG file with --out",
         details: """
-        loss, accuracy: train (solid) and test (dashed) per epoch, one colour per run (colours repeat after 8 runs; \
+        loss, accuracy: train (solid) and test (dashed) per epoch, one colour per run (12 colours, then they repeat; \
         in a terminal without colour each line has its own dot pattern or ASCII marker, shown in the legend)
-        hidden: each hidden layer's mean activation per epoch (epoch 0 = the first batch, before any update)
-        saturation: the first batch's share of softmax outputs below ε or above 1−ε; each run is a level segment, side by side
-        grads: each weight layer's gradient norm per epoch (epoch 0 = the first batch), log scale
+        hidden: each hidden layer's mean activation per epoch (epoch 0 = the first batch, before any update); \
+        one colour per layer, one line style per run (solid, dashed, dotted, dash-dot, …)
+        saturation: the first batch's share of softmax outputs below ε or above 1−ε, one bar per run
+        grads: each weight layer's gradient norm per epoch (epoch 0 = the first batch), log scale; colours and styles as hidden
         RUN…: the runs to draw (default: the current run, or every run when none is selected)
-        --out FILE.svg|FILE.png: write a file instead (800x500)
+        --log: a logarithmic y axis (ticks at powers of ten); values of zero or below are left out and a note says how many
+        --out FILE.svg|FILE.png: write a file instead (800x500; the PNG is the SVG drawn by librsvg)
         """,
         example: "plot loss good bad --out loss.svg", writesFiles: true) { s, inv in try plot(s, inv) }
 }
@@ -30,13 +32,18 @@ extension Commands {
         }
         let names = Array(inv.words.dropFirst()), out = inv.value("--out"), u = inv.usage
         let selected = try plotRuns(s, names, usage: u)
-        let chart = makeChart(kind, runs: selected)
+        var chart = makeChart(kind, runs: selected)
+        if inv.flag("--log") { chart.logY = true }
         if let path = out {
             let lower = path.lowercased()
             if lower.hasSuffix(".svg") {
                 try s.writeOutput(path, Array(chart.renderSVG(width: 800, height: 500).utf8))
             } else if lower.hasSuffix(".png") {
-                try s.writeOutput(path, chart.renderPNG(width: 800, height: 500))
+                let png: [UInt8]
+                do { png = try chart.renderPNG(width: 800, height: 500) } catch {
+                    throw CommandError("plot: --out \(path): \(error)")
+                }
+                try s.writeOutput(path, png)
             } else {
                 throw CommandError("plot: --out \(path): the file name must end in .svg or .png", usage: u)
             }

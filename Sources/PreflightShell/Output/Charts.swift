@@ -25,7 +25,7 @@ func makeChart(_ kind: PlotKind, runs list: [Run]) -> Chart {
                      yRange: nil)   // accuracy zooms to the data: 96% against 97% must be visible
     case .hidden:
         var series: [Series] = []
-        for r in list {
+        for (k, r) in list.enumerated() {
             let hidden = r.hiddenCount
             for h in 0..<hidden {
                 var pts: [(x: Double, y: Double)] = []
@@ -33,32 +33,34 @@ func makeChart(_ kind: PlotKind, runs list: [Run]) -> Chart {
                 for e in r.epochs where h < e.hidden.count { pts.append((Double(e.epoch), e.hidden[h].mean)) }
                 // An external run's hidden outputs carry their module names (net.1).
                 let label = r.record.flatMap { h < $0.hiddenNames.count ? $0.hiddenNames[h] : nil } ?? "h\(h + 1)"
-                series.append(Series(name: "\(r.name)/\(label)", points: pts))
+                series.append(Series(name: "\(r.name)/\(label)", points: pts, style: runStyle(k), group: h))
             }
         }
         return Chart(title: "Hidden-layer mean activation" + (multi ? "" : ": \(list.first?.name ?? "")"),
                      xLabel: "epoch (0 = first batch)", yLabel: "mean activation", series: series)
     case .saturation:
-        // Axis labels stay ASCII: the PNG font has no Greek letters.
-        // One level segment per run, side by side: run i spans x from i−1 to i (markers at both ends).
-        let series = list.enumerated().map { (i, r) -> Series in
+        // Axis labels stay ASCII: a terminal without UTF-8 shows them too.
+        let bars = list.map { r -> Bar in
             let v = r.firstBatch?.saturatedFraction ?? .nan
-            return Series(name: "\(i + 1) \(r.name)", points: [(Double(i), v), (Double(i + 1), v)])
+            return Bar(name: r.name, value: v, label: v.isNaN ? nil : pct(v, 1))
         }
-        return Chart(title: "First-batch softmax saturation", xLabel: "runs side by side, in the legend's order",
-                     yLabel: "share below eps or above 1-eps", series: series, yRange: -0.02...1.02)
+        return Chart(title: "First-batch softmax saturation", xLabel: "runs",
+                     yLabel: "share below eps or above 1-eps", bars: bars, yRange: 0...1)
     case .grads:
         var series: [Series] = []
-        for r in list {
+        for (k, r) in list.enumerated() {
             for l in 0..<r.weightLayerCount {
                 var pts: [(x: Double, y: Double)] = []
                 if let fb = r.firstBatch, l < fb.gradNorms.count { pts.append((0, fb.gradNorms[l])) }
                 for e in r.epochs where l < e.layers.count { pts.append((Double(e.epoch), e.layers[l].gradNorm)) }
                 let label = r.record.flatMap { l < $0.gradNormNames.count ? $0.gradNormNames[l] : nil } ?? "W\(l + 1)"
-                series.append(Series(name: "\(r.name)/\(label)", points: pts))
+                series.append(Series(name: "\(r.name)/\(label)", points: pts, style: runStyle(k), group: l))
             }
         }
         return Chart(title: "Gradient norm per layer" + (multi ? "" : ": \(list.first?.name ?? "")"),
                      xLabel: "epoch (0 = first batch)", yLabel: "gradient norm (L2)", series: series, logY: true)
     }
 }
+
+/// Run `k`'s line style in charts whose colours tell layers apart (hidden, grads).
+func runStyle(_ k: Int) -> LineStyle { LineStyle.allCases[k % LineStyle.allCases.count] }
