@@ -2,6 +2,7 @@ import Foundation
 import PreflightEngine
 import PreflightData
 import PreflightChecks
+import PreflightPlot
 
 // `fix`: the catalogue's remedies for the rules a run fails or warns on, each tried on a copy built from the
 // run's configuration and seed on the same data, judged by the same rules, then ranked in one table.
@@ -277,7 +278,7 @@ extension Session {
 
     /// The fix table as rows of text (header first): for the terminal and the report.
     func fixTableRows(_ table: FixTable) -> [[String]] {
-        var rows = [["#", "remedy", "rule", "value", "verdict", "other rules changed", "test acc", "seconds"]]
+        var rows = [["#", "remedy", "rule", "value", "verdict", "other rules changed", "test acc", "time"]]
         func v(_ f: Finding?) -> String { f?.value.map(num) ?? "-" }
         func label(_ v: Verdict) -> String { v == .notRun ? "not run" : v.rawValue }
         func verdict(_ f: Finding?) -> String { f.map { label($0.verdict) } ?? "-" }
@@ -287,7 +288,7 @@ extension Session {
             let acc = r.epochs == 0 ? "- (first batch)" : "\(r.accuracyBefore.map { pct($0) } ?? "-") → \(r.accuracyAfter.map { pct($0) } ?? "-")"
             for (k, t) in r.targets.enumerated() {
                 let cells = ["\(v(t.before)) → \(v(t.after))", "\(verdict(t.before)) → \(verdict(t.after))"]
-                rows.append(k == 0 ? [String(i + 1), r.text, t.rule] + cells + [others, acc, fmt(r.seconds, 1)]
+                rows.append(k == 0 ? [String(i + 1), r.text, t.rule] + cells + [others, acc, fmt(r.seconds, 1) + "s"]
                                    : ["", "", t.rule] + cells + ["", "", ""])
             }
         }
@@ -300,7 +301,7 @@ extension Session {
             return
         }
         console.line("fix for run \(table.run): \(plural(table.rows.count, "remedy", "remedies")) on copies from the same seed, best first")
-        console.out(Table(rows: fixTableRows(table), rightAligned: [0, 7]).render(indent: "  ", console: console))
+        console.out(Table(rows: fixTableRows(table), rightAligned: [0]).render(indent: "  ", console: console))
         if table.interrupted { console.line("  interrupted: \(table.rows.count) of \(tried) remedies finished (kept above)") }
         console.line("  `fix apply N` starts a new run with remedy N; the session is unchanged until then")
     }
@@ -358,5 +359,31 @@ extension Session {
         out.append(("schedule", "schedule \(c.scheduleValue)"))
         out.append(("schedule.epochs", "set schedule.epochs \(c.scheduleEpochs.map(String.init) ?? "auto")"))
         return out
+    }
+}
+
+extension Session {
+    /// The report's section for the latest fix: its table, and the diff of the fixed run and the run `fix apply`
+    /// started from it ("" when there was no fix).
+    func fixReportSection() -> String {
+        guard let table = lastFix else { return "" }
+        func html(_ rows: [[String]]) -> String {
+            guard let head = rows.first else { return "" }
+            var h = "<table class=\"fix\">\n<tr>" + head.map { "<th>\(xmlEscape($0))</th>" }.joined() + "</tr>\n"
+            for r in rows.dropFirst() { h += "<tr>" + r.map { "<td>\(xmlEscape($0))</td>" }.joined() + "</tr>\n" }
+            return h + "</table>\n"
+        }
+        var h = "<section class=\"fix\" id=\"fix\">\n<h2>Fix: run \(xmlEscape(table.run))</h2>\n"
+        h += "<p>Remedies tried on copies from the same seed, best first\(table.interrupted ? " (interrupted: the finished rows)" : "").</p>\n"
+        h += html(fixTableRows(table))
+        if let adopted = table.adopted, let a = run(named: table.run), let b = run(named: adopted) {
+            let d = diff(a, b)
+            h += "<h3>diff \(xmlEscape(a.name)) → \(xmlEscape(b.name))</h3>\n"
+            h += d.config.isEmpty ? "<p>configuration: the same</p>\n" : html(d.config)
+            h += d.findings.isEmpty ? "<p>verdicts: none changed</p>\n" : "<p>verdicts that changed</p>\n" + html(d.findings)
+            if !d.epochs.isEmpty { h += "<p>per epoch\(d.note.map { " (\($0))" } ?? "")</p>\n" + html(d.epochs) }
+            else if let n = d.note { h += "<p>epochs: \(xmlEscape(n))</p>\n" }
+        }
+        return h + "</section>\n"
     }
 }
