@@ -1,6 +1,6 @@
 import CBLAS
 
-/// Buffers for one batch of up to `capacity` rows, allocated once per network and batch size.
+/// Buffers for the plain forward pass over up to `capacity` rows (evaluation), allocated once per network and size.
 public final class Workspace {
     public let capacity: Int
     let sizes: [Int]
@@ -8,8 +8,6 @@ public final class Workspace {
     public let x: UnsafeMutablePointer<Float>
     /// Output of each layer after its activation (the last holds softmax probabilities), capacity × sizes[l+1].
     public let acts: [UnsafeMutablePointer<Float>]
-    /// ∂L/∂(pre-activation) of each layer, capacity × sizes[l+1].
-    public let deltas: [UnsafeMutablePointer<Float>]
     /// Labels of the rows.
     public let labels: UnsafeMutablePointer<Int32>
     /// Where the row-touching pass leaves its (meaningless) sum.
@@ -23,11 +21,10 @@ public final class Workspace {
         }
         x = buf(capacity * sizes[0])
         acts = sizes.dropFirst().map { buf(capacity * $0) }
-        deltas = sizes.dropFirst().map { buf(capacity * $0) }
         labels = .allocate(capacity: capacity); labels.initialize(repeating: 0, count: capacity)
     }
     deinit {
-        x.deallocate(); acts.forEach { $0.deallocate() }; deltas.forEach { $0.deallocate() }; labels.deallocate(); sink.deallocate()
+        x.deallocate(); acts.forEach { $0.deallocate() }; labels.deallocate(); sink.deallocate()
     }
 
     /// Converts rows `order[start..<start+rows]` of `set` into `x` and `labels`.
@@ -97,8 +94,8 @@ public struct LossResult {
 }
 
 extension Network {
-    /// Forward pass over `rows` rows of `ws.x`. Hidden outputs go to `ws.acts`; with `stats`, each hidden
-    /// layer's accumulator takes in this batch's outputs.
+    /// The plain forward pass over `rows` rows of `ws.x` (evaluation; training runs TrainingStep). Hidden
+    /// outputs go to `ws.acts`; with `stats`, each hidden layer's accumulator takes in this batch's outputs.
     public func forward(_ ws: Workspace, rows: Int, stats: UnsafeMutablePointer<StatsAccumulator>?) {
         var prev = UnsafePointer(ws.x)
         for l in 0..<layerCount {
@@ -117,53 +114,8 @@ extension Network {
     }
 
     /// Softmax of the output layer in place, cross-entropy against `ws.labels` (see `softmaxCrossEntropy`).
-    /// With `delta`, writes ∂(mean loss)/∂logits into the output layer's delta buffer.
-    public func softmaxLoss(_ ws: Workspace, rows: Int, epsilon: Float, delta: Bool) -> LossResult {
-        softmaxCrossEntropy(ws.acts[layerCount - 1], labels: ws.labels, delta: delta ? ws.deltas[layerCount - 1] : nil,
-                            rows: rows, classes: sizes[layerCount], epsilon: epsilon)
-    }
-
-    /// Backward pass from the output delta: fills `grads` for every layer.
-    public func backward(_ ws: Workspace, rows: Int) {
-        backwardHidden(ws, rows: rows)
-        inputLayerBiasGradient(ws, rows: rows)
-        let chunk = inputGradientChunkRows(inputs: sizes[0], columns: sizes[1])
-        var r0 = 0
-        while r0 < sizes[0] {
-            let r1 = min(r0 + chunk, sizes[0])
-            inputLayerGradient(ws, rows: rows, inputs: r0..<r1)
-            r0 = r1
-        }
-    }
-
-    /// The backward pass down to layer 0's delta: every gradient of layers ≥ 1.
-    public func backwardHidden(_ ws: Workspace, rows: Int) {
-        for l in stride(from: layerCount - 1, through: 1, by: -1) {
-            let nIn = sizes[l], nOut = sizes[l + 1]
-            let d = ws.deltas[l]
-            // dW[nIn×nOut] = Aᵀ[nIn×rows] · d[rows×nOut]
-            BLAS.gemm(transA: true, m: nIn, n: nOut, k: rows, a: ws.acts[l - 1], lda: nIn, b: d, ldb: nOut,
-                      c: grads + ranges[l].weights.lowerBound, ldc: nOut)
-            columnSums(d, rows: rows, cols: nOut, into: grads + ranges[l].bias.lowerBound)
-            // dA[rows×nIn] = d[rows×nOut] · Wᵀ[nOut×nIn], then through the activation's derivative.
-            let dPrev = ws.deltas[l - 1]
-            BLAS.gemm(transB: true, m: rows, n: nIn, k: nOut, a: d, lda: nOut,
-                      b: params + ranges[l].weights.lowerBound, ldb: nOut, c: dPrev, ldc: nIn)
-            applyDerivative(dPrev, outputs: ws.acts[l - 1], count: rows * nIn)
-        }
-    }
-
-    /// Layer 0's bias gradient (after `backwardHidden`).
-    public func inputLayerBiasGradient(_ ws: Workspace, rows: Int) {
-        columnSums(ws.deltas[0], rows: rows, cols: sizes[1], into: grads + ranges[0].bias.lowerBound)
-    }
-
-    /// Layer 0's weight gradient for input rows `inputs` (after `backwardHidden`): Xᵀ[inputs×rows] · d[rows×n1].
-    /// Made a chunk at a time (see `inputGradientChunkRows`), so that each chunk can be applied while in cache.
-    public func inputLayerGradient(_ ws: Workspace, rows: Int, inputs: Range<Int>) {
-        let n0 = sizes[0], n1 = sizes[1]
-        BLAS.gemm(transA: true, m: inputs.count, n: n1, k: rows, a: ws.x + inputs.lowerBound, lda: n0, b: ws.deltas[0], ldb: n1,
-                  c: grads + ranges[0].weights.lowerBound + inputs.lowerBound * n1, ldc: n1)
+    public func softmaxLoss(_ ws: Workspace, rows: Int, epsilon: Float) -> LossResult {
+        softmaxCrossEntropy(ws.acts[layerCount - 1], labels: ws.labels, delta: nil, rows: rows, classes: sizes[layerCount], epsilon: epsilon)
     }
 
     @inline(__always)

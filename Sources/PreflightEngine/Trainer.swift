@@ -36,26 +36,40 @@ public final class Trainer {
     public var measureEvery = 50
     /// Rows of the test set evaluated per forward pass.
     public var evalBatch = 500
+    /// Global gradient-norm clipping: nil (the default) is off; otherwise, in every step, when the L2 norm of
+    /// all layers' weight and bias gradients together exceeds it, every gradient is scaled by clipNorm / norm
+    /// before any update (as `torch.nn.utils.clip_grad_norm_`, Keras' `global_clipnorm`). The recorded
+    /// gradient norms and update ratios are those of the clipped gradients; the first-batch record's are
+    /// the raw ones. The same on one and two threads.
+    public var clipNorm: Float? {
+        didSet { precondition(clipNorm.map { $0 > 0 && $0.isFinite } ?? true, "clipNorm must be positive and finite") }
+    }
 
-    /// Threads for training: 1, or 2 for the model-parallel split of every hidden layer (the default on
-    /// machines with two or more cores). Results are deterministic for a given seed and thread count.
+    /// Threads for training: 1, or 2 (the partitions of every hidden layer run on two threads at once).
+    /// Results do not depend on it: one and two threads do the same arithmetic (see TrainingStep).
     public var threads: Int = Trainer.defaultThreads
-    public static var defaultThreads: Int { ProcessInfo.processInfo.activeProcessorCount >= 2 ? 2 : 1 }
+    /// The machine's choice: 2 on two or more cores, else 1; `PREFLIGHT_THREADS=1|2` overrides it (tests
+    /// and benchmarks use it to run the same thing on either count).
+    public static var defaultThreads: Int {
+        if let v = ProcessInfo.processInfo.environment["PREFLIGHT_THREADS"], let n = Int(v), n == 1 || n == 2 { return n }
+        return ProcessInfo.processInfo.activeProcessorCount >= 2 ? 2 : 1
+    }
 
+    /// Buffers for evaluation passes (`evaluate`, locating a NaN).
     private var workspace: Workspace?
-    private var parallel: TwoThreadStep?
+    private var step: TrainingStep?
     /// Seconds the main thread and the worker waited at barriers in the last two-thread epoch (diagnostics).
     public private(set) var lastBarrierWait: (main: Double, worker: Double) = (0, 0)
-    /// With `profilePhases`, each training thread's seconds per phase in the last two-thread epoch
-    /// (names in `phaseNames`): for scripts/bench --profile.
+    /// With `profilePhases`, each training thread's seconds per phase in the last epoch (names in
+    /// `phaseNames`; one row on one thread, two on two): for scripts/bench --profile.
     public var profilePhases = false
     public private(set) var lastPhaseSeconds: [[Double]] = []
-    public static let phaseNames = TwoThreadStep.Phase.allCases.map { "\($0)" }
+    public static let phaseNames = TrainingStep.Phase.allCases.map { "\($0)" }
     private var stats: [StatsAccumulator]
     private var order: [Int32] = []
 
-    /// The two-thread step's worker thread is parked between epochs and keeps the step alive: end it.
-    deinit { parallel?.stopWorker() }
+    /// The step's worker thread is parked between epochs and keeps the step alive: end it.
+    deinit { step?.stopWorker() }
 
     public init(network: Network, optimizer: OptimizerKind, seed: UInt64) {
         self.network = network
@@ -70,13 +84,21 @@ public final class Trainer {
         self.epochs = epochs; self.firstBatch = firstBatch; self.nonFinite = nonFinite; self.shuffleRNG = shuffleRNG
     }
 
-    public var epochsDone: Int { epochs.count }
-
     private func workspace(rows: Int) -> Workspace {
         if let ws = workspace, ws.capacity >= rows { return ws }
         let ws = Workspace(sizes: network.sizes, capacity: rows)
         workspace = ws
         return ws
+    }
+
+    /// The training step for batches of up to `rows` rows.
+    private func trainingStep(rows: Int) -> TrainingStep {
+        if let s = step, s.capacity >= rows { return s }
+        step?.stopWorker()   // the parked worker holds its step strongly: let it exit, or both leak
+        let s = TrainingStep(net: network, capacity: rows)
+        s.optimizer = optimizer
+        step = s
+        return s
     }
 
     /// Whether the network can take these samples: one input per feature and an output for every label.
@@ -96,19 +118,34 @@ public final class Trainer {
     private func hiddenSummaries() -> [LayerStats] { stats.map { $0.summary(activation: network.activation) } }
 
     /// One forward and backward pass over the batch the next epoch would start with, without any update:
-    /// what the first batch looks like with the current weights.
+    /// what the first batch looks like with the current weights. The training step's own passes, so before
+    /// training this is exactly the record the first epoch makes.
     public func probe(_ set: SampleSet, batch: Int, epsilon: Float) -> FirstBatchRecord {
         precondition(accepts(set), "probe: the samples do not fit the network (see accepts)")
-        let rows = min(batch, set.count)
-        let ws = workspace(rows: max(rows, 1))
+        guard set.count > 0 else {
+            return FirstBatchRecord(loss: .nan, saturatedFraction: .nan, lowFraction: .nan, highFraction: .nan, accuracy: .nan,
+                                    hidden: [], gradNorms: [], inputMin: .nan, inputMax: .nan, batchSize: 0, sampleIndices: [])
+        }
+        BLAS.setFlushToZero(true)
+        defer { BLAS.setFlushToZero(false) }
+        let rows = min(max(batch, 1), set.count)
+        let s = trainingStep(rows: rows)
+        s.epsilon = epsilon
+        s.set = set
+        s.profiling = false
+        s.resetStats()
         let o = peekOrder(count: set.count)
-        o.withUnsafeBufferPointer { ws.load(set, order: $0.baseAddress, start: 0, rows: rows) }
-        var acc = network.sizes.dropFirst().dropLast().map { StatsAccumulator(units: $0) }
-        acc.withUnsafeMutableBufferPointer { network.forward(ws, rows: rows, stats: $0.baseAddress) }
-        let res = network.softmaxLoss(ws, rows: rows, epsilon: epsilon, delta: true)
-        network.backward(ws, rows: rows)
-        return firstBatchRecord(x: ws.x, rows: rows, loss: res, hidden: acc.map { $0.summary(activation: network.activation) },
-                                indices: o.prefix(rows).map { Int($0) })
+        var record: FirstBatchRecord?
+        o.withUnsafeBufferPointer { ob in
+            s.order = ob.baseAddress
+            s.probe(start: 0, rows: rows) { r in
+                let hidden = s.mergedStats().map { $0.summary(activation: self.network.activation) }
+                record = self.firstBatchRecord(x: s.xs[0], rows: rows, loss: r, hidden: hidden, indices: o.prefix(rows).map { Int($0) })
+            }
+            s.order = nil
+        }
+        s.set = nil
+        return record!
     }
 
     /// `indices`: the batch's samples (`order`'s first `rows` entries).
@@ -137,164 +174,70 @@ public final class Trainer {
             let rows = min(ws.capacity, set.count - start)
             ws.load(set, order: nil, start: start, rows: rows)
             network.forward(ws, rows: rows, stats: nil)
-            let r = network.softmaxLoss(ws, rows: rows, epsilon: epsilon, delta: false)
+            let r = network.softmaxLoss(ws, rows: rows, epsilon: epsilon)
             lossSum += r.lossSum; correct += r.correct
             start += rows
         }
         return (lossSum / Double(set.count), Double(correct) / Double(set.count))
     }
 
-    /// Trains one epoch. `shouldStop` is polled between batches (^C); `progress` is called after each batch.
-    /// Returns the epoch's record (also appended to `epochs`), or nil if training is stopped by an earlier NaN
-    /// or the samples do not fit the network (`accepts`).
+    /// Trains one epoch on `threads` threads (one without hidden layers). `shouldStop` is polled between
+    /// batches (^C); `progress` is called after each batch. Returns the epoch's record (also appended to
+    /// `epochs`), or nil if training is stopped by an earlier NaN or the samples do not fit the network (`accepts`).
     @discardableResult
     public func trainEpoch(_ train: SampleSet, test: SampleSet?, batch: Int, epsilon: Float,
                            shouldStop: () -> Bool = { false },
                            progress: ((BatchProgress) -> Void)? = nil) -> EpochRecord? {
         guard nonFinite == nil, train.count > 0, accepts(train) else { return nil }
         optimizer.epoch = epochs.count   // the learning-rate schedule's epoch (0-based)
-        if threads >= 2 && network.hiddenCount >= 1 {
-            return trainEpochParallel(train, test: test, batch: batch, epsilon: epsilon, shouldStop: shouldStop, progress: progress)
-        }
         BLAS.setFlushToZero(true)
         defer { BLAS.setFlushToZero(false) }
         let batch = max(1, min(batch, train.count))
-        let ws = workspace(rows: batch)
+        let s = trainingStep(rows: batch)
+        s.epsilon = epsilon
+        s.clipNorm = clipNorm
+        s.set = train
+        s.profiling = profilePhases
         let epochNumber = epochs.count + 1
         let n = train.count
         shuffleForNextEpoch(n)
-        for i in stats.indices { stats[i].reset() }
-        let batches = (n + batch - 1) / batch
-        let layers = network.layerCount
-        var measures = [StepMeasure](repeating: StepMeasure(), count: layers)
-        var tally = EpochTally(layers: layers, epoch: epochNumber, batches: batches, batch: batch)
-        order.withUnsafeBufferPointer { ob in
-            stats.withUnsafeMutableBufferPointer { sb in
-                for b in 0..<batches {
-                    if b > 0 && shouldStop() { break }
-                    let start = b * batch, rows = min(batch, n - start)
-                    ws.load(train, order: ob.baseAddress, start: start, rows: rows)
-                    network.forward(ws, rows: rows, stats: sb.baseAddress)
-                    let res = network.softmaxLoss(ws, rows: rows, epsilon: epsilon, delta: true)
-                    if !res.lossSum.isFinite {
-                        nonFinite = locateNonFinite(ws, rows: rows, epoch: epochNumber, batch: b + 1)
-                        break
-                    }
-                    let measure = b % measureEvery == 0 || b == batches - 1
-                    if measure { for l in 0..<layers { measures[l] = StepMeasure() } }
-                    let record = epochNumber == 1 && b == 0 && firstBatch == nil
-                    let nextStart = start + rows, nextRows = max(0, min(rows, n - nextStart))
-                    measures.withUnsafeMutableBufferPointer { mb in
-                        backwardAndUpdate(ws, rows: rows, measures: measure ? mb.baseAddress : nil, record: record,
-                                          beforeUpdate: {
-                            self.firstBatch = self.firstBatchRecord(x: ws.x, rows: rows, loss: res,
-                                                                    hidden: sb.map { $0.summary(activation: self.network.activation) },
-                                                                    indices: ob.prefix(rows).map { Int($0) })
-                        }, prefetch: { slice, slices in
-                            train.prefetch(order: ob.baseAddress!, start: nextStart, rows: nextRows, slice: slice, of: slices)
-                        })
-                    }
-                    if measure { tally.addMeasures(measures.map { ($0.gradSquared, $0.updateSquared, $0.weightSquared) }) }
-                    tally.add(res, rows: rows, progress: progress)
-                }
-            }
-        }
-        return finishEpoch(tally, test: test, epsilon: epsilon)
-    }
-
-    /// One thread's backward pass and optimiser step for the batch in `ws`. Layer 0's weight gradient (the
-    /// largest product) is made a chunk of input rows at a time and each chunk applied while in cache, unless
-    /// this step is `record`ed: then `beforeUpdate` (the first-batch record) sees every gradient first.
-    /// `prefetch(k, chunks)` runs after chunk k's product, to overlap fetching the next batch with it.
-    /// `measures`: one per layer, or nil.
-    private func backwardAndUpdate(_ ws: Workspace, rows: Int, measures m: UnsafeMutablePointer<StepMeasure>?, record: Bool,
-                                   beforeUpdate: () -> Void, prefetch: (Int, Int) -> Void) {
-        network.backwardHidden(ws, rows: rows)
-        network.inputLayerBiasGradient(ws, rows: rows)
-        optimizer.beginStep()
-        let rate = optimizer.stepRate(optimizer.steps)
-        let P = network.params, G = network.grads, R = network.ranges
-        let n0 = network.sizes[0], n1 = network.sizes[1], w = R[0].weights.lowerBound
-        let chunk = inputGradientChunkRows(inputs: n0, columns: n1)
-        let chunks = (n0 + chunk - 1) / chunk
-        for k in 0..<chunks {
-            let r0 = k * chunk, r1 = min(r0 + chunk, n0)
-            network.inputLayerGradient(ws, rows: rows, inputs: r0..<r1)
-            prefetch(k, chunks)
-            if !record {
-                optimizer.apply(params: P, grads: G, range: (w + r0 * n1)..<(w + r1 * n1), rate: rate, measure: m)
-            }
-        }
-        if record {
-            beforeUpdate()
-            optimizer.apply(params: P, grads: G, range: R[0].weights, rate: rate, measure: m)
-        }
-        optimizer.apply(params: P, grads: G, range: R[0].bias, rate: rate, measure: nil)
-        for l in 1..<network.layerCount {
-            optimizer.apply(params: P, grads: G, range: R[l].weights, rate: rate, measure: m.map { $0 + l })
-            optimizer.apply(params: P, grads: G, range: R[l].bias, rate: rate, measure: nil)
-        }
-    }
-
-    /// The same epoch on two threads (see TwoThreadStep).
-    private func trainEpochParallel(_ train: SampleSet, test: SampleSet?, batch: Int, epsilon: Float,
-                                    shouldStop: () -> Bool, progress: ((BatchProgress) -> Void)?) -> EpochRecord? {
-        BLAS.setFlushToZero(true)
-        defer { BLAS.setFlushToZero(false) }
-        let batch = max(1, min(batch, train.count))
-        if parallel == nil || parallel!.capacity < batch {
-            parallel?.stopWorker()   // the parked worker holds its step strongly: let it exit, or both leak
-            parallel = TwoThreadStep(net: network, capacity: batch)
-        }
-        let par = parallel!
-        par.optimizer = optimizer
-        par.epsilon = epsilon
-        par.set = train
-        par.profiling = profilePhases
-        let epochNumber = epochs.count + 1
-        let n = train.count
-        shuffleForNextEpoch(n)
-        par.resetStats()
+        s.resetStats()
         let batches = (n + batch - 1) / batch
         let layers = network.layerCount
         var tally = EpochTally(layers: layers, epoch: epochNumber, batches: batches, batch: batch)
         var badBatch: (start: Int, rows: Int, b: Int)? = nil
         order.withUnsafeBufferPointer { ob in
-            par.order = ob.baseAddress
-            par.beginEpoch()
+            s.order = ob.baseAddress
+            s.beginEpoch(threads: threads)
             for b in 0..<batches {
                 if b > 0 && shouldStop() { break }
                 let start = b * batch, rows = min(batch, n - start)
                 let measure = b % measureEvery == 0 || b == batches - 1
                 let first = epochNumber == 1 && b == 0 && firstBatch == nil
-                let res = par.runStep(start: start, rows: rows, measure: measure, gradsReady: first ? { r in
-                    let hidden = par.mergedStats().map { $0.summary(activation: self.network.activation) }
-                    self.firstBatch = self.firstBatchRecord(x: par.xs[0], rows: rows, loss: r, hidden: hidden,
+                let res = s.runStep(start: start, rows: rows, measure: measure, gradsReady: first ? { r in
+                    let hidden = s.mergedStats().map { $0.summary(activation: self.network.activation) }
+                    self.firstBatch = self.firstBatchRecord(x: s.xs[0], rows: rows, loss: r, hidden: hidden,
                                                             indices: ob.prefix(rows).map { Int($0) })
                 } : nil)
                 if !res.lossSum.isFinite { badBatch = (start, rows, b); break }
-                if measure {
-                    tally.addMeasures((0..<layers).map { l in
-                        (par.measures[0][l].gradSquared + par.measures[1][l].gradSquared,
-                         par.measures[0][l].updateSquared + par.measures[1][l].updateSquared,
-                         par.measures[0][l].weightSquared + par.measures[1][l].weightSquared)
-                    })
-                }
+                if measure { tally.addMeasures(s.mergedMeasures()) }
                 tally.add(res, rows: rows, progress: progress)
             }
-            par.endEpoch()
+            s.endEpoch()
+            s.order = nil
             if let bad = badBatch {
-                // Locate the NaN/Inf single-threaded on the same batch (no update happened).
+                // Locate the NaN/Inf with the plain forward pass on the same batch (no update happened).
                 let ws = workspace(rows: batch)
                 ws.load(train, order: ob.baseAddress, start: bad.start, rows: bad.rows)
                 network.forward(ws, rows: bad.rows, stats: nil)
                 nonFinite = locateNonFinite(ws, rows: bad.rows, epoch: epochNumber, batch: bad.b + 1)
             }
         }
+        s.set = nil
         tally.stop()
-        lastBarrierWait = (par.waitSeconds[0], par.waitSeconds[8])
-        lastPhaseSeconds = (0..<2).map { t in TwoThreadStep.Phase.allCases.map { par.phaseSeconds[t * 16 + $0.rawValue] } }
-        stats = par.mergedStats()
+        lastBarrierWait = (s.waitSeconds[0], s.waitSeconds[8])
+        lastPhaseSeconds = (0..<s.threads).map { t in TrainingStep.Phase.allCases.map { s.phaseSeconds[t * 16 + $0.rawValue] } }
+        stats = s.mergedStats()
         for i in stats.indices { stats[i].samples = tally.seen }
         return finishEpoch(tally, test: test, epsilon: epsilon)
     }

@@ -29,7 +29,7 @@ func fail(_ reason: String) -> Never {
     exit(2)
 }
 var args = Array(CommandLine.arguments.dropFirst())
-func value(_ option: String) -> String {
+@MainActor func value(_ option: String) -> String {
     guard !args.isEmpty else { fail("\(option) needs a value") }
     return args.removeFirst()
 }
@@ -115,7 +115,8 @@ func gemmCeiling(_ sizes: [Int], batch b: Int, seconds: Double = 1.0) -> Double 
 func gemmCeilingTwoThreads(_ sizes: [Int], batch b: Int, seconds: Double = 1.0) -> Double {
     let maxN = sizes.max()!
     func buf(_ n: Int) -> UnsafeMutablePointer<Float> { let p = UnsafeMutablePointer<Float>.allocate(capacity: n); p.initialize(repeating: 0.01, count: n); return p }
-    struct Bufs { let A, D, G, C: UnsafeMutablePointer<Float>; let Ws: [UnsafeMutablePointer<Float>] }
+    // Sendable by hand: each thread works only on its own element of `bufs`, and they are freed never (the process ends).
+    struct Bufs: @unchecked Sendable { let A, D, G, C: UnsafeMutablePointer<Float>; let Ws: [UnsafeMutablePointer<Float>] }
     let bufs = (0..<2).map { _ in Bufs(A: buf(b * maxN), D: buf(b * maxN), G: buf(maxN * maxN), C: buf(b * maxN),
                                       Ws: (0..<(sizes.count - 1)).map { buf(sizes[$0] * sizes[$0 + 1]) }) }
     @Sendable func half(_ n: Int, _ t: Int) -> Int { let c = n >= 32 ? (n / 2) / 16 * 16 : n / 2; return t == 0 ? c : n - c }
@@ -311,83 +312,23 @@ if !profileLines.isEmpty {
 }
 
 if profile {
-    // Where one single-threaded epoch's time goes (784-128-128-10), phase by phase.
-    let sizes = [784, 128, 128, 10]
-    let net = Network(sizes: sizes, activation: .relu)
+    // Where one single-threaded epoch's time goes (784-128-128-10): the training step's own phase timers.
+    let net = Network(sizes: [784, 128, 128, 10], activation: .relu)
     net.initialize([.glorot, .glorot, .glorot], seed: 1)
-    let opt = Optimizer(kind: .adam(lr: 0.001), count: net.paramCount)
-    let ws = Workspace(sizes: sizes, capacity: 100)
-    var rng = Xoshiro(seed: 1)
-    var order = (0..<Int32(train.count)).map { $0 }
-    var stats = [StatsAccumulator(units: 128), StatsAccumulator(units: 128)]
-    BLAS.setThreads(1); BLAS.setFlushToZero(true)
-    var tShuffle = 0.0, tLoad = 0.0, tFwd = 0.0, tFwdPlain = 0.0, tSoft = 0.0, tBack = 0.0, tInput = 0.0, tAdam = 0.0
-    // The same passes, in the same order, as Trainer's one-thread step (the forward pass twice, with and
-    // without the recorder, to price the recorder).
-    let n0 = sizes[0], n1 = sizes[1], R = net.ranges
-    let chunk = inputGradientChunkRows(inputs: n0, columns: n1), chunks = (n0 + chunk - 1) / chunk
-    for _ in 0..<2 {
-        tShuffle = 0; tLoad = 0; tFwd = 0; tFwdPlain = 0; tSoft = 0; tBack = 0; tInput = 0; tAdam = 0
-        var t = monotonicSeconds()
-        rng.shuffle(&order)
-        tShuffle = monotonicSeconds() - t
-        for b in 0..<600 {
-            t = monotonicSeconds()
-            order.withUnsafeBufferPointer { ws.load(train, order: $0.baseAddress, start: b * 100, rows: 100) }
-            var u = monotonicSeconds(); tLoad += u - t; t = u
-            net.forward(ws, rows: 100, stats: nil)
-            u = monotonicSeconds(); tFwdPlain += u - t; t = u
-            stats.withUnsafeMutableBufferPointer { net.forward(ws, rows: 100, stats: $0.baseAddress) }
-            u = monotonicSeconds(); tFwd += u - t; t = u
-            _ = net.softmaxLoss(ws, rows: 100, epsilon: 1e-7, delta: true)
-            u = monotonicSeconds(); tSoft += u - t; t = u
-            net.backwardHidden(ws, rows: 100)
-            net.inputLayerBiasGradient(ws, rows: 100)
-            u = monotonicSeconds(); tBack += u - t; t = u
-            opt.beginStep()
-            let rate = opt.stepRate(opt.steps)
-            var r0 = 0, k = 0
-            while r0 < n0 {
-                let r1 = min(r0 + chunk, n0)
-                net.inputLayerGradient(ws, rows: 100, inputs: r0..<r1)
-                if b < 599 {
-                    order.withUnsafeBufferPointer { train.prefetch(order: $0.baseAddress!, start: (b + 1) * 100, rows: 100, slice: k, of: chunks) }
-                }
-                u = monotonicSeconds(); tInput += u - t; t = u
-                opt.apply(params: net.params, grads: net.grads, range: (R[0].weights.lowerBound + r0 * n1)..<(R[0].weights.lowerBound + r1 * n1),
-                          rate: rate, measure: nil)
-                u = monotonicSeconds(); tAdam += u - t; t = u
-                r0 = r1; k += 1
-            }
-            opt.apply(params: net.params, grads: net.grads, range: R[0].bias, rate: rate, measure: nil)
-            for l in 1..<R.count {
-                opt.apply(params: net.params, grads: net.grads, range: R[l].weights, rate: rate, measure: nil)
-                opt.apply(params: net.params, grads: net.grads, range: R[l].bias, rate: rate, measure: nil)
-            }
-            u = monotonicSeconds(); tAdam += u - t; t = u
-        }
-    }
-    let fwdFlops: Double = 2.0 * Double(784 * 128 + 128 * 128 + 128 * 10)
-    let fwdG: Double = fwdFlops * 60000 / 1e9
-    let extra: Double = 2.0 * Double(128 * 128 + 128 * 10)
-    let backG: Double = fwdG + extra * 60000 / 1e9
-    let ceil1 = gemmCeiling(sizes, batch: 100)
-    let gemmEst = (fwdG + backG) / ceil1
-    func ms(_ x: Double) -> String { String(format: "%6.1f ms", x * 1000) }
-    let total = tShuffle + tLoad + tFwd + tSoft + tBack + tInput + tAdam
-    print("")
-    print("profile: one epoch of 784-128-128-10 on one thread, by phase")
-    print("  shuffle                           \(ms(tShuffle))")
-    print("  uint8 -> float conversion         \(ms(tLoad))")
-    print("  forward (sgemm + bias/relu)       \(ms(tFwdPlain))")
-    print("  forward with the recorder         \(ms(tFwd))   (recording costs \(ms(tFwd - tFwdPlain)), \(String(format: "%.1f", (tFwd - tFwdPlain) / total * 100))% of the epoch)")
-    print("  softmax + loss + output delta     \(ms(tSoft))")
-    print("  backward to layer 0's delta       \(ms(tBack))   (sgemm + derivatives + bias gradients)")
-    print("  layer 0's weight gradient         \(ms(tInput))   (sgemm in chunks + next batch's prefetch)")
-    print("  Adam                              \(ms(tAdam))")
-    print("  total                             \(ms(total))   of which the sgemm calls alone take ~\(ms(gemmEst)) (\(String(format: "%.0f", gemmEst / total * 100))%)")
-    // The first-batch check: one forward/backward pass with the recorder, no update.
     let tr = Trainer(network: net, optimizer: .adam(lr: 0.001), seed: 1)
+    tr.threads = 1
+    tr.trainEpoch(train, test: nil, batch: 100, epsilon: 1e-7)   // warm-up
+    tr.profilePhases = true
+    let r = tr.trainEpoch(train, test: nil, batch: 100, epsilon: 1e-7)!
+    tr.profilePhases = false
+    print("")
+    print("profile: one epoch of 784-128-128-10 on one thread, by phase (\(String(format: "%.0f", r.seconds * 1000)) ms)")
+    let phases = tr.lastPhaseSeconds[0]
+    for (i, name) in Trainer.phaseNames.enumerated() {
+        print("  " + name.padding(toLength: 22, withPad: " ", startingAt: 0) + String(format: "%8.1f ms", phases[i] * 1000))
+    }
+    print("  " + "total".padding(toLength: 22, withPad: " ", startingAt: 0) + String(format: "%8.1f ms", phases.reduce(0, +) * 1000))
+    // The first-batch check: one forward/backward pass of the training step with the recorder, no update.
     _ = tr.probe(train, batch: 100, epsilon: 1e-7)
     var best = 1e9
     for _ in 0..<10 { let t0 = monotonicSeconds(); _ = tr.probe(train, batch: 100, epsilon: 1e-7); best = min(best, monotonicSeconds() - t0) }

@@ -53,11 +53,12 @@ final class GradientTests: XCTestCase {
         let pixels = (0..<(rows * features)).map { _ in UInt8(rng.below(256)) }
         let labels = (0..<rows).map { UInt8($0 % sizes.last!) }
         let set = SampleSet(pixels: pixels, labels: labels, count: rows, features: features, scale: 1 / 255)
-        let ws = Workspace(sizes: sizes, capacity: rows)
-        ws.load(set, order: nil, start: 0, rows: rows)
-        net.forward(ws, rows: rows, stats: nil)
-        _ = net.softmaxLoss(ws, rows: rows, epsilon: 1e-7, delta: true)
-        net.backward(ws, rows: rows)
+        // The training step's own gradients: the probe runs its forward and backward passes over one batch
+        // (all `rows` samples, in shuffled order: the mean loss does not depend on it) without updating.
+        let trainer = Trainer(network: net, optimizer: .sgd(lr: 0.1, momentum: 0), seed: 5)
+        let before = net.parameterArray
+        let probe = trainer.probe(set, batch: rows, epsilon: 1e-7)
+        XCTAssertEqual(net.parameterArray, before, "the probe updates nothing")
         let analytic = Array(UnsafeBufferPointer(start: net.grads, count: net.paramCount))
 
         let ref = ReferenceMLP(sizes: sizes, activation: activation, params: net.parameterArray.map(Double.init), ranges: net.ranges)
@@ -73,12 +74,16 @@ final class GradientTests: XCTestCase {
             worst = max(worst, err)
         }
         XCTAssertLessThan(worst, 2e-3, "\(activation): worst relative gradient error \(worst)")
-        // And the engine's loss agrees with the Float64 reference.
+        // And the engine's loss agrees with the Float64 reference: the step's, and the evaluation pass's.
+        let ws = Workspace(sizes: sizes, capacity: rows)
+        ws.load(set, order: nil, start: 0, rows: rows)
         let engineLoss = { () -> Double in
             net.forward(ws, rows: rows, stats: nil)
-            return net.softmaxLoss(ws, rows: rows, epsilon: 1e-7, delta: false).lossSum / Double(rows)
+            return net.softmaxLoss(ws, rows: rows, epsilon: 1e-7).lossSum / Double(rows)
         }()
-        XCTAssertEqual(engineLoss, ref.loss(x: x, labels: y, rows: rows), accuracy: 1e-5)
+        let refLoss = ref.loss(x: x, labels: y, rows: rows)
+        XCTAssertEqual(engineLoss, refLoss, accuracy: 1e-5)
+        XCTAssertEqual(probe.loss, refLoss, accuracy: 1e-5)
     }
 
     func testReluGradients() { check(.relu) }
@@ -90,6 +95,10 @@ final class GradientTests: XCTestCase {
     /// Width 16 takes the vectorised relu path.
     func testWideReluGradients() { check(.relu, sizes: [20, 16, 32, 5], rows: 7) }
     func testSingleLayerSoftmaxGradients() { check(.relu, sizes: [8, 3], rows: 5) }
+    /// Three hidden layers of odd widths: partitions of unequal size, deltas gathered from both partitions' blocks.
+    func testDeepOddWidthGradients() { check(.tanh, sizes: [9, 7, 5, 3, 4], rows: 6) }
+    /// A hidden layer of one unit: partition 0 of it is empty.
+    func testOneUnitLayerGradients() { check(.leakyRelu, sizes: [10, 1, 5, 3], rows: 5) }
 
     func testLossClipsPredictionsLikeKeras() {
         // A confident wrong prediction costs −ln(ε), not infinity.
@@ -100,7 +109,7 @@ final class GradientTests: XCTestCase {
         let ws = Workspace(sizes: [1, 2], capacity: 1)
         ws.load(set, order: nil, start: 0, rows: 1)
         net.forward(ws, rows: 1, stats: nil)
-        let r = net.softmaxLoss(ws, rows: 1, epsilon: 1e-7, delta: false)
+        let r = net.softmaxLoss(ws, rows: 1, epsilon: 1e-7)
         XCTAssertEqual(r.lossSum, -log(Double(Float(1e-7))), accuracy: 1e-4)
         XCTAssertEqual(r.low, 1); XCTAssertEqual(r.high, 1)
     }

@@ -65,58 +65,17 @@ final class TrainingTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(fb.inputMin, 0); XCTAssertLessThanOrEqual(fb.inputMax, 1)
     }
 
+    /// Before training, the probe (what `check` shows) is exactly the record the first epoch makes, on one
+    /// thread and on two: the same step's passes.
     func testFirstBatchRecordEqualsProbeBeforeTraining() {
         let train = blobSet(count: 300, seed: 1)
-        let t = makeTrainer()
-        t.threads = 1
-        let probe = t.probe(train, batch: 50, epsilon: 1e-7)
-        t.trainEpoch(train, test: nil, batch: 50, epsilon: 1e-7)
-        XCTAssertEqual(t.firstBatch, probe)
-        // Two threads sum the same products in another order: equal to float tolerance.
-        let t2 = makeTrainer()
-        t2.threads = 2
-        t2.trainEpoch(train, test: nil, batch: 50, epsilon: 1e-7)
-        let fb = t2.firstBatch!
-        XCTAssertEqual(fb.loss, probe.loss, accuracy: 1e-5)
-        XCTAssertEqual(fb.saturatedFraction, probe.saturatedFraction)
-        XCTAssertEqual(fb.hidden[1].mean, probe.hidden[1].mean, accuracy: 1e-5)
-        XCTAssertEqual(fb.hidden[0].deadFraction, probe.hidden[0].deadFraction)
-        XCTAssertEqual(fb.hidden[0].samples, 50)
-        for (a, b) in zip(fb.gradNorms, probe.gradNorms) { XCTAssertEqual(a, b, accuracy: 1e-5 * max(1, b)) }
-    }
-
-    /// The two-thread split gives the same training as one thread, to float tolerance, for every shape of split.
-    func testTwoThreadsMatchOneThread() {
-        for sizes in [[32, 16, 16, 4], [32, 48, 4], [32, 64, 32, 16, 4], [32, 1, 4], [32, 35, 17, 4], [32, 4]] {
-            let train = blobSet(count: 400, seed: 1), test = blobSet(count: 100, seed: 2)
-            var results: [(Trainer)] = []
-            for threads in [1, 2] {
-                let net = Network(sizes: sizes, activation: .relu)
-                net.initialize(Array(repeating: .glorot, count: sizes.count - 1), seed: 3)
-                let t = Trainer(network: net, optimizer: .adam(lr: 0.01), seed: 3)
-                t.threads = threads
-                t.measureEvery = 3
-                t.trainEpoch(train, test: test, batch: 32, epsilon: 1e-7)
-                t.trainEpoch(train, test: test, batch: 32, epsilon: 1e-7)
-                results.append(t)
-            }
-            let (a, b) = (results[0], results[1])
-            let pa = a.network.parameterArray, pb = b.network.parameterArray
-            let diff = zip(pa, pb).map { abs($0 - $1) }.max()!
-            XCTAssertLessThan(diff, 1e-2, "\(sizes): max parameter difference \(diff)")
-            for (ea, eb) in zip(a.epochs, b.epochs) {
-                XCTAssertEqual(ea.trainLoss, eb.trainLoss, accuracy: 1e-3 * max(1, ea.trainLoss), "\(sizes)")
-                XCTAssertEqual(ea.hidden.count, eb.hidden.count)
-                for (ha, hb) in zip(ea.hidden, eb.hidden) {
-                    XCTAssertEqual(ha.mean, hb.mean, accuracy: 1e-3 * max(1, ha.mean), "\(sizes)")
-                    XCTAssertEqual(ha.zeroFraction, hb.zeroFraction, accuracy: 1e-2, "\(sizes)")
-                    XCTAssertEqual(ha.samples, hb.samples, "\(sizes)")
-                }
-                for (la, lb) in zip(ea.layers, eb.layers) {
-                    XCTAssertEqual(la.gradNorm, lb.gradNorm, accuracy: 1e-2 * max(1e-3, la.gradNorm), "\(sizes)")
-                    XCTAssertEqual(la.updateRatio, lb.updateRatio, accuracy: 1e-2 * la.updateRatio, "\(sizes)")
-                }
-            }
+        for threads in [1, 2] {
+            let t = makeTrainer()
+            t.threads = threads
+            let probe = t.probe(train, batch: 50, epsilon: 1e-7)
+            XCTAssertEqual(probe.batchSize, 50)
+            t.trainEpoch(train, test: nil, batch: 50, epsilon: 1e-7)
+            XCTAssertEqual(t.firstBatch, probe, "threads \(threads)")
         }
     }
 
@@ -197,46 +156,9 @@ final class TrainingTests: XCTestCase {
         XCTAssertEqual(a.loss, b.loss, accuracy: 1e-6)
     }
 
-    /// One-thread training (layer 0's gradient made and applied a chunk of input rows at a time, the first
-    /// step applied only after its record) does exactly what the plain passes and `Optimizer.step` do.
-    /// Every sample is the same image with the same label, so the batches' shuffled order cannot change a sum.
-    func testOneThreadTrainingEqualsThePlainPassesBitForBit() {
-        let sizes = [200, 128, 16, 4]   // 200 inputs: layer 0's gradient comes in several chunks
-        var rng = Xoshiro(seed: 5)
-        let image = (0..<200).map { _ in UInt8(rng.below(256)) }
-        let count = 60, batch = 20
-        let set = SampleSet(pixels: Array((0..<count).map { _ in image }.joined()), labels: Array(repeating: 2, count: count),
-                            count: count, features: 200, scale: 1 / 255)
-        let a = Network(sizes: sizes, activation: .relu), b = Network(sizes: sizes, activation: .relu)
-        a.initialize(Array(repeating: .glorot, count: 3), seed: 4); b.initialize(Array(repeating: .glorot, count: 3), seed: 4)
-        let t = Trainer(network: a, optimizer: .adam(lr: 0.01), seed: 4)
-        t.threads = 1
-        t.measureEvery = 2
-        for _ in 0..<2 { t.trainEpoch(set, test: nil, batch: batch, epsilon: 1e-7) }
-        let opt = Optimizer(kind: .adam(lr: 0.01), count: b.paramCount)
-        let ws = Workspace(sizes: sizes, capacity: batch)
-        for _ in 0..<(2 * count / batch) {
-            ws.load(set, order: nil, start: 0, rows: batch)
-            b.forward(ws, rows: batch, stats: nil)
-            _ = b.softmaxLoss(ws, rows: batch, epsilon: 1e-7, delta: true)
-            b.backward(ws, rows: batch)
-            opt.step(params: b.params, grads: b.grads, layerRanges: b.ranges, measures: nil)
-        }
-        XCTAssertEqual(t.optimizer.steps, opt.steps)
-        func firstDifference(_ x: [Float], _ y: [Float]) -> String? {
-            guard x.count == y.count else { return "sizes \(x.count) vs \(y.count)" }
-            guard let i = x.indices.first(where: { x[$0] != y[$0] }) else { return nil }
-            return "index \(i): \(x[i]) vs \(y[i])"
-        }
-        XCTAssertNil(firstDifference(a.parameterArray, b.parameterArray), "parameters")
-        XCTAssertNil(firstDifference(t.optimizer.mArray, opt.mArray), "first moments")
-        XCTAssertNil(firstDifference(t.optimizer.vArray, opt.vArray), "second moments")
-        XCTAssertNotEqual(a.parameterArray, { let n = Network(sizes: sizes, activation: .relu); n.initialize(Array(repeating: .glorot, count: 3), seed: 4); return n.parameterArray }())
-    }
-
-    /// Two threads train layer 0 in their own copies during an epoch; after it, the network and the optimiser
-    /// hold the result (what evaluation, `save` and one-thread training read), close to one thread's.
-    func testTwoThreadEpochLeavesLayerZeroInTheNetworkAndOptimizer() {
+    /// The partitions train layer 0 in their own copies during an epoch; after it, the network and the
+    /// optimiser hold the result (what evaluation and `save` read), the same on one thread as on two.
+    func testEpochLeavesLayerZeroInTheNetworkAndOptimizer() {
         let train = blobSet(count: 400, seed: 1)
         var trainers: [Trainer] = []
         for threads in [1, 2] {
@@ -254,34 +176,9 @@ final class TrainingTests: XCTestCase {
         let m1 = one.optimizer.mArray, m2 = two.optimizer.mArray, v2 = two.optimizer.vArray
         XCTAssertGreaterThan(w.filter { p2[$0] != initial[$0] }.count, w.count * 99 / 100, "layer 0 weights moved")
         XCTAssertGreaterThan(w.filter { m2[$0] != 0 && v2[$0] > 0 }.count, w.count * 99 / 100, "layer 0 moments kept")
-        XCTAssertLessThan(w.map { abs(p2[$0] - p1[$0]) }.max()!, 1e-3, "layer 0 weights against one thread's")
-        XCTAssertLessThan(w.map { abs(m2[$0] - m1[$0]) }.max()!, 1e-3, "layer 0 first moments against one thread's")
-        XCTAssertEqual(two.evaluate(train, epsilon: 1e-7).loss, one.evaluate(train, epsilon: 1e-7).loss, accuracy: 1e-3)
-    }
-
-    /// Every optimiser keeps its state in the threads' copies of layer 0 and gets it back: two threads train
-    /// like one (to float tolerance) with SGD with momentum and RMSprop too, also when the thread count
-    /// changes between epochs.
-    func testTwoThreadsMatchOneThreadForEveryOptimizer() {
-        let train = blobSet(count: 300, seed: 3)
-        for kind in [OptimizerKind.sgd(lr: 0.05, momentum: 0.9), .sgd(lr: 0.1, momentum: 0), .rmsprop(lr: 0.001), .adam(lr: 0.003)] {
-            var params: [[Float]] = [], losses: [[Double]] = []
-            // One thread throughout; then two threads with a one-thread epoch between (the copies are taken
-            // afresh each epoch and handed back after it).
-            for pattern in [[1, 1, 1], [2, 1, 2]] {
-                let net = Network(sizes: [32, 40, 24, 4], activation: .relu)
-                net.initialize([.glorot, .glorot, .glorot], seed: 8)
-                let t = Trainer(network: net, optimizer: kind, seed: 8)
-                for threads in pattern {
-                    t.threads = threads
-                    t.trainEpoch(train, test: nil, batch: 30, epsilon: 1e-7)
-                }
-                params.append(net.parameterArray); losses.append(t.epochs.map(\.trainLoss))
-            }
-            let diff = zip(params[0], params[1]).map { abs($0 - $1) }.max()!
-            XCTAssertLessThan(diff, 1e-3, "\(kind): max parameter difference \(diff)")
-            for (a, b) in zip(losses[0], losses[1]) { XCTAssertEqual(a, b, accuracy: 1e-4, "\(kind)") }
-            XCTAssertLessThan(losses[1].last!, losses[1].first!, "\(kind) learns on two threads")
-        }
+        XCTAssertEqual(p2, p1, "weights against one thread's")
+        XCTAssertEqual(m2, m1, "first moments against one thread's")
+        XCTAssertEqual(v2, one.optimizer.vArray, "second moments against one thread's")
+        XCTAssertEqual(two.evaluate(train, epsilon: 1e-7).loss, one.evaluate(train, epsilon: 1e-7).loss)
     }
 }
