@@ -138,7 +138,7 @@ final class DeclaredGrammarTests: XCTestCase {
     func testUsageLinesFromTheGrammar() throws {
         func usage(_ n: String) throws -> String { try XCTUnwrap(Commands.named(n)).usage }
         XCTAssertEqual(try usage("data"), "data mnist|fashion|synthetic [N]|PATH|X.npy Y.npy [--limit N] [--scale unit|standard|none] [--test FRACTION] [--label COL] [--no-header] [--delimiter C] [--drop-missing] [--x KEY] [--y KEY] [--x-test KEY] [--y-test KEY]")
-        XCTAssertEqual(try usage("optimizer"), "optimizer sgd LR [momentum M] | adam LR | rmsprop LR")
+        XCTAssertEqual(try usage("optimizer"), "optimizer sgd LR [momentum M] | adam LR | rmsprop LR | adamw LR [WD]")
         XCTAssertEqual(try usage("plot"), "plot loss|accuracy|hidden|saturation|grads [RUN…] [--log] [--out FILE.svg|FILE.png] [--force]")
         XCTAssertEqual(try usage("train"), "train N")
         XCTAssertEqual(try usage("set"), "set [KEY VALUE]")

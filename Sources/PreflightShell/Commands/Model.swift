@@ -85,10 +85,11 @@ extension Commands {
     static let optimizer = Command(
         "optimizer", aliases: ["optimiser", "opt"], group: .model,
         forms: [[.keyword("sgd"), .value(.number("LR")), .optional([.keyword("momentum"), .value(.number("M"))])],
-                [.keyword("adam"), .value(.number("LR"))], [.keyword("rmsprop"), .value(.number("LR"))]],
+                [.keyword("adam"), .value(.number("LR"))], [.keyword("rmsprop"), .value(.number("LR"))],
+                [.keyword("adamw"), .value(.number("LR")), .optional([.value(.number("WD"))])]],
         brief: "optimizer NAME LR [momentum M]",
         summary: "optimiser and learning rate (default adam 0.001)",
-        details: "Keras' constants: Adam β1 0.9, β2 0.999, ε 1e-7; RMSprop ρ 0.9; SGD momentum as v = m·v − lr·g",
+        details: "Keras' constants: Adam β1 0.9, β2 0.999, ε 1e-7; RMSprop ρ 0.9; SGD momentum as v = m·v − lr·g; adamw: Adam with decoupled weight decay WD (default 0.01, torch.optim.AdamW's): every weight and bias × (1 − lr·WD) each step, lr as scheduled",
         example: "optimizer sgd 0.1 momentum 0.9") { s, inv in
             let a = inv.words
             guard let kind = a.first?.lowercased() else { throw inv.usageError("optimizer: which optimiser?") }
@@ -105,6 +106,11 @@ extension Commands {
             case "adam", "rmsprop":
                 guard a.count <= 2 else { throw inv.usageError("optimizer: unexpected `\(a[2...].joined(separator: " ").prefix(30))`") }
                 s.config.optimizer = kind == "adam" ? .adam(lr: lr) : .rmsprop(lr: lr)
+            case "adamw":
+                guard a.count <= 3 else { throw inv.usageError("optimizer: unexpected `\(a[3...].joined(separator: " ").prefix(30))`") }
+                let wd = a.count == 3 ? try parseWeightDecay(a[2], lr: lr) : OptimizerKind.defaultWeightDecay
+                if a.count < 3 { _ = try parseWeightDecay(String(wd), lr: lr) }
+                s.config.optimizer = .adamw(lr: lr, weightDecay: wd)
             default:
                 throw inv.usageError("optimizer: unknown optimiser `\(kind.prefix(30))`")
             }
@@ -122,6 +128,7 @@ extension Commands {
     /// `set KEY VALUE`: the keys are the session's settings; what a value may be depends on the key.
     static let settingValue = Completer { c in
         guard let key = c.positionals.first?.lowercased() else { return [] }
+        if key == "schedule" { return c.positionals.count == 1 ? ["none", "step", "cosine"] : [] }
         if key == "strict" || (key.hasPrefix("check.") && key.split(separator: ".").count == 2) { return ["on", "off"] }
         if key == "threads" { return ["auto", "1", "2"] }
         return []
@@ -130,14 +137,18 @@ extension Commands {
     static let set = Command(
         "set", group: .model,
         forms: [[.optional([.value(.text("KEY", what: "a setting", completer: Completer { c in Commands.settingsList(c.session).map(\.0) })),
-                            .value(.text("VALUE", what: "a value", completer: settingValue))])]],
+                            .repeated(.value(.text("VALUE", what: "a value", completer: settingValue)))])]],
+        usage: "set [KEY VALUE]",
         summary: "show every setting, or change one (check thresholds included)",
-        details: "keys: batch, seed, epsilon, lr, momentum, threads (auto|1|2), memory (share of RAM a network may use, 0.5), strict, check.RULE (on|off), check.RULE.warn, check.RULE.fail",
+        details: "keys: batch, seed, epsilon, lr, momentum, weight_decay (adamw), l2, schedule (none|step EVERY FACTOR|cosine), schedule.epochs (E|auto), fix.epochs (default 5), threads (auto|1|2), memory (share of RAM a network may use, 0.5), strict, check.RULE (on|off), check.RULE.warn, check.RULE.fail",
         example: "set check.saturation.fail 0.1") { s, inv in
             let a = inv.words
             if a.isEmpty { printSettings(s); return }
-            guard a.count == 2 else { throw inv.usageError("set: give a key and a value") }
-            try setValue(s, a[0], [a[1]])
+            // `set schedule step 5 0.5` takes three words; every other key one.
+            guard a.count == 2 || (a.count > 2 && a[0].lowercased() == "schedule") else {
+                throw inv.usageError("set: give a key and a value")
+            }
+            try setValue(s, a[0], Array(a.dropFirst()))
         }
 
     static let show = Command(
@@ -160,6 +171,7 @@ extension Commands {
             ("lr", num(s.config.optimizer.learningRate)),
         ]
         if case .sgd(_, let m) = s.config.optimizer { out.append(("momentum", num(m))) }
+        out += remedySettings(s)
         out.append(("threads", s.threads == 0 ? "auto" : String(s.threads)))
         out.append(("memory", num(s.memoryFraction)))
         out.append(("strict", s.strict ? "on" : "off"))
@@ -174,6 +186,7 @@ extension Commands {
     }
 
     static func setValue(_ s: Session, _ key: String, _ args: [String]) throws {
+        if try setRemedyValue(s, key, args) { return }
         guard args.count == 1 else { throw CommandError("\(key): give one value", usage: Commands.named(key)?.usage ?? "set \(key) VALUE") }
         let v = args[0]
         switch key.lowercased() {
@@ -191,11 +204,8 @@ extension Commands {
             s.config.epsilon = e
         case "lr", "learning_rate":
             let lr = try parseNumber(v, "the learning rate", in: key, positive: true)
-            switch s.config.optimizer {
-            case .sgd(_, let m): s.config.optimizer = .sgd(lr: lr, momentum: m)
-            case .adam: s.config.optimizer = .adam(lr: lr)
-            case .rmsprop: s.config.optimizer = .rmsprop(lr: lr)
-            }
+            if case .adamw(_, let wd) = s.config.optimizer { _ = try parseWeightDecay(String(wd), lr: lr) }
+            s.config.optimizer = s.config.optimizer.withLearningRate(lr)
         case "momentum":
             guard case .sgd(let lr, _) = s.config.optimizer else { throw CommandError("momentum: only sgd has momentum (optimizer sgd LR momentum M)") }
             let m = try parseNumber(v, "momentum", in: key, nonNegative: true)
@@ -249,6 +259,9 @@ extension Commands {
         rows.append(["activation", c.activation.rawValue + " (output: softmax + cross-entropy)"])
         rows.append(["init", c.initDescription])
         rows.append(["optimizer", c.optimizer.description])
+        rows.append(["l2", c.l2Value == 0 ? "0 (off)" : num(c.l2Value) + " (weights only)"])
+        rows.append(["schedule", c.scheduleValue == .none ? "none" : c.scheduleValue.description + " over "
+                     + (c.scheduleEpochs.map { plural($0, "epoch") } ?? "the epochs of the run's first `train N`")])
         rows.append(["batch", String(c.batch)])
         rows.append(["seed", String(c.seed)])
         rows.append(["epsilon", num(c.epsilon)])

@@ -12,10 +12,10 @@ import PreflightChecks   // String.trimmingWhitespace
 public enum Commands {
     public static let all: [Command] = [
         data,
-        layers, activation, initializer, optimizer, batch, seed, epsilon, set, show,
+        layers, activation, initializer, optimizer, batch, seed, epsilon, set, show, l2, schedule,
         train, overfit, sweep,
-        run, runs, use, compare, importRecords,
-        check, explain,
+        run, runs, use, compare, importRecords, diff,
+        check, explain, fix,
         export, plot, report, save, load,
         history, source, help, quit,
     ]

@@ -40,6 +40,8 @@ extension Commands {
         }
         let eps = Float(c.epsilon)
         let start = t.epochs.count
+        // A schedule is planned over `set schedule.epochs`, else over the epochs of the run's first `train N`.
+        if t.optimizer.plannedEpochs == 0 { t.optimizer.plannedEpochs = start + n }
         let t0 = monotonicSeconds()
         var finished = 0
         let drawBar = s.console.interactive
@@ -72,8 +74,11 @@ extension Commands {
             let where_ = partial ? "stopped after batch \(last!.batches) of epoch \(last!.epoch)" : "stopped after epoch \(t.epochs.count)"
             s.console.info("interrupted: \(where_); \(plural(t.epochs.count, "epoch")) recorded in run \(r.name)")
             // What `history save` replays: the whole epochs this command trained (a partial one cannot be replayed).
-            let note = "`train \(n)` was interrupted after \(finished) of \(n) epochs"
+            var note = "`train \(n)` was interrupted after \(finished) of \(n) epochs"
                 + (partial ? " (epoch \(last!.epoch) stopped after \(last!.batches) of \(last!.totalBatches) batches: recorded, not replayed)" : "")
+            if c.scheduleValue != .none, c.scheduleEpochs == nil, start == 0 {
+                note += "; its schedule was planned over \(n) epochs, the replayed `train \(finished)` plans over \(finished) (`set schedule.epochs \(n)` before the run replays it exactly)"
+            }
             s.historyOverride = [HistoryEntry(line: finished > 0 ? "train \(finished)" : "# train \(n): no whole epoch", replayable: true, note: note)]
         }
     }
@@ -121,6 +126,7 @@ extension Commands {
         let net = Network(sizes: c.layers!, activation: c.activation)
         net.initialize(c.initializers(layerCount: c.layers!.count - 1), seed: c.seed)
         let t = Trainer(network: net, optimizer: c.optimizer, seed: c.seed)
+        c.configure(t)
         t.measureEvery = 1_000_000
         var steps = 0, loss = Double.nan
         let eps = Float(c.epsilon)
