@@ -389,8 +389,14 @@ struct Ctx {
                             text + ": the first layer's norm is below min-norm \(num(floor)), too small to explode (gradients vanish: see grad-vanish and dead-units)", hint: "")
             }
             let g = gradeHigh(ratio, warn: p("warn"), fail: p("fail"), strict: true)
-            return make(phase, ratio, g, text,
-                        hint: "lower the learning rate (e.g. \(lower())), use init glorot or init he, and inputs in [0,1]")
+            let hint = "lower the learning rate (e.g. \(lower())), use init glorot or init he, and inputs in [0,1]"
+            // Huge in every layer: the ratio stays near 1, the norms themselves give it away.
+            if g.0 == .ok, let nw = p("norm-warn"), let top = norms.filter(\.isFinite).max(), top > nw {
+                let k = norms.firstIndex(of: top)! + 1
+                return make(phase, top, (.warn, nw),
+                            "largest gradient norm \(num(top)) (weight layer \(k)) \(over), above \(num(nw)); \(text)", hint: hint)
+            }
+            return make(phase, ratio, g, text, hint: hint)
         }
         var fs: [Finding] = []
         if let fb = input.firstBatch, !fb.gradNorms.isEmpty { fs.append(judge(fb.gradNorms, phase: "first-batch", over: "on the first batch")) }
@@ -606,7 +612,8 @@ struct Ctx {
         var text = "train loss \(num(last)) in epoch \(es.last!.epoch) is \(bestText)"
         if g.0 != .ok && last - minL < lossFloor { g = (.ok, p("warn")); text += "; the rise is below \(num(lossFloor)), ignored" }
         var f = make(phase(es), ratio, g, text, hint: hint)
-        if let lnC, let chance = p("chance"), let best, last > chance * lnC, last > best.loss {
+        // Above its earlier best by more than noise (the same floor as the ratio's).
+        if let lnC, let chance = p("chance"), let best, last > chance * lnC, last - best.loss >= lossFloor {
             let times = last / lnC
             f = make(phase(es.last!), times, (.fail, chance),
                      "train loss \(num(last)) in epoch \(es.last!.epoch) is \(num(times))× ln(\(classes)) = \(num(lnC)) (worse than guessing) and above \(num(best.loss)) (\(best.label)): training made the network worse",

@@ -2,7 +2,7 @@
 # kind: fault
 # half: held-out
 # expect: divergence@3 update-ratio@1
-# may: dead-units oscillation slow loss-trend grad-explode overfitting nonfinite hidden-scale
+# may: dead-units oscillation slow loss-trend grad-explode overfitting nonfinite hidden-scale grad-vanish
 # ok: rest
 # quick: yes
 from _torchcase import out_path, run

@@ -2,7 +2,7 @@
 # kind: fault
 # half: calibration
 # expect: divergence@5 update-ratio@5
-# may: dead-units oscillation slow loss-trend grad-explode overfitting nonfinite hidden-scale
+# may: dead-units oscillation slow loss-trend grad-explode overfitting nonfinite hidden-scale grad-vanish
 # ok: rest
 from _torchcase import out_path, run
 

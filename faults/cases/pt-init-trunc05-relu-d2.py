@@ -2,7 +2,7 @@
 # kind: fault
 # half: held-out
 # expect: saturation@0 init-loss@0 hidden-scale@0
-# may: grad-explode dead-units update-ratio loss-trend slow overfitting divergence oscillation
+# may: grad-explode dead-units update-ratio loss-trend slow overfitting divergence oscillation grad-vanish nonfinite
 # ok: rest
 # quick: yes
 from _torchcase import out_path, run

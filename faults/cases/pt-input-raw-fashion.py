@@ -2,7 +2,7 @@
 # kind: fault
 # half: calibration
 # expect: input-range@0 saturation@0 init-loss@0 hidden-scale@0 grad-explode@0
-# may: dead-units update-ratio loss-trend slow overfitting divergence oscillation nonfinite
+# may: dead-units update-ratio loss-trend slow overfitting divergence oscillation nonfinite grad-vanish
 # ok: rest
 from _torchcase import out_path, run
 

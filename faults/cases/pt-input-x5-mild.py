@@ -2,7 +2,7 @@
 # kind: fault
 # half: held-out
 # expect: input-range@0
-# may: saturation init-loss hidden-scale grad-explode dead-units update-ratio slow overfitting
+# may: saturation init-loss hidden-scale grad-explode dead-units update-ratio slow overfitting grad-vanish
 # ok: rest
 from _torchcase import out_path, run
 

@@ -2,7 +2,7 @@
 # kind: fault
 # half: calibration
 # expect: dead-units@0 saturation@0 init-loss@0
-# may: hidden-scale grad-vanish grad-explode update-ratio loss-trend slow overfitting divergence oscillation
+# may: hidden-scale grad-vanish grad-explode update-ratio loss-trend slow overfitting divergence oscillation nonfinite
 # ok: rest
 import torch
 

@@ -2,7 +2,7 @@
 # kind: fault
 # half: held-out
 # expect: overfitting@15
-# may: slow update-ratio dead-units
+# may: slow update-ratio dead-units grad-vanish
 # ok: rest
 from _torchcase import out_path, run
 
