@@ -68,6 +68,13 @@ extension SampleSet {
     public func prefetch(order: UnsafePointer<Int32>, start: Int, rows: Int, slice k: Int, of slices: Int) {
         let a = k * rows / slices, z = (k + 1) * rows / slices, f = features
         guard z > a else { return }
+        if let listed = sparseRows {
+            // The sparse path reads the samples' lists of non-zeros, not their bytes.
+            listed.index.withUnsafeBufferPointer { ix in listed.bytes.withUnsafeBufferPointer { bs in
+                for r in a..<z { listed.prefetch(Int(order[start + r]), ix.baseAddress!, bs.baseAddress!) }
+            } }
+            return
+        }
         if isFloat {
             values.withUnsafeBufferPointer { v in
                 v.withMemoryRebound(to: UInt8.self) { px in

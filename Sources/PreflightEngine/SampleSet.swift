@@ -16,12 +16,16 @@ public struct SampleSet: Sendable {
     /// The share of non-zero features over every sample, measured once here: it decides the path of
     /// layer 0's products (`InputPath.choose`), so the same data always take the same path.
     public let nonZeroFraction: Double
+    /// Each sample's non-zero bytes, listed once here when the bytes take the sparse path (see `SparseRows`).
+    let sparseRows: SparseRows?
 
     public init(pixels: [UInt8], labels: [UInt16], count: Int, features: Int, scale: Float) {
         precondition(pixels.count == count * features && labels.count == count)
         self.pixels = pixels; self.values = []; self.labels = labels; self.count = count; self.features = features; self.scale = scale
         labelBound = labels.isEmpty ? 0 : Int(labels.max()!) + 1
         nonZeroFraction = Self.measureDensity(pixels: pixels, values: [], count: count, features: features)
+        sparseRows = InputPath.choose(density: nonZeroFraction) == .sparse && features <= Int(UInt16.max) + 1
+            ? SparseRows(pixels: pixels, count: count, features: features) : nil
     }
 
     @_disfavoredOverload
@@ -34,6 +38,7 @@ public struct SampleSet: Sendable {
         self.pixels = []; self.values = values; self.labels = labels; self.count = count; self.features = features; self.scale = 1
         labelBound = labels.isEmpty ? 0 : Int(labels.max()!) + 1
         nonZeroFraction = Self.measureDensity(pixels: [], values: values, count: count, features: features)
+        sparseRows = nil
     }
 
     /// Whether the features are floats.

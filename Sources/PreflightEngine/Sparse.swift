@@ -1,3 +1,5 @@
+import CBLAS
+
 /// Layer 0 on sparse inputs: a batch's non-zero inputs listed by row and by feature, and the two products
 /// of layer 0 computed from those lists, so that their cost follows the non-zero inputs (MNIST's images are
 /// about 81% zeros) instead of every input.
@@ -58,6 +60,47 @@ extension SampleSet {
     }
 }
 
+/// Every sample's non-zero bytes (feature index, byte), listed once for a byte data set that takes the sparse
+/// path: a batch's lists are then copied rather than found byte by byte (MNIST's 60,000 images: 9 million
+/// entries, 27 MB).
+final class SparseRows: Sendable {
+    /// Sample i's entries are start[i]..<start[i + 1].
+    let start: [Int]
+    let index: [UInt16]
+    let bytes: [UInt8]
+
+    init(pixels: [UInt8], count: Int, features f: Int) {
+        var start = [Int](repeating: 0, count: count + 1)
+        var n = 0
+        for i in 0..<count {
+            for k in 0..<f where pixels[i * f + k] != 0 { n += 1 }
+            start[i + 1] = n
+        }
+        var index = [UInt16](repeating: 0, count: n), bytes = [UInt8](repeating: 0, count: n)
+        var e = 0
+        for i in 0..<count {
+            for k in 0..<f {
+                let b = pixels[i * f + k]
+                if b != 0 { index[e] = UInt16(k); bytes[e] = b; e += 1 }
+            }
+        }
+        self.start = start; self.index = index; self.bytes = bytes
+    }
+
+    /// Starts bringing sample i's lists towards the cache without waiting for them.
+    @inline(__always)
+    func prefetch(_ i: Int, _ ix: UnsafePointer<UInt16>, _ bs: UnsafePointer<UInt8>) {
+        let a = start[i], z = start[i + 1]
+        guard z > a else { return }
+        var e = a
+        while e < z { preflight_prefetch(ix + e); e += 32 }
+        preflight_prefetch(ix + z - 1)
+        e = a
+        while e < z { preflight_prefetch(bs + e); e += 64 }
+        preflight_prefetch(bs + z - 1)
+    }
+}
+
 /// One batch's non-zero inputs (each thread keeps its own): by row (`rowStart`, `cols`, `vals`: the inputs
 /// of row r are entries rowStart[r]..<rowStart[r+1], features increasing) for the forward product, and by
 /// feature (`featureStart`, `featureRows`, `featureVals`: rows increasing) for the weight gradient.
@@ -111,6 +154,8 @@ final class SparseBatch {
         self.rows = rows
         let f = features
         var n = 0
+        // featureStart holds each feature's count while the rows are listed (see preflight_lists_by_feature).
+        featureStart.update(repeating: 0, count: f + 1)
         if set.isFloat {
             set.values.withUnsafeBufferPointer { v in
                 for r in 0..<rows {
@@ -119,11 +164,31 @@ final class SparseBatch {
                     rowStart[r] = Int32(n)
                     reserve(n + f, keeping: n)
                     let row = v.baseAddress! + idx * f
-                    for k in 0..<f where row[k] != 0 { cols[n] = Int32(k); vals[n] = row[k]; n += 1 }
+                    for k in 0..<f where row[k] != 0 { cols[n] = Int32(k); vals[n] = row[k]; featureStart[k] += 1; n += 1 }
                 }
             }
         } else {
             let scale = set.scale
+            if let listed = set.sparseRows {
+                listed.index.withUnsafeBufferPointer { ix in listed.bytes.withUnsafeBufferPointer { bs in
+                    // Ask for every row's lists first, so that their loads from memory overlap.
+                    for r in 0..<rows {
+                        let idx = order.map { Int($0[start + r]) } ?? (start + r)
+                        listed.prefetch(idx, ix.baseAddress!, bs.baseAddress!)
+                    }
+                    for r in 0..<rows {
+                        let idx = order.map { Int($0[start + r]) } ?? (start + r)
+                        y[r] = Int32(set.labels[idx])
+                        rowStart[r] = Int32(n)
+                        let a = listed.start[idx], m = listed.start[idx + 1] - a
+                        reserve(n + m, keeping: n)
+                        n = preflight_append_listed(ix.baseAddress! + a, bs.baseAddress! + a, m, scale, cols, vals, n, featureStart)
+                    }
+                } }
+                rowStart[rows] = Int32(n)
+                if byFeature { transpose() }
+                return
+            }
             set.pixels.withUnsafeBufferPointer { px in
                 let base = px.baseAddress!
                 if let order { touchRows(base, order + start, rows, f, sink: sink) }
@@ -132,7 +197,7 @@ final class SparseBatch {
                     y[r] = Int32(set.labels[idx])
                     rowStart[r] = Int32(n)
                     reserve(n + f, keeping: n)
-                    n = Self.appendNonZeros(base + idx * f, f, scale, cols, vals, n)
+                    n = preflight_append_nonzeros(base + idx * f, f, scale, cols, vals, n, featureStart)
                 }
             }
         }
@@ -140,52 +205,9 @@ final class SparseBatch {
         if byFeature { transpose() }
     }
 
-    /// Appends the non-zero bytes of one row (feature index, byte · scale) at entry `n`; returns the new count.
-    /// Eight zero bytes at a time are skipped with one load (images have long runs of zeros); the other bytes
-    /// are written without branching, the entry kept only when its byte is non-zero.
-    @inline(__always)
-    private static func appendNonZeros(_ row: UnsafePointer<UInt8>, _ f: Int, _ scale: Float,
-                                       _ cols: UnsafeMutablePointer<Int32>, _ vals: UnsafeMutablePointer<Float>, _ start: Int) -> Int {
-        var n = start
-        var k = 0
-        let raw = UnsafeRawPointer(row)
-        while k + 8 <= f {
-            let word = raw.loadUnaligned(fromByteOffset: k, as: UInt64.self)
-            if word != 0 {
-                for j in 0..<8 {
-                    let b = row[k + j]
-                    cols[n] = Int32(k + j); vals[n] = Float(b) * scale
-                    n += b == 0 ? 0 : 1
-                }
-            }
-            k += 8
-        }
-        while k < f {
-            let b = row[k]
-            cols[n] = Int32(k); vals[n] = Float(b) * scale
-            n += b == 0 ? 0 : 1
-            k += 1
-        }
-        return n
-    }
-
     /// The lists by feature from the lists by row (a counting sort: rows stay in increasing order).
     private func transpose() {
-        let nnz = nonZeros
-        for k in 0...features { featureStart[k] = 0 }
-        for e in 0..<nnz { featureStart[Int(cols[e]) + 1] &+= 1 }
-        for k in 0..<features { featureStart[k + 1] &+= featureStart[k] }
-        // featureStart[k] serves as the write position of feature k, then is restored.
-        for r in 0..<rows {
-            for e in Int(rowStart[r])..<Int(rowStart[r + 1]) {
-                let k = Int(cols[e])
-                let p = Int(featureStart[k])
-                featureRows[p] = Int32(r); featureVals[p] = vals[e]
-                featureStart[k] = Int32(p + 1)
-            }
-        }
-        for k in stride(from: features, to: 0, by: -1) { featureStart[k] = featureStart[k - 1] }
-        featureStart[0] = 0
+        preflight_lists_by_feature(rows, features, rowStart, cols, vals, featureStart, featureRows, featureVals)
     }
 
     /// out[r, j] = Σ_k x[r, k] · w[k, j] over this batch's non-zero x[r, k], for j < `cols` (weights with row
@@ -245,5 +267,55 @@ private func sumRows(list: Range<Int>, index: UnsafePointer<Int32>, value: Unsaf
         for e in list { a.addProduct(value[e], m[Int(index[e]) * stride + j]) }
         out[j] = a
         j += 1
+    }
+}
+
+/// Layer 0's pieces alone, for scripts/bench --kernels: seconds per batch of `rows` samples of `set` (taken
+/// in a fixed shuffled order) for the dense conversion, listing the non-zeros (by row; by row and feature),
+/// and the forward product and weight gradient of `columns` units, dense (sgemm) and sparse. Best of `repeats`.
+public func layer0KernelTimes(_ set: SampleSet, rows: Int = 100, columns: Int = 64, repeats: Int = 200) -> [(name: String, seconds: Double)] {
+    let f = set.features
+    var rng = Xoshiro(seed: 1)
+    var order = (0..<Int32(set.count)).map { $0 }
+    rng.shuffle(&order)
+    let x = alignedFloats(rows * f), w = alignedFloats(f * columns), out = alignedFloats(rows * columns), g = alignedFloats(f * columns)
+    let d = alignedFloats(rows * columns)
+    for i in 0..<(f * columns) { w[i] = Float(i % 7) * 0.01 - 0.03 }
+    for i in 0..<(rows * columns) { d[i] = Float(i % 5) * 0.01 - 0.02 }
+    let y = UnsafeMutablePointer<Int32>.allocate(capacity: rows), sink = UnsafeMutablePointer<UInt8>.allocate(capacity: 64)
+    defer { [x, w, out, g, d].forEach { $0.deallocate() }; y.deallocate(); sink.deallocate() }
+    let sb = SparseBatch(capacity: rows, features: f)
+    var batch = 0
+    let batches = max(set.count / rows, 1)
+    func time(_ body: (Int) -> Void) -> Double {
+        var best = Double.infinity
+        for _ in 0..<repeats {
+            let start = (batch % batches) * rows; batch += 1
+            let t0 = monotonicSeconds()
+            body(start)
+            best = min(best, monotonicSeconds() - t0)
+        }
+        return best
+    }
+    return order.withUnsafeBufferPointer { ob -> [(name: String, seconds: Double)] in
+        let o = ob.baseAddress!
+        var r: [(name: String, seconds: Double)] = []
+        r.append(("dense conversion", time { set.copyRows(order: o, start: $0, rows: rows, x: x, y: y, sink: sink) }))
+        r.append(("sparse lists by row", time { sb.load(set, order: o, start: $0, rows: rows, y: y, sink: sink, byFeature: false) }))
+        r.append(("sparse lists by row and feature", time { sb.load(set, order: o, start: $0, rows: rows, y: y, sink: sink, byFeature: true) }))
+        set.copyRows(order: o, start: 0, rows: rows, x: x, y: y, sink: sink)
+        sb.load(set, order: o, start: 0, rows: rows, y: y, sink: sink, byFeature: true)
+        r.append(("forward, sgemm", time { _ in BLAS.gemm(m: rows, n: columns, k: f, a: x, lda: f, b: w, ldb: columns, c: out, ldc: columns) }))
+        r.append(("forward, sparse", time { _ in sb.timesDense(w, ldw: columns, columns: columns, out: out, ldo: columns) }))
+        let chunk = inputGradientChunkRows(inputs: f, columns: columns)
+        r.append(("weight gradient, sgemm", time { _ in
+            var r0 = 0
+            while r0 < f { let n = min(chunk, f - r0); BLAS.gemm(transA: true, m: n, n: columns, k: rows, a: x + r0, lda: f, b: d, ldb: columns, c: g, ldc: columns); r0 += n }
+        }))
+        r.append(("weight gradient, sparse", time { _ in
+            var r0 = 0
+            while r0 < f { let n = min(chunk, f - r0); sb.transposeTimes(d, ldd: columns, columns: columns, features: r0..<(r0 + n), into: g, ldg: columns); r0 += n }
+        }))
+        return r
     }
 }
