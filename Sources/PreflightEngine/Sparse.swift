@@ -17,9 +17,11 @@ public enum InputPath: String, Sendable, CaseIterable {
     case sparse
 
     /// Non-zero share of the inputs under which the sparse products are taken. Measured on this project's
-    /// machine (scripts/bench, batch 100, 64-column partitions): the sparse forward product and weight
-    /// gradient run at about the dense sgemm's speed per non-zero input up to ~60%, and the lists cost a
-    /// little to build; below 0.4 the sparse path is clearly ahead, so 0.4 leaves margin for other shapes.
+    /// machine (scripts/bench --kernels: a batch of 100, one 64-unit partition, µs): MNIST (19% non-zero)
+    /// forward 38 sparse vs 101 sgemm, weight gradient 26 vs 87, lists 28 vs 15 for the dense conversion;
+    /// Fashion-MNIST (50%) forward 99 vs 101, gradient 63 vs 87, but its lists (found byte by byte) 110 vs
+    /// 15, so a whole step is slower sparse there. The cost of the sparse pieces grows with the non-zeros;
+    /// the crossing lies between 40% and 50%, and 40% keeps dense data (and Fashion-MNIST) on sgemm.
     public static let sparseBelowDensity = 0.4
 
     /// The path for a training set of this non-zero share: fixed by the data, so the same data always take

@@ -52,7 +52,13 @@ final class SparseTests: XCTestCase {
     /// The lists by row and by feature hold exactly the non-zero inputs, in order, with the dense conversion's
     /// values; for bytes and floats, in a given order and without one, and across a growth of the lists.
     func testSparseBatchListsTheNonZeroInputs() {
-        let set = sparseBlobSet(count: 50, seed: 4, features: 37, keep: 0.3)
+        // 30% non-zero: the byte set lists its samples' non-zeros once (the batch copies them); 60%: it does
+        // not (the batch finds them byte by byte, as when the sparse path is forced on dense data).
+        for keep in [0.3, 0.6] { checkLists(sparseBlobSet(count: 50, seed: 4, features: 37, keep: keep), listed: keep < 0.4) }
+    }
+
+    func checkLists(_ set: SampleSet, listed: Bool) {
+        XCTAssertEqual(set.sparseRows != nil, listed)
         let floatSet = SampleSet(values: set.pixels.map { Float($0) * set.scale }, labels: set.labels, count: set.count, features: set.features)
         let order: [Int32] = (0..<50).map { Int32(($0 * 17) % 50) }
         let y = UnsafeMutablePointer<Int32>.allocate(capacity: 50); defer { y.deallocate() }
