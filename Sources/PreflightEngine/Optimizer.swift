@@ -171,7 +171,7 @@ public final class Optimizer {
     }
 
     /// Updates `count` parameters whose state lives in caller-owned arrays `m` and `v` (a training thread's
-    /// private, contiguous copy of part of this optimiser's state; see TwoThreadStep). Same arithmetic as `apply`.
+    /// private, contiguous copy of part of this optimiser's state; see TrainingStep). Same arithmetic as `apply`.
     @inline(__always)
     public func apply(params: UnsafeMutablePointer<Float>, grads: UnsafePointer<Float>, m: UnsafeMutablePointer<Float>,
                       v: UnsafeMutablePointer<Float>, count: Int, rate: Float, measure: UnsafeMutablePointer<StepMeasure>?) {

@@ -132,12 +132,23 @@ final class TrainingStep: @unchecked Sendable {
     // The job the main thread publishes before each step's start barrier.
     /// `rate`: the optimiser's rate for this step (`stepRate` of its number), fixed before the threads start
     /// it, since the main thread may begin the next step while the worker still updates.
-    struct Job { var start = 0; var rows = 0; var measure = false; var stop = false; var keepGrads = false; var update = true; var rate: Float = 0 }
+    /// `clip`: the global gradient-norm limit of this step, or nil.
+    struct Job {
+        var start = 0; var rows = 0; var measure = false; var stop = false; var keepGrads = false; var update = true; var rate: Float = 0
+        var clip: Float? = nil
+    }
     var job = Job()
     var set: SampleSet?
     var order: UnsafePointer<Int32>?
     var epsilon: Float = 1e-7
     var optimizer: Optimizer?
+    /// Global gradient-norm clipping (nil: off): before any update, when the norm over every layer's weight
+    /// and bias gradients exceeds it, all gradients are scaled by clipNorm / norm.
+    var clipNorm: Float?
+    /// Each partition's sum of squared gradients in the current step (for clipping), a cache line apart.
+    let gradSquares: UnsafeMutablePointer<Double> = {
+        let p = UnsafeMutablePointer<Double>.allocate(capacity: 16); p.initialize(repeating: 0, count: 16); return p
+    }()
     var loss = LossResult()
     private var worker: Thread?
     private let wake = DispatchSemaphore(value: 0)
@@ -217,7 +228,7 @@ final class TrainingStep: @unchecked Sendable {
         labels.forEach { $0.deallocate() }
         for p in stats { p.deinitialize(count: hiddenLayers); p.deallocate() }
         measures.forEach { $0.deallocate() }
-        waitSeconds.deallocate()
+        waitSeconds.deallocate(); gradSquares.deallocate()
         phaseSeconds.deallocate(); phaseMark.deallocate()
         sinks.deallocate()
     }
@@ -339,7 +350,7 @@ final class TrainingStep: @unchecked Sendable {
         let opt = optimizer!
         opt.beginStep()
         job = Job(start: start, rows: rows, measure: measure, stop: false, keepGrads: gradsReady != nil, update: true,
-                  rate: opt.stepRate(opt.steps))
+                  rate: opt.stepRate(opt.steps), clip: clipNorm)
         self.gradsReady = gradsReady
         sync(0)
         step(thread: 0)
@@ -357,6 +368,21 @@ final class TrainingStep: @unchecked Sendable {
         gradsReady = record
         step(thread: 0)
         gradsReady = nil
+    }
+
+    /// Calls `body` on each run of the gradients partition p updates (layer 0's weight columns row by row, then
+    /// its other ranges, in a fixed order), threading `acc` through; returns it.
+    private func partitionGradients(_ p: Int, _ body: (inout Double, UnsafeMutablePointer<Float>, Int) -> Void) -> Double {
+        var acc = 0.0
+        let G = net.grads, R = net.ranges
+        if hiddenLayers > 0 {
+            let c = parts[0][p], n1 = net.sizes[1]
+            if !c.isEmpty {
+                for i in 0..<net.sizes[0] { body(&acc, G + R[0].weights.lowerBound + i * n1 + c.lowerBound, c.count) }
+            }
+        }
+        for o in owned[p] { body(&acc, G + o.range.lowerBound, o.range.count) }
+        return acc
     }
 
     private func step(thread t: Int) {
@@ -462,6 +488,8 @@ final class TrainingStep: @unchecked Sendable {
         guard res.lossSum.isFinite || !job.update else { return }
         let opt = optimizer!
         let rate = job.rate
+        // Layer 0's whole gradient is made before any update for the first-batch record and for clipping.
+        let whole = job.keepGrads || job.clip != nil
         if job.measure { for p in mine { for l in 0..<L { measures[p][l] = StepMeasure() } } }
         // Backward.
         let dOut = outDeltas[t]
@@ -531,7 +559,7 @@ final class TrainingStep: @unchecked Sendable {
                     let r0 = k * chunk, n = min(chunk, n0 - r0)
                     set.prefetch(order: order!, start: nextStart, rows: nextRows, slice: slice, of: slices)
                     slice += 1
-                    if job.keepGrads {
+                    if whole {
                         let g = G + R[0].weights.lowerBound + r0 * n1 + c.lowerBound
                         if let sparse {
                             sparse.transposeTimes(d0, ldd: ct, columns: ct, features: r0..<(r0 + n), into: g, ldg: n1)
@@ -559,6 +587,21 @@ final class TrainingStep: @unchecked Sendable {
             if t == 0 { gradsReady?(res) }
             sync(t)
             guard job.update else { return }
+        }
+        if let clip = job.clip {
+            // The global norm: each partition's sum of squares of the gradients it updates, then the sum in
+            // partition order; each partition scales its own.
+            for p in mine { gradSquares[p * 8] = partitionGradients(p) { s, g, n in for i in 0..<n { s += Double(g[i]) * Double(g[i]) } } }
+            sync(t)
+            var total = 0.0
+            for p in 0..<Self.partitions { total += gradSquares[p * 8] }
+            let norm = total.squareRoot()
+            if norm > Double(clip) {
+                let scale = Float(Double(clip) / norm)
+                for p in mine { _ = partitionGradients(p) { _, g, n in for i in 0..<n { g[i] *= scale } } }
+            }
+        }
+        if whole {
             for p in mine where hidden > 0 {
                 let c = parts[0][p], ct = c.count
                 for i in 0..<(ct > 0 ? n0 : 0) {

@@ -36,6 +36,14 @@ public final class Trainer {
     public var measureEvery = 50
     /// Rows of the test set evaluated per forward pass.
     public var evalBatch = 500
+    /// Global gradient-norm clipping: nil (the default) is off; otherwise, in every step, when the L2 norm of
+    /// all layers' weight and bias gradients together exceeds it, every gradient is scaled by clipNorm / norm
+    /// before any update (as `torch.nn.utils.clip_grad_norm_`, Keras' `global_clipnorm`). The recorded
+    /// gradient norms and update ratios are those of the clipped gradients; the first-batch record's are
+    /// the raw ones. The same on one and two threads.
+    public var clipNorm: Float? {
+        didSet { precondition(clipNorm.map { $0 > 0 && $0.isFinite } ?? true, "clipNorm must be positive and finite") }
+    }
 
     /// Threads for training: 1, or 2 (the partitions of every hidden layer run on two threads at once).
     /// Results do not depend on it: one and two threads do the same arithmetic (see TrainingStep).
@@ -198,6 +206,7 @@ public final class Trainer {
         let batch = max(1, min(batch, train.count))
         let s = trainingStep(rows: batch)
         s.epsilon = epsilon
+        s.clipNorm = clipNorm
         s.set = train
         s.path = path(for: train)
         lastInputPath = s.path

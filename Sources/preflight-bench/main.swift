@@ -299,7 +299,7 @@ for depth in depths {
     }
     let testAccuracy = t.epochs.last!.testAccuracy ?? 0
     let after = placement()
-    if profile {
+    if t.threads >= 2 && profile {
         // Two more epochs with phase timers on (not counted above): where each thread's time goes, with layer 0
         // dense (before) and on the path the data choose (after).
         t.profilePhases = true
@@ -393,14 +393,34 @@ if abEpochs > 0 {
 }
 
 if profile {
-    // The first-batch check: one forward/backward pass of the training step with the recorder, no update.
+    // Where one single-threaded epoch's time goes (784-128-128-10): the training step's own phase timers.
     let net = Network(sizes: [784, 128, 128, 10], activation: .relu)
     net.initialize([.glorot, .glorot, .glorot], seed: 1)
     let tr = Trainer(network: net, optimizer: .adam(lr: 0.001), seed: 1)
+    tr.threads = 1
+    tr.trainEpoch(train, test: nil, batch: 100, epsilon: 1e-7)   // warm-up
+    tr.profilePhases = true
+    var cols: [(name: String, seconds: Double, phases: [Double])] = []
+    for p in [InputPath.dense, nil] {
+        tr.inputPath = p
+        let r = tr.trainEpoch(train, test: nil, batch: 100, epsilon: 1e-7)!
+        cols.append((p == nil ? "chosen: \(tr.lastInputPath.rawValue)" : "before: dense", r.seconds, tr.lastPhaseSeconds[0]))
+    }
+    tr.inputPath = nil
+    tr.profilePhases = false
+    print("")
+    print("profile: one epoch of 784-128-128-10 on one thread, by phase, layer 0 dense (before) and on the path the data choose (after) (ms; load \(loadAverage())):")
+    print("  " + "phase".padding(toLength: 22, withPad: " ", startingAt: 0) + cols.map { $0.name.padding(toLength: 18, withPad: " ", startingAt: 0) }.joined())
+    for (i, name) in Trainer.phaseNames.enumerated() {
+        print("  " + name.padding(toLength: 22, withPad: " ", startingAt: 0) + cols.map { String(format: "%8.1f", $0.phases[i] * 1000).padding(toLength: 18, withPad: " ", startingAt: 0) }.joined())
+    }
+    print("  " + "total".padding(toLength: 22, withPad: " ", startingAt: 0) + cols.map { String(format: "%8.1f", $0.phases.reduce(0, +) * 1000).padding(toLength: 18, withPad: " ", startingAt: 0) }.joined())
+    print("  " + "epoch".padding(toLength: 22, withPad: " ", startingAt: 0) + cols.map { String(format: "%8.1f", $0.seconds * 1000).padding(toLength: 18, withPad: " ", startingAt: 0) }.joined())
+    // The first-batch check: one forward/backward pass of the training step with the recorder, no update.
     _ = tr.probe(train, batch: 100, epsilon: 1e-7)
     var best = 1e9
     for _ in 0..<10 { let t0 = monotonicSeconds(); _ = tr.probe(train, batch: 100, epsilon: 1e-7); best = min(best, monotonicSeconds() - t0) }
-    print("first-batch probe of 784-128-128-10 (what `check` runs before training): \(String(format: "%.2f", best * 1000)) ms")
+    print("  first-batch probe (what `check` runs before training): \(String(format: "%.2f", best * 1000)) ms")
 }
 
 var usage = rusage()
