@@ -13,7 +13,7 @@ var dataDir = ProcessInfo.processInfo.environment["PREFLIGHT_DATA"]
 var threadsArg: Int? = nil
 var profile = false, compare = false
 var inputArg: InputPath? = nil
-var abEpochs = 4
+var abEpochs = 3
 var kernels = false
 let usageText = """
 usage: preflight-bench [--epochs N] [--depths 2,3,4] [--data-dir DIR] [--threads 1|2] [--input auto|dense|sparse] [--ab N]
@@ -24,7 +24,7 @@ usage: preflight-bench [--epochs N] [--depths 2,3,4] [--data-dir DIR] [--threads
   --threads N     training threads (default: the trainer's, 2 on two or more cores)
   --input PATH    layer 0's products in the table and the comparison's second column: auto (default: chosen
                   from the data's density), dense or sparse
-  --ab N          epochs of each path in the dense-vs-chosen comparison on MNIST and Fashion-MNIST (default 4; 0 skips it)
+  --ab N          epochs of each path in the dense-vs-chosen comparison on MNIST and Fashion-MNIST (default 3; 0 skips it)
   --kernels       layer 0's pieces alone (conversion, non-zero lists, products), dense and sparse, then stop
   --profile       where one epoch's time goes, phase by phase (and thread by thread on two threads), on the
                   dense path (before) and the chosen path (after)
