@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Optimiser settings. Constants follow Keras: Adam β1 0.9, β2 0.999, ε 1e-7; RMSprop ρ 0.9, ε 1e-7.
 public enum OptimizerKind: Sendable, Equatable, Codable, CustomStringConvertible {
     case sgd(lr: Double, momentum: Double)
@@ -189,9 +195,3 @@ public final class Optimizer {
         }
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
