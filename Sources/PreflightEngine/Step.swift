@@ -48,6 +48,11 @@ final class TrainingStep: @unchecked Sendable {
     let deltaRows: [UnsafeMutablePointer<Float>]
     /// The row-touching pass's sinks, a cache line apart.
     let sinks = UnsafeMutablePointer<UInt8>.allocate(capacity: 128)
+    /// How layer 0's products are computed (set by the trainer from the training set's density; dense
+    /// without hidden layers). On the sparse path each thread lists its batch's non-zero inputs instead of
+    /// converting every input (`sparseBatches`, made when first needed).
+    var path: InputPath = .dense
+    private(set) lazy var sparseBatches: [SparseBatch] = (0..<2).map { _ in SparseBatch(capacity: capacity, features: net.sizes[0]) }
 
     // Per partition (index p).
     /// acts[h][p]: partition p's columns of hidden layer h's outputs, capacity × parts[h][p].count, contiguous.
@@ -391,17 +396,28 @@ final class TrainingStep: @unchecked Sendable {
         let x = xs[t]
         let set = self.set!
         if profiling { phaseMark[t * 8] = monotonicSeconds() }
-        // Each thread converts the whole batch into its own buffer: no shared input lines.
-        set.copyRows(order: order!, start: job.start, rows: rows, x: x, y: labels[t], sink: sinks + 64 * t)
-        lap(t, .convert)
         let hidden = L - 1
         let n0 = sizes[0]
+        // Each thread converts (or, on the sparse path, lists the non-zeros of) the whole batch into its own
+        // buffers: no shared input lines. The first-batch record reads the converted inputs as well.
+        let sparse: SparseBatch? = path == .sparse && hidden > 0 ? sparseBatches[t] : nil
+        if let sparse {
+            sparse.load(set, order: order!, start: job.start, rows: rows, y: labels[t], sink: sinks + 64 * t, byFeature: true)
+            if job.keepGrads && t == 0 { set.copyRows(order: order!, start: job.start, rows: rows, x: x, y: labels[t], sink: sinks + 64 * t) }
+        } else {
+            set.copyRows(order: order!, start: job.start, rows: rows, x: x, y: labels[t], sink: sinks + 64 * t)
+        }
+        lap(t, .convert)
         // Forward, layer 0: each partition's columns of hidden layer 0, from its copy of their weights.
         if hidden > 0 {
             for p in mine {
                 let c = parts[0][p], ct = c.count
                 guard ct > 0 else { continue }
-                BLAS.gemm(m: rows, n: ct, k: n0, a: x, lda: n0, b: w0[p], ldb: ct, c: acts[0][p], ldc: ct)
+                if let sparse {
+                    sparse.timesDense(w0[p], ldw: ct, columns: ct, out: acts[0][p], ldo: ct)
+                } else {
+                    BLAS.gemm(m: rows, n: ct, k: n0, a: x, lda: n0, b: w0[p], ldb: ct, c: acts[0][p], ldc: ct)
+                }
                 lap(t, .forwardGemm)
                 net.biasActivate(acts[0][p], rows: rows, cols: ct, stride: ct, unit0: c.lowerBound,
                                  bias: P + R[0].bias.lowerBound + c.lowerBound, stats: stats[p])
@@ -544,11 +560,19 @@ final class TrainingStep: @unchecked Sendable {
                     set.prefetch(order: order!, start: nextStart, rows: nextRows, slice: slice, of: slices)
                     slice += 1
                     if whole {
-                        BLAS.gemm(transA: true, m: n, n: ct, k: rows, a: x + r0, lda: n0, b: d0, ldb: ct,
-                                  c: G + R[0].weights.lowerBound + r0 * n1 + c.lowerBound, ldc: n1)
+                        let g = G + R[0].weights.lowerBound + r0 * n1 + c.lowerBound
+                        if let sparse {
+                            sparse.transposeTimes(d0, ldd: ct, columns: ct, features: r0..<(r0 + n), into: g, ldg: n1)
+                        } else {
+                            BLAS.gemm(transA: true, m: n, n: ct, k: rows, a: x + r0, lda: n0, b: d0, ldb: ct, c: g, ldc: n1)
+                        }
                         lap(t, .inputLayerGradient)
                     } else {
-                        BLAS.gemm(transA: true, m: n, n: ct, k: rows, a: x + r0, lda: n0, b: d0, ldb: ct, c: g0[p], ldc: ct)
+                        if let sparse {
+                            sparse.transposeTimes(d0, ldd: ct, columns: ct, features: r0..<(r0 + n), into: g0[p], ldg: ct)
+                        } else {
+                            BLAS.gemm(transA: true, m: n, n: ct, k: rows, a: x + r0, lda: n0, b: d0, ldb: ct, c: g0[p], ldc: ct)
+                        }
                         lap(t, .inputLayerGradient)
                         opt.apply(params: w0[p] + r0 * ct, grads: g0[p], m: m0[p] + r0 * ct, v: v0[p] + r0 * ct, count: n * ct,
                                   rate: rate, measure: job.measure ? measures[p] : nil)

@@ -55,6 +55,15 @@ public final class Trainer {
         return ProcessInfo.processInfo.activeProcessorCount >= 2 ? 2 : 1
     }
 
+    /// How layer 0's products are computed: nil (the default) chooses from the data's density
+    /// (`InputPath.choose`: the training set's for training and the probe, the evaluated set's for
+    /// evaluation), so the same data always take the same path; a value forces it (benchmarks, tests).
+    public var inputPath: InputPath?
+    /// The path the last epoch or probe took.
+    public private(set) var lastInputPath: InputPath = .dense
+    /// The path for passes over `set`.
+    public func path(for set: SampleSet) -> InputPath { inputPath ?? InputPath.choose(density: set.density) }
+
     /// Buffers for evaluation passes (`evaluate`, locating a NaN).
     private var workspace: Workspace?
     private var step: TrainingStep?
@@ -132,6 +141,8 @@ public final class Trainer {
         let s = trainingStep(rows: rows)
         s.epsilon = epsilon
         s.set = set
+        s.path = path(for: set)
+        lastInputPath = s.path
         s.profiling = false
         s.resetStats()
         let o = peekOrder(count: set.count)
@@ -169,10 +180,11 @@ public final class Trainer {
     public func evaluate(_ set: SampleSet, epsilon: Float) -> (loss: Double, accuracy: Double) {
         guard set.count > 0, accepts(set) else { return (.nan, .nan) }
         let ws = workspace(rows: min(evalBatch, set.count))
+        let p = path(for: set)
         var lossSum: Double = 0, correct = 0, start = 0
         while start < set.count {
             let rows = min(ws.capacity, set.count - start)
-            ws.load(set, order: nil, start: start, rows: rows)
+            ws.load(set, order: nil, start: start, rows: rows, path: p)
             network.forward(ws, rows: rows, stats: nil)
             let r = network.softmaxLoss(ws, rows: rows, epsilon: epsilon)
             lossSum += r.lossSum; correct += r.correct
@@ -197,6 +209,8 @@ public final class Trainer {
         s.epsilon = epsilon
         s.clipNorm = clipNorm
         s.set = train
+        s.path = path(for: train)
+        lastInputPath = s.path
         s.profiling = profilePhases
         let epochNumber = epochs.count + 1
         let n = train.count

@@ -69,6 +69,25 @@ final class ThreadIdentityTests: XCTestCase {
         assertIdentical(one, mixed, "momentum, 1-2-1 threads")
     }
 
+    /// The sparse path of layer 0 (data mostly zeros, chosen by its density): every optimiser on odd widths
+    /// (partitions of unequal size, 64-column blocks in one partition of 150 and not the other of 35), depth 1
+    /// and 3, a short last batch, and a switch of thread count between epochs.
+    func testSparsePathOneAndTwoThreadsAreBitIdentical() {
+        let train = sparseBlobSet(count: 250, seed: 21, features: 48), test = sparseBlobSet(count: 60, seed: 22, features: 48)
+        for sizes in [[48, 150, 17, 4], [48, 35, 4], [48, 128, 33, 19, 4], [48, 1, 5, 4]] {
+            for kind in Self.optimizers {
+                let one = trained(sizes, kind, threads: [1, 1], train: train, test: test, batch: 32)
+                let two = trained(sizes, kind, threads: [2, 2], train: train, test: test, batch: 32)
+                XCTAssertEqual(one.lastInputPath, .sparse, "\(sizes)")
+                XCTAssertEqual(two.lastInputPath, .sparse, "\(sizes)")
+                assertIdentical(one, two, "sparse \(sizes) \(kind)")
+            }
+        }
+        let one = trained([48, 40, 24, 4], .adam(lr: 0.005), threads: [1, 1, 1], train: train, test: test, batch: 30)
+        let mixed = trained([48, 40, 24, 4], .adam(lr: 0.005), threads: [2, 1, 2], train: train, test: test, batch: 30)
+        assertIdentical(one, mixed, "sparse, 2-1-2 threads")
+    }
+
     /// A batch larger than the data set (one batch an epoch) and a batch of one sample.
     func testExtremeBatchSizes() {
         let train = blobSet(count: 45, seed: 7), test = blobSet(count: 20, seed: 8)
