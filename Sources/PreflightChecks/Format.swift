@@ -34,6 +34,7 @@ func optimizerCommand(_ o: OptimizerKind, lrTimes factor: Double) -> String {
     case .sgd(_, let m): return m == 0 ? "optimizer sgd \(lr)" : "optimizer sgd \(lr) momentum \(param(m))"
     case .adam: return "optimizer adam \(lr)"
     case .rmsprop: return "optimizer rmsprop \(lr)"
+    case .adamw(_, let wd): return "optimizer adamw \(lr) \(param(wd))"
     }
 }
 

@@ -167,7 +167,7 @@ struct Ctx {
     var noTrainLoss: String { "\(input.source)'s epochs have no train_loss" }
     /// Top of the usual learning-rate range for the optimiser, and its customary default.
     var usualLR: (top: Double, standard: Double) {
-        switch input.optimizer { case .sgd?: return (1, 0.01); case .adam?, .rmsprop?, nil: return (0.01, 0.001) }
+        switch input.optimizer { case .sgd?: return (1, 0.01); case .adam?, .adamw?, .rmsprop?, nil: return (0.01, 0.001) }
     }
     /// The optimiser command with the learning rate times `f`; when lowering a rate far above the usual
     /// range, the customary default instead (adam 10 → adam 0.001, not adam 1).

@@ -1,23 +1,82 @@
 /// Optimiser settings. Constants follow Keras: Adam β1 0.9, β2 0.999, ε 1e-7; RMSprop ρ 0.9, ε 1e-7.
+/// AdamW is Adam with decoupled weight decay (Loshchilov & Hutter): every parameter, weights and biases, is
+/// multiplied by 1 − lr·wd each step, lr being the step's scheduled rate (torch.optim.AdamW's form; default wd 0.01).
 public enum OptimizerKind: Sendable, Equatable, Codable, CustomStringConvertible {
     case sgd(lr: Double, momentum: Double)
     case adam(lr: Double)
     case rmsprop(lr: Double)
+    case adamw(lr: Double, weightDecay: Double)
+
+    /// torch.optim.AdamW's default weight decay.
+    public static let defaultWeightDecay = 0.01
 
     public var name: String {
-        switch self { case .sgd: return "sgd"; case .adam: return "adam"; case .rmsprop: return "rmsprop" }
+        switch self { case .sgd: return "sgd"; case .adam: return "adam"; case .rmsprop: return "rmsprop"; case .adamw: return "adamw" }
     }
     public var learningRate: Double {
-        switch self { case .sgd(let lr, _), .adam(let lr), .rmsprop(let lr): return lr }
+        switch self { case .sgd(let lr, _), .adam(let lr), .rmsprop(let lr), .adamw(let lr, _): return lr }
+    }
+    /// AdamW's decoupled weight decay; 0 for the others.
+    public var weightDecay: Double {
+        if case .adamw(_, let wd) = self { return wd }
+        return 0
+    }
+    /// Whether the step's rate carries Adam's bias correction.
+    var biasCorrected: Bool {
+        switch self { case .adam, .adamw: return true; default: return false }
+    }
+    /// The same optimiser with another learning rate.
+    public func withLearningRate(_ lr: Double) -> OptimizerKind {
+        switch self {
+        case .sgd(_, let m): return .sgd(lr: lr, momentum: m)
+        case .adam: return .adam(lr: lr)
+        case .rmsprop: return .rmsprop(lr: lr)
+        case .adamw(_, let wd): return .adamw(lr: lr, weightDecay: wd)
+        }
     }
     public var description: String {
         switch self {
         case .sgd(let lr, let m): return m == 0 ? "sgd \(formatParam(lr))" : "sgd \(formatParam(lr)) momentum \(formatParam(m))"
         case .adam(let lr): return "adam \(formatParam(lr))"
         case .rmsprop(let lr): return "rmsprop \(formatParam(lr))"
+        case .adamw(let lr, let wd): return "adamw \(formatParam(lr)) \(formatParam(wd))"
         }
     }
-    public static let names = ["sgd", "adam", "rmsprop"]
+    public static let names = ["sgd", "adam", "rmsprop", "adamw"]
+}
+
+/// A learning-rate schedule over the planned epochs: the step's rate is the optimiser's learning rate times
+/// `factor(epoch:planned:)`, constant within an epoch.
+public enum Schedule: Sendable, Equatable, Codable, CustomStringConvertible {
+    /// The learning rate throughout.
+    case none
+    /// The rate times `factor` every `every` epochs: lr·factor^⌊e/every⌋ for 0-based epoch e (Keras' step decay).
+    case step(every: Int, factor: Double)
+    /// Half a cosine from lr down towards 0 over the planned epochs E: lr·(1 + cos(π·e/E))/2 for 0-based epoch e
+    /// (torch's CosineAnnealingLR with T_max = E, η_min = 0, stepped once per epoch). Epochs beyond the plan keep
+    /// the last planned epoch's rate.
+    case cosine
+
+    /// The multiplier of the learning rate in 0-based epoch `epoch` of a plan of `planned` epochs (≤ 0: unknown,
+    /// taken as 1 epoch).
+    public func factor(epoch: Int, planned: Int) -> Double {
+        switch self {
+        case .none: return 1
+        case .step(let every, let f): return pow(f, Double(max(epoch, 0) / max(every, 1)))
+        case .cosine:
+            let E = max(planned, 1), e = min(max(epoch, 0), E - 1)
+            return 0.5 * (1 + cos(Double.pi * Double(e) / Double(E)))
+        }
+    }
+
+    /// As the `schedule` command takes it: "none", "step 10 0.5", "cosine".
+    public var description: String {
+        switch self {
+        case .none: return "none"
+        case .step(let n, let f): return "step \(n) \(formatParam(f))"
+        case .cosine: return "cosine"
+        }
+    }
 }
 
 /// Per-layer measurements taken during one optimiser step (when asked for): ‖g‖², ‖Δw‖², ‖w‖² over the layer's weights.
@@ -42,11 +101,35 @@ public final class Optimizer {
     public static let beta1: Float = 0.9, beta2: Float = 0.999, adamEpsilon: Float = 1e-7
     public static let rho: Float = 0.9, rmsEpsilon: Float = 1e-7
 
-    public init(kind: OptimizerKind, count: Int) {
+    /// L2 regularisation of the weights (never the biases), Keras' kernel_regularizer=l2(L): the loss gains
+    /// L·Σw², so each weight's gradient gains 2·L·w before the optimiser uses it. 0: off.
+    public var l2: Double = 0
+    /// The learning-rate schedule and the epochs it is planned over (0: not planned yet; see `Schedule`).
+    public var schedule: Schedule = .none
+    public var plannedEpochs = 0
+    /// The 0-based epoch now training: the trainer sets it at the start of each epoch (the schedule reads it).
+    public var epoch = 0
+    /// The bias ranges of the parameter vector: the parts l2 leaves alone.
+    public let biasRanges: [Range<Int>]
+
+    /// `biasRanges`: where the biases lie in the parameter vector (l2 skips them); empty: every range is weights.
+    public init(kind: OptimizerKind, count: Int, biasRanges: [Range<Int>] = []) {
         self.kind = kind
         self.count = count
+        self.biasRanges = biasRanges
         m = alignedFloats(count)
         v = alignedFloats(count)
+    }
+
+    /// The schedule's multiplier for the current epoch.
+    public var scheduleFactor: Double { schedule.factor(epoch: epoch, planned: plannedEpochs) }
+
+    /// 2·L for weight ranges, 0 for bias ranges (a range lies wholly in one or the other).
+    @inline(__always)
+    private func l2Coefficient(_ range: Range<Int>) -> Float {
+        guard l2 != 0, !range.isEmpty else { return 0 }
+        for b in biasRanges where b.contains(range.lowerBound) { return 0 }
+        return Float(2 * l2)
     }
     deinit { m.deallocate(); v.deallocate() }
 
@@ -63,13 +146,20 @@ public final class Optimizer {
     /// One update of `params` from `grads` over `range`; `lrt` is the step's `stepRate` (Adam's bias-corrected rate).
     /// When `measure` is non-nil, ‖g‖², ‖Δw‖² and ‖w‖² (before the update) over the range are added to it.
     /// `m` and `v` are the state arrays indexed like `params` (this optimiser's own, or a thread's private copy).
+    /// `l2c`: 2·L for weights under l2 (added to each gradient as l2c·w), else 0. The learning rate used by
+    /// SGD and RMSprop is `lrt` too (the scheduled rate), and AdamW's decay multiplies by 1 − lr·schedule·wd.
     @inline(__always)
     func update(params: UnsafeMutablePointer<Float>, grads: UnsafePointer<Float>, m: UnsafeMutablePointer<Float>,
-                v: UnsafeMutablePointer<Float>, range: Range<Int>, rate lrt: Float, measure: UnsafeMutablePointer<StepMeasure>?) {
+                v: UnsafeMutablePointer<Float>, range: Range<Int>, rate lrt: Float, l2c: Float,
+                measure: UnsafeMutablePointer<StepMeasure>?) {
         let lo = range.lowerBound, hi = range.upperBound
+        if l2c != 0 || kind.weightDecay != 0 {
+            regularizedUpdate(params: params, grads: grads, m: m, v: v, lo: lo, hi: hi, lrt: lrt, l2c: l2c, measure: measure)
+            return
+        }
         switch kind {
-        case .sgd(let lrD, let momD):
-            let lr = Float(lrD), mom = Float(momD)
+        case .sgd(_, let momD):
+            let lr = lrt, mom = Float(momD)
             if let measure {
                 var g2: Double = 0, d2: Double = 0, w2: Double = 0
                 for i in lo..<hi {
@@ -85,7 +175,7 @@ public final class Optimizer {
             } else {
                 for i in lo..<hi { params[i] -= lr * grads[i] }
             }
-        case .adam:
+        case .adam, .adamw:
             let b1 = Self.beta1, b2 = Self.beta2, eps = Self.adamEpsilon
             // Keras: lr_t = lr·√(1−β2^t)/(1−β1^t); w −= lr_t·m/(√v + ε)
             let c1 = 1 - b1, c2 = 1 - b2
@@ -103,8 +193,8 @@ public final class Optimizer {
             } else {
                 adamLoop(params: params, grads: grads, m: m, v: v, lo: lo, hi: hi, lrt: lrt)
             }
-        case .rmsprop(let lrD):
-            let lr = Float(lrD), rho = Self.rho, c = 1 - Self.rho, eps = Self.rmsEpsilon
+        case .rmsprop:
+            let lr = lrt, rho = Self.rho, c = 1 - Self.rho, eps = Self.rmsEpsilon
             var g2: Double = 0, d2: Double = 0, w2: Double = 0
             for i in lo..<hi {
                 let g = grads[i], w = params[i]
@@ -120,9 +210,56 @@ public final class Optimizer {
         }
     }
 
-    /// Adam's bias-corrected rate lr·√(1−β2^t)/(1−β1^t) for step t (Keras' form).
+    /// The rate of step t: the learning rate times the schedule's factor for the current epoch; for Adam and
+    /// AdamW also bias-corrected, lr·√(1−β2^t)/(1−β1^t) (Keras' form).
     public func stepRate(_ t: Int) -> Float {
-        Float(kind.learningRate * (1 - pow(Double(Self.beta2), Double(t))).squareRoot() / (1 - pow(Double(Self.beta1), Double(t))))
+        let lr = kind.learningRate * scheduleFactor
+        guard kind.biasCorrected else { return Float(lr) }
+        return Float(lr * (1 - pow(Double(Self.beta2), Double(t))).squareRoot() / (1 - pow(Double(Self.beta1), Double(t))))
+    }
+
+    /// The update with l2 and/or AdamW's decoupled decay: g' = g + l2c·w; AdamW w' = w·(1 − lr·s·wd) − step.
+    /// One scalar loop for every optimiser (the plain updates keep their own loops).
+    private func regularizedUpdate(params: UnsafeMutablePointer<Float>, grads: UnsafePointer<Float>, m: UnsafeMutablePointer<Float>,
+                                   v: UnsafeMutablePointer<Float>, lo: Int, hi: Int, lrt: Float, l2c: Float,
+                                   measure: UnsafeMutablePointer<StepMeasure>?) {
+        var g2: Double = 0, d2: Double = 0, w2: Double = 0
+        let measuring = measure != nil
+        switch kind {
+        case .sgd(_, let momD):
+            let mom = Float(momD)
+            for i in lo..<hi {
+                let w = params[i], g = grads[i] + l2c * w
+                let d: Float
+                if mom != 0 { m[i] = mom * m[i] - lrt * g; d = m[i] } else { d = -lrt * g }
+                params[i] = w + d
+                if measuring { g2 += Double(g * g); d2 += Double(d * d); w2 += Double(w * w) }
+            }
+        case .rmsprop:
+            let rho = Self.rho, c = 1 - Self.rho, eps = Self.rmsEpsilon
+            for i in lo..<hi {
+                let w = params[i], g = grads[i] + l2c * w
+                let vi = rho * v[i] + c * g * g
+                v[i] = vi
+                let d = -lrt * g / (vi.squareRoot() + eps)
+                params[i] = w + d
+                if measuring { g2 += Double(g * g); d2 += Double(d * d); w2 += Double(w * w) }
+            }
+        case .adam, .adamw:
+            let b1 = Self.beta1, b2 = Self.beta2, c1 = 1 - b1, c2 = 1 - b2, eps = Self.adamEpsilon
+            let keep = Float(1 - kind.learningRate * scheduleFactor * kind.weightDecay)
+            for i in lo..<hi {
+                let w = params[i], g = grads[i] + l2c * w
+                let mi = b1 * m[i] + c1 * g, vi = b2 * v[i] + c2 * g * g
+                m[i] = mi; v[i] = vi
+                let nw = keep * w - lrt * mi / (vi.squareRoot() + eps)
+                params[i] = nw
+                if measuring { let d = nw - w; g2 += Double(g * g); d2 += Double(d * d); w2 += Double(w * w) }
+            }
+        }
+        if let measure {
+            measure.pointee.gradSquared += g2; measure.pointee.updateSquared += d2; measure.pointee.weightSquared += w2
+        }
     }
 
     /// The hot Adam loop, 16 lanes at a time.
@@ -167,15 +304,18 @@ public final class Optimizer {
     /// `rate`: `stepRate(t)` of the step being applied, computed once by the caller (a step comes in many ranges).
     public func apply(params: UnsafeMutablePointer<Float>, grads: UnsafePointer<Float>, range: Range<Int>,
                       rate: Float, measure: UnsafeMutablePointer<StepMeasure>?) {
-        update(params: params, grads: grads, m: m, v: v, range: range, rate: rate, measure: measure)
+        update(params: params, grads: grads, m: m, v: v, range: range, rate: rate, l2c: l2Coefficient(range), measure: measure)
     }
 
     /// Updates `count` parameters whose state lives in caller-owned arrays `m` and `v` (a training thread's
     /// private, contiguous copy of part of this optimiser's state; see TrainingStep). Same arithmetic as `apply`.
+    /// `weights`: whether the copy holds weights (l2 applies) or biases.
     @inline(__always)
     public func apply(params: UnsafeMutablePointer<Float>, grads: UnsafePointer<Float>, m: UnsafeMutablePointer<Float>,
-                      v: UnsafeMutablePointer<Float>, count: Int, rate: Float, measure: UnsafeMutablePointer<StepMeasure>?) {
-        update(params: params, grads: grads, m: m, v: v, range: 0..<count, rate: rate, measure: measure)
+                      v: UnsafeMutablePointer<Float>, count: Int, rate: Float, measure: UnsafeMutablePointer<StepMeasure>?,
+                      weights: Bool = true) {
+        update(params: params, grads: grads, m: m, v: v, range: 0..<count, rate: rate,
+               l2c: weights && l2 != 0 ? Float(2 * l2) : 0, measure: measure)
     }
 
     /// Applies one step to every layer's parameter range; `measures` (one per layer, weights only) when measuring.

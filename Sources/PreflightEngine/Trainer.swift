@@ -73,7 +73,7 @@ public final class Trainer {
 
     public init(network: Network, optimizer: OptimizerKind, seed: UInt64) {
         self.network = network
-        self.optimizer = Optimizer(kind: optimizer, count: network.paramCount)
+        self.optimizer = Optimizer(kind: optimizer, count: network.paramCount, biasRanges: network.ranges.map(\.bias))
         self.shuffleRNG = Xoshiro(seed: seed, stream: 1)
         stats = network.sizes.dropFirst().dropLast().map { StatsAccumulator(units: $0) }
         BLAS.setThreads(1)
@@ -189,6 +189,7 @@ public final class Trainer {
                            shouldStop: () -> Bool = { false },
                            progress: ((BatchProgress) -> Void)? = nil) -> EpochRecord? {
         guard nonFinite == nil, train.count > 0, accepts(train) else { return nil }
+        optimizer.epoch = epochs.count   // the learning-rate schedule's epoch (0-based)
         BLAS.setFlushToZero(true)
         defer { BLAS.setFlushToZero(false) }
         let batch = max(1, min(batch, train.count))

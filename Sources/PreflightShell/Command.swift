@@ -24,8 +24,8 @@ public struct Command {
 
 extension Session {
     /// Every command, in help order.
-    public static let commands: [Command] = dataCommands + modelCommands + trainingCommands + runCommands + importCommands + sweepCommands
-        + checkCommands + pictureCommands + sessionCommands
+    public static let commands: [Command] = dataCommands + modelCommands + remedyCommands + trainingCommands + runCommands + importCommands + sweepCommands
+        + checkCommands + fixCommands + pictureCommands + sessionCommands
 
     public static func command(named word: String) -> Command? {
         let w = word.lowercased()

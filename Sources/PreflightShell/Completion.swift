@@ -93,6 +93,7 @@ public func completions(line: String, cursor: Int, session: Session) -> (replace
         case "set":
             if position == 1 { pool = session.settingsList().map(\.0) }
             else if position == 2, args[0].lowercased() == "strict" { pool = ["on", "off"] }
+            else if position == 2, args[0].lowercased() == "schedule" { pool = ["none", "step", "cosine"] }
         case "check":
             pool = Rules.all.map(\.id).filter { !args.contains($0) }
         case "explain":
@@ -111,6 +112,13 @@ public func completions(line: String, cursor: Int, session: Session) -> (replace
             if position == 1 { paths = true }
         case "import":
             paths = true
+        case "fix":
+            if position == 1 { pool = ["apply"] + Rules.all.map(\.id) }
+            else if args[0].lowercased() != "apply" { pool = Rules.all.map(\.id).filter { !args.contains($0) } }
+        case "diff":
+            if position <= 2 { pool = runNames.filter { !args.contains($0) } }
+        case "schedule":
+            if position == 1 { pool = ["none", "step", "cosine"] }
         case "sweep":
             let keywords = ["init", "depth", "epochs", "seeds"]
             let lastKeyword = args.last { keywords.contains($0.lowercased()) }?.lowercased()

@@ -77,8 +77,32 @@ public struct RunConfig: Equatable, Codable, Sendable {
     public var seed: UInt64 = 0
     public var epsilon: Double = 1e-7
     public var data: DataSpec?
+    /// `l2 L` (Keras' kernel_regularizer: L·Σw² added to the loss, the weights only); nil = 0, off (optional
+    /// so that save files written before it still load, and so that `l2 0` is the same configuration as none).
+    public var l2: Double?
+    /// `schedule …`; nil = none.
+    public var schedule: Schedule?
+    /// `set schedule.epochs E`: the epochs a schedule is planned over; nil = the run's first `train N` plans N.
+    public var scheduleEpochs: Int?
 
     public init() {}
+
+    public var l2Value: Double { l2 ?? 0 }
+    /// ", l2 0.0001, schedule cosine" when set ("" when not): what follows the optimiser in tables.
+    public var remediesText: String {
+        var s = ""
+        if l2Value != 0 { s += ", l2 \(formatParam(l2Value))" }
+        if scheduleValue != .none { s += ", schedule \(scheduleValue)" }
+        return s
+    }
+    public var scheduleValue: Schedule { schedule ?? .none }
+
+    /// Puts the settings the engine's optimiser reads outside its kind (l2, schedule) onto a run's trainer.
+    public func configure(_ t: Trainer) {
+        t.optimizer.l2 = l2Value
+        t.optimizer.schedule = scheduleValue
+        if let e = scheduleEpochs { t.optimizer.plannedEpochs = e }
+    }
 
     /// The initialiser of each weight layer.
     public func initializers(layerCount: Int) -> [Initializer] {

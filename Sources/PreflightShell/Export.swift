@@ -64,6 +64,11 @@ extension Session {
         }
         config += [("optimizer", .string(c.optimizer.name)), ("learning_rate", .num(c.optimizer.learningRate))]
         if case .sgd(_, let m) = c.optimizer { config.append(("momentum", .num(m))) }
+        if case .adamw(_, let wd) = c.optimizer { config.append(("weight_decay", .num(wd))) }
+        // Training remedies (issue 14): always written, so a reader need not know their defaults.
+        config += [("l2", .num(c.l2Value)), ("schedule", .string(c.scheduleValue.description))]
+        if let e = c.scheduleEpochs { config.append(("schedule_epochs", .int(e))) }
+        if let p = r.trainer?.optimizer.plannedEpochs, p > 0 { config.append(("planned_epochs", .int(p))) }
         config += [("batch", .int(c.batch)), ("seed", .rawNumber(String(c.seed))), ("epsilon", .num(c.epsilon)),
                    ("dataset", .string(c.data?.name ?? "")), ("scale", .string(c.data?.scale.rawValue ?? "unit"))]
         if let l = c.data?.limit { config.append(("limit", .int(l))) }

@@ -68,9 +68,9 @@ extension Session {
                     if let layer { s.config.layerInits[layer] = i } else { s.config.initializer = i; s.config.layerInits = [:] }
                 }),
         Command(name: "optimizer", aliases: ["optimiser", "opt"], group: .model,
-                usage: "optimizer sgd LR [momentum M] | adam LR | rmsprop LR",
+                usage: "optimizer sgd LR [momentum M] | adam LR | rmsprop LR | adamw LR [WD]",
                 summary: "optimiser and learning rate (default adam 0.001)",
-                details: "Keras' constants: Adam β1 0.9, β2 0.999, ε 1e-7; RMSprop ρ 0.9; SGD momentum as v = m·v − lr·g",
+                details: "Keras' constants: Adam β1 0.9, β2 0.999, ε 1e-7; RMSprop ρ 0.9; SGD momentum as v = m·v − lr·g; adamw: Adam with decoupled weight decay WD (default 0.01, torch.optim.AdamW's): every weight and bias × (1 − lr·WD) each step, lr as scheduled",
                 example: "optimizer sgd 0.1 momentum 0.9", handler: { s, a in
                     let u = Session.command(named: "optimizer")!.usage
                     guard let kind = a.first?.lowercased() else { throw CommandError("optimizer: which optimiser?", usage: u) }
@@ -87,6 +87,11 @@ extension Session {
                     case "adam", "rmsprop":
                         guard a.count <= 2 else { throw CommandError("optimizer: unexpected `\(a[2...].joined(separator: " ").prefix(30))`", usage: u) }
                         s.config.optimizer = kind == "adam" ? .adam(lr: lr) : .rmsprop(lr: lr)
+                    case "adamw":
+                        guard a.count <= 3 else { throw CommandError("optimizer: unexpected `\(a[3...].joined(separator: " ").prefix(30))`", usage: u) }
+                        let wd = a.count == 3 ? try Session.parseWeightDecay(a[2], lr: lr) : OptimizerKind.defaultWeightDecay
+                        if a.count < 3 { _ = try Session.parseWeightDecay(String(wd), lr: lr) }
+                        s.config.optimizer = .adamw(lr: lr, weightDecay: wd)
                     default:
                         throw CommandError("optimizer: unknown optimiser `\(kind.prefix(30))`", usage: u)
                     }
@@ -100,11 +105,14 @@ extension Session {
                 example: "epsilon 1e-7", handler: { s, a in try s.setValue("epsilon", a) }),
         Command(name: "set", group: .model, usage: "set [KEY VALUE]",
                 summary: "show every setting, or change one (check thresholds included)",
-                details: "keys: batch, seed, epsilon, lr, momentum, threads (auto|1|2), memory (share of RAM a network may use, 0.5), strict, check.RULE (on|off), check.RULE.warn, check.RULE.fail",
+                details: "keys: batch, seed, epsilon, lr, momentum, weight_decay (adamw), l2, schedule (none|step EVERY FACTOR|cosine), schedule.epochs (E|auto), fix.epochs (default 5), threads (auto|1|2), memory (share of RAM a network may use, 0.5), strict, check.RULE (on|off), check.RULE.warn, check.RULE.fail",
                 example: "set check.saturation.fail 0.1", handler: { s, a in
                     if a.isEmpty { s.printSettings(); return }
-                    guard a.count == 2 else { throw CommandError("set: give a key and a value", usage: Session.command(named: "set")!.usage) }
-                    try s.setValue(a[0], [a[1]])
+                    // `set schedule step 5 0.5` takes three words; every other key one.
+                    guard a.count == 2 || (a.count > 2 && a[0].lowercased() == "schedule") else {
+                        throw CommandError("set: give a key and a value", usage: Session.command(named: "set")!.usage)
+                    }
+                    try s.setValue(a[0], Array(a.dropFirst()))
                 }),
         Command(name: "show", group: .model, usage: "show [init]",
                 summary: "the configuration and network; `show init` the initial weights per layer",
@@ -122,6 +130,7 @@ extension Session {
             ("lr", num(config.optimizer.learningRate)),
         ]
         if case .sgd(_, let m) = config.optimizer { out.append(("momentum", num(m))) }
+        out += remedySettings()
         out.append(("threads", threads == 0 ? "auto" : String(threads)))
         out.append(("memory", num(memoryFraction)))
         out.append(("strict", strict ? "on" : "off"))
@@ -136,6 +145,7 @@ extension Session {
     }
 
     func setValue(_ key: String, _ args: [String]) throws {
+        if try setRemedyValue(key, args) { return }
         guard args.count == 1 else { throw CommandError("\(key): give one value", usage: Session.command(named: key)?.usage ?? "set \(key) VALUE") }
         let v = args[0]
         switch key.lowercased() {
@@ -153,11 +163,8 @@ extension Session {
             config.epsilon = e
         case "lr", "learning_rate":
             let lr = try parseNumber(v, "the learning rate", in: key, positive: true)
-            switch config.optimizer {
-            case .sgd(_, let m): config.optimizer = .sgd(lr: lr, momentum: m)
-            case .adam: config.optimizer = .adam(lr: lr)
-            case .rmsprop: config.optimizer = .rmsprop(lr: lr)
-            }
+            if case .adamw(_, let wd) = config.optimizer { _ = try Session.parseWeightDecay(String(wd), lr: lr) }
+            config.optimizer = config.optimizer.withLearningRate(lr)
         case "momentum":
             guard case .sgd(let lr, _) = config.optimizer else { throw CommandError("momentum: only sgd has momentum (optimizer sgd LR momentum M)") }
             let m = try parseNumber(v, "momentum", in: key, nonNegative: true)
@@ -211,6 +218,9 @@ extension Session {
         rows.append(["activation", c.activation.rawValue + " (output: softmax + cross-entropy)"])
         rows.append(["init", c.initDescription])
         rows.append(["optimizer", c.optimizer.description])
+        rows.append(["l2", c.l2Value == 0 ? "0 (off)" : num(c.l2Value) + " (weights only)"])
+        rows.append(["schedule", c.scheduleValue == .none ? "none" : c.scheduleValue.description + " over "
+                     + (c.scheduleEpochs.map { plural($0, "epoch") } ?? "the epochs of the run's first `train N`")])
         rows.append(["batch", String(c.batch)])
         rows.append(["seed", String(c.seed)])
         rows.append(["epsilon", num(c.epsilon)])

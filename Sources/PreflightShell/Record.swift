@@ -53,6 +53,8 @@ public struct RecordedRun {
     public var optimizerName: String?
     public var learningRate: Double?
     public var momentum: Double?
+    /// `config.weight_decay` (AdamW's decoupled decay).
+    public var weightDecay: Double?
     public var batch: Int?
     /// Any 64-bit seed (PyTorch's default initial seed often exceeds Int64).
     public var seed: UInt64?
@@ -95,6 +97,7 @@ public struct RecordedRun {
         case "sgd": return .sgd(lr: lr, momentum: momentum ?? 0)
         case "adam": return .adam(lr: lr)
         case "rmsprop": return .rmsprop(lr: lr)
+        case "adamw": return .adamw(lr: lr, weightDecay: weightDecay ?? OptimizerKind.defaultWeightDecay)
         default: return nil
         }
     }
@@ -293,6 +296,7 @@ public enum RecordReader {
                 r.learningRate = v
             }
             r.momentum = try c.optional("momentum")?.number(finite: true)
+            r.weightDecay = try c.optional("weight_decay")?.number(finite: true)
             r.batch = try field("batch")?.int(1...(1 << 30))
             r.seed = try field("seed")?.seed()
             if let e = try field("epsilon") {

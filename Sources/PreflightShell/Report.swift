@@ -102,6 +102,8 @@ extension Session {
         }
         h += "</div>\n"
 
+        // The latest fix table and the diff of the runs it compares (Fix.swift).
+        h += fixReportSection()
         // Each run.
         for (i, (r, f)) in zip(runs, allFindings).enumerated() { h += runSection(r, index: i + 1, findings: f) }
         h += "</body>\n</html>\n"
@@ -128,6 +130,8 @@ extension Session {
                 ("batch", String(c.batch)), ("seed", String(c.seed)), ("epsilon", num(c.epsilon)),
                 ("epochs trained", String(r.epochs.count)),
             ]
+            if c.l2Value != 0 { rows.append(("l2", num(c.l2Value))) }
+            if c.scheduleValue != .none { rows.append(("schedule", c.scheduleValue.description)) }
         }
         if let e = r.epochs.last {
             rows.append(("final train loss / accuracy", "\(e.trainLoss.isNaN ? "–" : fmt(e.trainLoss, 4)) / \(e.trainAccuracy.isNaN ? "–" : pct(e.trainAccuracy))"))

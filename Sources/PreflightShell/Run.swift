@@ -35,7 +35,9 @@ public final class Run {
         let sizes = config.layers!
         let net = Network(sizes: sizes, activation: config.activation)
         net.initialize(config.initializers(layerCount: sizes.count - 1), seed: config.seed)
-        self.init(name: name, config: config, trainer: Trainer(network: net, optimizer: config.optimizer, seed: config.seed))
+        let t = Trainer(network: net, optimizer: config.optimizer, seed: config.seed)
+        config.configure(t)
+        self.init(name: name, config: config, trainer: t)
     }
 
     /// An external run: the records of an imported file, under `name` (which may differ from the record's).
@@ -78,7 +80,7 @@ public final class Run {
     public var activationText: String { record.map { $0.activation ?? "-" } ?? config.activation.rawValue }
     public var initText: String { record.map { $0.initText ?? "-" } ?? config.initDescription }
     public var optimizerText: String {
-        guard let r = record else { return config.optimizer.description }
+        guard let r = record else { return config.optimizer.description + config.remediesText }
         if let o = r.knownOptimizer { return o.description }
         return [r.optimizerName, r.learningRate.map(formatParam)].compactMap { $0 }.joined(separator: " ").nonEmpty ?? "-"
     }

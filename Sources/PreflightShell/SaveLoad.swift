@@ -52,6 +52,8 @@ struct SavedOptimizerState: Codable {
     /// "sgd", "adam" or "rmsprop" (the run's configuration holds the settings).
     var kind: String
     var steps: Int
+    /// The epochs the learning-rate schedule is planned over (absent in older files and when not planned yet).
+    var plannedEpochs: Int?
 }
 
 struct SavedRun: Codable {
@@ -128,7 +130,7 @@ extension Session {
                 let doc = JSON.object([("version", .int(Session.exportVersion)), ("runs", .array([rec.json(name: r.name, checks: .array([]))]))])
                 savedRuns.append(SavedRun(name: r.name, folder: "", config: r.config, epochs: r.epochs, firstBatch: r.firstBatch,
                                           nonFinite: r.nonFinite, findings: savedFindings, findingsEpochs: r.findingsEpochs, shuffleState: [],
-                                          optimizer: SavedOptimizerState(kind: "", steps: 0), arrays: [], threads: nil,
+                                          optimizer: SavedOptimizerState(kind: "", steps: 0, plannedEpochs: nil), arrays: [], threads: nil,
                                           external: SavedExternal(file: rec.file, record: doc.serialized(pretty: false))))
                 continue
             }
@@ -165,7 +167,7 @@ extension Session {
                 findings: savedFindings,
                 findingsEpochs: r.findingsEpochs,
                 shuffleState: [rng.s0, rng.s1, rng.s2, rng.s3].map { hex64($0) },
-                optimizer: SavedOptimizerState(kind: opt.kind.name, steps: opt.steps),
+                optimizer: SavedOptimizerState(kind: opt.kind.name, steps: opt.steps, plannedEpochs: opt.plannedEpochs > 0 ? opt.plannedEpochs : nil),
                 arrays: arrays, threads: r.trainer.threads, data: r.data))
         }
         let saved = SavedSession(
@@ -242,6 +244,7 @@ extension Session {
             do { try th.set(s.key, s.value) } catch { throw fail("check setting \(s.key) = \(s.value): \(error)") }
         }
         if let c = saved.config.layers { try validateLayers(c, fail) }
+        if let p = saved.config.remedyProblem { throw fail("the configuration: \(p)") }
 
         var runs: [Run] = []
         var names = Set<String>()
@@ -264,6 +267,7 @@ extension Session {
                 continue
             }
             guard let sizes = sr.config.layers else { throw fail("run \(sr.name) has no layer sizes") }
+            if let p = sr.config.remedyProblem { throw fail("run \(sr.name): \(p)") }
             try validateLayers(sizes, fail)
             do { try checkMemory(layers: sizes, batch: sr.config.batch) } catch let e as CommandError { throw fail("run \(sr.name): \(e.message)") }
             guard sr.optimizer.kind == sr.config.optimizer.name, sr.optimizer.steps >= 0 else {
@@ -328,6 +332,11 @@ extension Session {
                 trainer.threads = t
             }
             trainer.optimizer.restore(steps: sr.optimizer.steps, m: m, v: v)
+            sr.config.configure(trainer)
+            if let p = sr.optimizer.plannedEpochs {
+                guard p >= 0, p <= 100_000 else { throw fail("run \(sr.name): bad planned epoch count \(p)") }
+                trainer.optimizer.plannedEpochs = p
+            }
             var rng = Xoshiro(seed: 0)
             rng.s0 = words[0]; rng.s1 = words[1]; rng.s2 = words[2]; rng.s3 = words[3]
             trainer.restore(epochs: sr.epochs, firstBatch: sr.firstBatch, nonFinite: sr.nonFinite, shuffleRNG: rng)

@@ -46,6 +46,10 @@ public final class Session {
     public var memoryFraction = 0.5
     /// Threads the engine may use (`set threads`); 0 = the fastest for this machine.
     public var threads = 0
+    /// `set fix.epochs`: at most this many epochs per remedy `fix` tries on a curve rule.
+    public var fixEpochs = 5
+    /// The latest `fix` table (what `fix apply N` adopts and `report` shows).
+    public var lastFix: FixTable?
     /// Commands that ran successfully, in order.
     public var history: [HistoryEntry] = []
     /// Set when a check failed while `strict` was on; the script runner turns it into exit status 2.
@@ -167,7 +171,8 @@ public final class Session {
     }
 
     /// Findings for a run: before training from a probe of the first batch, after it from the records.
-    public func findings(for run: Run, only: [String]? = nil) -> [Finding] {
+    /// `epochLimit`: judge the run as it was after that many epochs (its first batch and first epochs; `fix`).
+    public func findings(for run: Run, only: [String]? = nil, epochLimit: Int? = nil) -> [Finding] {
         // An external run is judged on what its record holds.
         if let rec = run.record { return Rules.evaluate(rec.checkInput, thresholds: thresholds, only: only) }
         let t: Trainer = run.trainer
@@ -185,7 +190,8 @@ public final class Session {
                                initializers: run.config.initializers(layerCount: run.config.layers!.count - 1),
                                optimizer: run.config.optimizer, epsilon: run.config.epsilon,
                                dataInputMin: rd?.inputMin ?? .nan, dataInputMax: rd?.inputMax ?? .nan,
-                               firstBatch: first, epochs: t.epochs, nonFinite: t.nonFinite)
+                               firstBatch: first, epochs: epochLimit.map { Array(t.epochs.prefix($0)) } ?? t.epochs,
+                               nonFinite: t.nonFinite.flatMap { ev in epochLimit.map { ev.epoch <= $0 } ?? true ? ev : nil })
         input.dataName = rd?.spec.command
         input.dataScale = run.config.data?.scale.rawValue ?? ""
         input.classNames = run.config.data?.classNames

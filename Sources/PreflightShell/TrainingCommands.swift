@@ -36,6 +36,8 @@ extension Session {
         }
         let eps = Float(c.epsilon)
         let start = t.epochs.count
+        // A schedule is planned over `set schedule.epochs`, else over the epochs of the run's first `train N`.
+        if t.optimizer.plannedEpochs == 0 { t.optimizer.plannedEpochs = start + n }
         let t0 = monotonicSeconds()
         var finished = 0
         let drawBar = console.interactive
@@ -117,6 +119,7 @@ extension Session {
         let net = Network(sizes: c.layers!, activation: c.activation)
         net.initialize(c.initializers(layerCount: c.layers!.count - 1), seed: c.seed)
         let t = Trainer(network: net, optimizer: c.optimizer, seed: c.seed)
+        c.configure(t)
         t.measureEvery = 1_000_000
         var steps = 0, loss = Double.nan
         let eps = Float(c.epsilon)

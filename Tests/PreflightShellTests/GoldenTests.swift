@@ -27,13 +27,14 @@ final class GoldenTests: XCTestCase {
     func testUnscaledInputs() throws { try golden("unscaled-inputs") }
     func testSweep() throws { try golden("sweep") }
     func testTabular() throws { try golden("tabular") }
+    func testFix() throws { try golden("fix") }
 
     /// Every example has a test above and a transcript; every transcript has an example.
     func testEveryExampleHasATranscript() throws {
         let fm = FileManager.default
         let examples = try fm.contentsOfDirectory(atPath: Self.examplesDir.path).filter { $0.hasSuffix(".pf") }
             .map { String($0.dropLast(3)) }.sorted()
-        let tested = ["quickstart", "glorot", "two-hidden", "three-hidden", "four-hidden", "unscaled-inputs", "sweep", "tabular"].sorted()
+        let tested = ["quickstart", "glorot", "two-hidden", "three-hidden", "four-hidden", "unscaled-inputs", "sweep", "tabular", "fix"].sorted()
         XCTAssertEqual(examples, tested, "examples/*.pf and the golden tests differ: add a test method (and run scripts/regen-golden)")
         if !Self.regenerate {
             let transcripts = ((try? fm.contentsOfDirectory(atPath: Self.goldenDir.path)) ?? []).filter { $0.hasSuffix(".txt") }

@@ -1,0 +1,120 @@
+import Foundation
+import PreflightEngine
+
+// The optimiser-level training remedies of issue 14: `l2 L`, `schedule …` (and `optimizer adamw LR [WD]` in
+// ModelCommands), with their `set` keys. Each is part of RunConfig, so a change starts a new run like any other.
+
+extension Session {
+    static let remedyCommands: [Command] = [
+        Command(name: "l2", group: .model, usage: "l2 L",
+                summary: "L2 regularisation of the weights (default 0, off)",
+                details: """
+                Keras' kernel_regularizer=l2(L): the loss gains L·Σw² over every weight matrix (never the biases), so each \
+                weight's gradient gains 2·L·w. The recorded losses are the cross-entropy alone. L ≥ 0; 0 turns it off.
+                """,
+                example: "l2 1e-4", handler: { s, a in
+                    guard a.count == 1 else { throw CommandError("l2: give one number ≥ 0", usage: "l2 L") }
+                    s.config.l2 = try parseL2(a[0])
+                }),
+        Command(name: "schedule", group: .model, usage: "schedule none|step EVERY FACTOR|cosine",
+                summary: "learning-rate schedule over the planned epochs (default none)",
+                details: """
+                step EVERY FACTOR: the rate times FACTOR every EVERY epochs (EVERY ≥ 1, FACTOR in (0, 1])
+                cosine: lr·(1 + cos(π·e/E))/2 in 0-based epoch e of E planned epochs (later epochs keep the last rate)
+                The plan E: `set schedule.epochs E`, else the N of the run's first `train N` (a second `train` continues \
+                the same plan)
+                """,
+                example: "schedule step 5 0.5", handler: { s, a in
+                    s.config.schedule = try parseSchedule(a)
+                }),
+    ]
+
+    /// `set` keys of the remedies; true when `key` was one. Takes every word after the key (`set schedule step 5 0.5`).
+    func setRemedyValue(_ key: String, _ args: [String]) throws -> Bool {
+        switch key.lowercased() {
+        case "l2":
+            guard args.count == 1 else { throw CommandError("l2: give one number ≥ 0", usage: "set l2 L") }
+            config.l2 = try Self.parseL2(args[0])
+        case "schedule":
+            config.schedule = try Self.parseSchedule(args)
+        case "schedule.epochs":
+            guard args.count == 1 else { throw CommandError("schedule.epochs: give one number, or auto", usage: "set schedule.epochs E|auto") }
+            if args[0].lowercased() == "auto" { config.scheduleEpochs = nil; return true }
+            config.scheduleEpochs = try parseCount(args[0], "the planned epochs", in: "schedule.epochs", min: 1, max: 100_000)
+        case "weight_decay", "wd":
+            guard case .adamw(let lr, _) = config.optimizer else {
+                throw CommandError("weight_decay: only adamw has a decoupled weight decay (optimizer adamw LR [WD]); for the others use `l2 L`")
+            }
+            guard args.count == 1 else { throw CommandError("weight_decay: give one number", usage: "set weight_decay WD") }
+            config.optimizer = .adamw(lr: lr, weightDecay: try Self.parseWeightDecay(args[0], lr: lr))
+        case "fix.epochs":
+            guard args.count == 1 else { throw CommandError("fix.epochs: give one number", usage: "set fix.epochs N") }
+            fixEpochs = try parseCount(args[0], "the epochs a remedy may train", in: "fix.epochs", min: 1, max: 1000)
+        default:
+            return false
+        }
+        return true
+    }
+
+    /// The remedies' rows of `set` (after lr/momentum).
+    func remedySettings() -> [(String, String)] {
+        var out: [(String, String)] = []
+        if case .adamw(_, let wd) = config.optimizer { out.append(("weight_decay", num(wd))) }
+        out.append(("l2", num(config.l2Value)))
+        out.append(("schedule", config.scheduleValue.description))
+        out.append(("schedule.epochs", config.scheduleEpochs.map(String.init) ?? "auto"))
+        out.append(("fix.epochs", String(fixEpochs)))
+        return out
+    }
+
+    static func parseL2(_ s: String) throws -> Double? {
+        guard let v = Double(s), v.isFinite else { throw CommandError("l2: must be a number ≥ 0 (0 turns it off), got `\(s.prefix(30))`") }
+        guard v >= 0 else { throw CommandError("l2: must be ≥ 0 (0 turns it off), got \(s)") }
+        return v == 0 ? nil : v
+    }
+
+    static func parseSchedule(_ a: [String]) throws -> Schedule? {
+        let u = "schedule none|step EVERY FACTOR|cosine"
+        guard let head = a.first?.lowercased() else { throw CommandError("schedule: which schedule?", usage: u) }
+        switch head {
+        case "none", "off", "constant":
+            guard a.count == 1 else { throw CommandError("schedule \(head): takes nothing more", usage: u) }
+            return nil
+        case "cosine":
+            guard a.count == 1 else { throw CommandError("schedule cosine: takes nothing more (the plan is `set schedule.epochs E`)", usage: u) }
+            return .cosine
+        case "step":
+            guard a.count == 3 else { throw CommandError("schedule step: give EVERY (epochs, ≥ 1) and FACTOR (in (0, 1]), e.g. `schedule step 5 0.5`", usage: u) }
+            guard let every = Int(a[1]), every >= 1, every <= 100_000 else {
+                throw CommandError("schedule step: EVERY must be a whole number of epochs from 1 to 100000, got `\(a[1].prefix(30))`", usage: u)
+            }
+            guard let f = Double(a[2]), f.isFinite, f > 0, f <= 1 else {
+                throw CommandError("schedule step: FACTOR must be in (0, 1] (above 0, at most 1), got `\(a[2].prefix(30))`", usage: u)
+            }
+            return .step(every: every, factor: f)
+        default:
+            throw CommandError("schedule: unknown schedule `\(head.prefix(30))` (none, step EVERY FACTOR or cosine)", usage: u)
+        }
+    }
+
+    /// AdamW's decay: ≥ 0, and lr·WD below 1 (else each step would flip the weights' sign).
+    static func parseWeightDecay(_ s: String, lr: Double) throws -> Double {
+        guard let wd = Double(s), wd.isFinite else { throw CommandError("optimizer adamw: the weight decay must be a number ≥ 0, got `\(s.prefix(30))`") }
+        guard wd >= 0 else { throw CommandError("optimizer adamw: the weight decay must be ≥ 0, got \(s)") }
+        guard lr * wd < 1 else {
+            throw CommandError("optimizer adamw: learning rate × weight decay must be below 1 (each step multiplies the weights by 1 − lr·wd), got \(num(lr)) × \(s)")
+        }
+        return wd
+    }
+}
+
+extension RunConfig {
+    /// Why a loaded configuration's remedy settings are impossible, or nil.
+    var remedyProblem: String? {
+        if let l = l2, !(l.isFinite && l >= 0) { return "l2 \(l) is not ≥ 0" }
+        if case .step(let e, let f)? = schedule, !(e >= 1 && f > 0 && f <= 1) { return "schedule step \(e) \(f) needs EVERY ≥ 1 and FACTOR in (0, 1]" }
+        if let e = scheduleEpochs, e < 1 { return "schedule.epochs \(e) is below 1" }
+        if case .adamw(let lr, let wd) = optimizer, !(wd >= 0 && lr * wd < 1) { return "adamw weight decay \(wd) is not in [0, 1/lr)" }
+        return nil
+    }
+}
