@@ -130,14 +130,10 @@ final class RemedyTests: XCTestCase {
             t.optimizer.plannedEpochs = 2
             t.trainEpoch(set, test: nil, batch: rows, epsilon: 1e-12)
             let p1 = net.parameterArray
-            // The gradient at p1, from the plain passes on a copy.
+            // The gradient at p1: the probe's (the step's passes without an update) on a copy, over the whole set.
             let copy = Network(sizes: sizes, activation: net.activation)
             copy.setParameters(p1)
-            let ws = Workspace(sizes: sizes, capacity: rows)
-            ws.load(set, order: nil, start: 0, rows: rows)
-            copy.forward(ws, rows: rows, stats: nil)
-            _ = copy.softmaxLoss(ws, rows: rows, epsilon: 1e-12, delta: true)
-            copy.backward(ws, rows: rows)
+            _ = Trainer(network: copy, optimizer: .sgd(lr: lr, momentum: 0), seed: 1).probe(set, batch: rows, epsilon: 1e-12)
             let g = Array(UnsafeBufferPointer(start: copy.grads, count: copy.paramCount))
             t.trainEpoch(set, test: nil, batch: rows, epsilon: 1e-12)
             let p2 = net.parameterArray
