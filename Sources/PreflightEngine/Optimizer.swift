@@ -154,6 +154,11 @@ public final class Optimizer {
                 measure: UnsafeMutablePointer<StepMeasure>?) {
         let lo = range.lowerBound, hi = range.upperBound
         if l2c != 0 || kind.weightDecay != 0 {
+            if measure == nil, kind.biasCorrected {
+                let keep = Float(1 - kind.learningRate * scheduleFactor * kind.weightDecay)
+                adamRegularizedLoop(params: params, grads: grads, m: m, v: v, lo: lo, hi: hi, lrt: lrt, l2c: l2c, keep: keep)
+                return
+            }
             regularizedUpdate(params: params, grads: grads, m: m, v: v, lo: lo, hi: hi, lrt: lrt, l2c: l2c, measure: measure)
             return
         }
@@ -292,6 +297,41 @@ public final class Optimizer {
             let mi = s1 * m[i] + (1 - s1) * g, vi = s2 * v[i] + (1 - s2) * g * g
             m[i] = mi; v[i] = vi
             params[i] -= lrt * mi / (vi.squareRoot() + Self.adamEpsilon)
+            i += 1
+        }
+    }
+
+    /// Adam/AdamW with l2 and/or decoupled decay, 16 lanes at a time (the same arithmetic as `regularizedUpdate`):
+    /// g' = g + l2c·w; w' = keep·w − lrt·m/(√v + ε).
+    @inline(__always)
+    private func adamRegularizedLoop(params: UnsafeMutablePointer<Float>, grads: UnsafePointer<Float>, m: UnsafeMutablePointer<Float>,
+                                     v: UnsafeMutablePointer<Float>, lo: Int, hi: Int, lrt: Float, l2c: Float, keep: Float) {
+        typealias V = SIMD16<Float>
+        let b1 = V(repeating: Self.beta1), b2 = V(repeating: Self.beta2)
+        let c1 = V(repeating: 1 - Self.beta1), c2 = V(repeating: 1 - Self.beta2)
+        let eps = V(repeating: Self.adamEpsilon), lr = V(repeating: lrt), l2v = V(repeating: l2c), kv = V(repeating: keep)
+        var i = lo
+        let raw = UnsafeMutableRawPointer(params), graw = UnsafeRawPointer(grads)
+        let mraw = UnsafeMutableRawPointer(m), vraw = UnsafeMutableRawPointer(v)
+        while i + 16 <= hi {
+            let off = i * 4
+            let w = raw.loadUnaligned(fromByteOffset: off, as: V.self)
+            let g = graw.loadUnaligned(fromByteOffset: off, as: V.self) + l2v * w
+            var mi = mraw.loadUnaligned(fromByteOffset: off, as: V.self)
+            var vi = vraw.loadUnaligned(fromByteOffset: off, as: V.self)
+            mi = b1 * mi + c1 * g
+            vi = b2 * vi + c2 * g * g
+            mraw.storeBytes(of: mi, toByteOffset: off, as: V.self)
+            vraw.storeBytes(of: vi, toByteOffset: off, as: V.self)
+            raw.storeBytes(of: kv * w - lr * mi / (vi.squareRoot() + eps), toByteOffset: off, as: V.self)
+            i += 16
+        }
+        let s1 = Self.beta1, s2 = Self.beta2
+        while i < hi {
+            let w = params[i], g = grads[i] + l2c * w
+            let mi = s1 * m[i] + (1 - s1) * g, vi = s2 * v[i] + (1 - s2) * g * g
+            m[i] = mi; v[i] = vi
+            params[i] = keep * w - lrt * mi / (vi.squareRoot() + Self.adamEpsilon)
             i += 1
         }
     }

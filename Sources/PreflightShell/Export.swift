@@ -70,7 +70,8 @@ extension Session {
         if let e = c.scheduleEpochs { config.append(("schedule_epochs", .int(e))) }
         config.append(("dropout", .num(c.dropoutValue)))
         if let cl = c.clip { config.append(("clip_norm", .num(cl))) }
-        if let p = r.trainer?.optimizer.plannedEpochs, p > 0 { config.append(("planned_epochs", .int(p))) }
+        // The plan matters (and is written) only with a schedule.
+        if c.scheduleValue != .none, let p = r.trainer?.optimizer.plannedEpochs, p > 0 { config.append(("planned_epochs", .int(p))) }
         config += [("batch", .int(c.batch)), ("seed", .rawNumber(String(c.seed))), ("epsilon", .num(c.epsilon)),
                    ("dataset", .string(c.data?.name ?? "")), ("scale", .string(c.data?.scale.rawValue ?? "unit"))]
         if let l = c.data?.limit { config.append(("limit", .int(l))) }

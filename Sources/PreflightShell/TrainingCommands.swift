@@ -70,8 +70,11 @@ extension Session {
             let where_ = partial ? "stopped after batch \(last!.batches) of epoch \(last!.epoch)" : "stopped after epoch \(t.epochs.count)"
             console.info("interrupted: \(where_); \(plural(t.epochs.count, "epoch")) recorded in run \(r.name)")
             // What `history save` replays: the whole epochs this command trained (a partial one cannot be replayed).
-            let note = "`train \(n)` was interrupted after \(finished) of \(n) epochs"
+            var note = "`train \(n)` was interrupted after \(finished) of \(n) epochs"
                 + (partial ? " (epoch \(last!.epoch) stopped after \(last!.batches) of \(last!.totalBatches) batches: recorded, not replayed)" : "")
+            if c.scheduleValue != .none, c.scheduleEpochs == nil, start == 0 {
+                note += "; its schedule was planned over \(n) epochs, the replayed `train \(finished)` plans over \(finished) (`set schedule.epochs \(n)` before the run replays it exactly)"
+            }
             historyOverride = [HistoryEntry(line: finished > 0 ? "train \(finished)" : "# train \(n): no whole epoch", replayable: true, note: note)]
         }
     }

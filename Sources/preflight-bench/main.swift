@@ -4,19 +4,22 @@ import Foundation
 import Synchronization
 
 // Training speed of Preflight's engine on MNIST, against the sgemm ceiling measured in the same run.
-// Usage: preflight-bench [--epochs N] [--depths 2,3,4] [--data-dir DIR] [--threads N] [--profile] [--compare] [--remedies]
+// Usage: preflight-bench [--epochs N] [--depths 2,3,4] [--data-dir DIR] [--threads N] [--remedy R] [--profile] [--compare] [--remedies]
 
 var epochs = 4
 var depths = [2, 3, 4]
 var dataDir = ProcessInfo.processInfo.environment["PREFLIGHT_DATA"]
 var threadsArg: Int? = nil
 var profile = false, compare = false, remedies = false
+var remedy = "none"
 let usageText = """
-usage: preflight-bench [--epochs N] [--depths 2,3,4] [--data-dir DIR] [--threads 1|2] [--profile] [--compare] [--remedies]
+usage: preflight-bench [--epochs N] [--depths 2,3,4] [--data-dir DIR] [--threads 1|2] [--remedy R] [--profile] [--compare] [--remedies]
   --epochs N      epochs timed per network (default 4)
   --depths LIST   hidden layers of 128 units, comma-separated (default 2,3,4)
   --data-dir DIR  folder holding mnist/ (default $PREFLIGHT_DATA)
   --threads N     training threads (default: the trainer's, 2 on two or more cores)
+  --remedy R      train with a training remedy, to time its cost: none (default), l2 (1e-4), adamw (wd 0.01),
+                  step (schedule step 1 0.5), cosine, dropout (0.3), clip (1)
   --profile       where one epoch's time goes, phase by phase (and thread by thread on two threads)
   --compare       the same model in JAX in the same run, when python3 can import jax
   --remedies      only the cost of each training remedy on 784-128-128-10: N rounds (--epochs), each one epoch
@@ -46,6 +49,9 @@ while !args.isEmpty {
         depths = text.split(separator: ",", omittingEmptySubsequences: false).map { count(a, String($0), in: 1...16) }
     case "--data-dir": dataDir = value(a)
     case "--threads": threadsArg = count(a, value(a), in: 1...2)
+    case "--remedy":
+        remedy = value(a)
+        guard ["none", "l2", "adamw", "step", "cosine", "dropout", "clip"].contains(remedy) else { fail("--remedy takes none, l2, adamw, step, cosine, dropout or clip, not '\(remedy)'") }
     case "--profile": profile = true
     case "--compare": compare = true
     case "--remedies": remedies = true
@@ -284,8 +290,17 @@ for depth in depths {
     let sizes = [784] + Array(repeating: 128, count: depth) + [10]
     let net = Network(sizes: sizes, activation: .relu)
     net.initialize(Array(repeating: .glorot, count: sizes.count - 1), seed: 1)
-    let t = Trainer(network: net, optimizer: .adam(lr: 0.001), seed: 1)
+    let t = Trainer(network: net, optimizer: remedy == "adamw" ? .adamw(lr: 0.001, weightDecay: 0.01) : .adam(lr: 0.001), seed: 1)
     if let n = threadsArg { t.threads = n }
+    switch remedy {
+    case "l2": t.optimizer.l2 = 1e-4
+    case "step": t.optimizer.schedule = .step(every: 1, factor: 0.5)
+    case "cosine": t.optimizer.schedule = .cosine
+    case "dropout": t.dropout = 0.3
+    case "clip": t.clipNorm = 1
+    default: break
+    }
+    t.optimizer.plannedEpochs = epochs
     var rates: [Double] = [], secs: [Double] = []
     let before = placement()
     for _ in 0..<epochs {

@@ -189,4 +189,24 @@ final class RemedyTests: XCTestCase {
         XCTAssertLessThan(norm(.adam(lr: 0.003), l2: 0.01), norm(.adam(lr: 0.003), l2: 0))
         XCTAssertLessThan(norm(.adamw(lr: 0.003, weightDecay: 1), l2: 0), norm(.adam(lr: 0.003), l2: 0))
     }
+
+    /// The measured step (a scalar loop) and the unmeasured one (16 lanes for Adam and AdamW) do the same
+    /// arithmetic with l2 and decoupled decay; biases (40..<45 here) get no l2.
+    func testMeasuredAndUnmeasuredRegularizedStepsAgree() {
+        for kind in [OptimizerKind.adam(lr: 0.01), .adamw(lr: 0.01, weightDecay: 0.3), .sgd(lr: 0.1, momentum: 0.9), .rmsprop(lr: 0.01)] {
+            let a = Optimizer(kind: kind, count: 45, biasRanges: [40..<45]), b = Optimizer(kind: kind, count: 45, biasRanges: [40..<45])
+            a.l2 = 0.05; b.l2 = 0.05
+            var pa = (0..<45).map { Float($0) * 0.01 - 0.2 }, pb = pa
+            let g = (0..<45).map { Float($0 % 7) - 3 }
+            for _ in 0..<3 {
+                var measures = [StepMeasure()]
+                pa.withUnsafeMutableBufferPointer { p in g.withUnsafeBufferPointer { gg in
+                    a.step(params: p.baseAddress!, grads: gg.baseAddress!, layerRanges: [(0..<40, 40..<45)], measures: &measures) } }
+                pb.withUnsafeMutableBufferPointer { p in g.withUnsafeBufferPointer { gg in
+                    b.step(params: p.baseAddress!, grads: gg.baseAddress!, layerRanges: [(0..<40, 40..<45)], measures: nil) } }
+            }
+            XCTAssertEqual(pa, pb, "\(kind)")
+            XCTAssertEqual(a.mArray, b.mArray, "\(kind)")
+        }
+    }
 }

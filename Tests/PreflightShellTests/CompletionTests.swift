@@ -97,7 +97,7 @@ final class CompletionTests: XCTestCase {
 
     func testOptimizer() {
         XCTAssertEqual(cands("optimizer "), OptimizerKind.names.sorted())
-        XCTAssertEqual(cands("opt a"), ["adam"], "through an alias")
+        XCTAssertEqual(cands("opt a"), ["adam", "adamw"], "through an alias")
         XCTAssertEqual(cands("optimizer sgd 0.1 "), ["momentum"])
         XCTAssertEqual(cands("optimizer adam 0.1 "), [])
     }

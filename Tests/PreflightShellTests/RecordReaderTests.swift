@@ -94,7 +94,7 @@ final class RecordReaderTests: XCTestCase {
         XCTAssertNil(r.sizes)
         XCTAssertEqual(r.activation, "gelu", "taken from the activation modules when config.activation is absent")
         XCTAssertNil(r.knownActivation)
-        XCTAssertNil(r.knownOptimizer, "adamw is not an optimiser Preflight has")
+        XCTAssertEqual(r.knownOptimizer, .adamw(lr: 0.001, weightDecay: 0.01), "adamw (issue 14), without weight_decay: torch's default")
         XCTAssertEqual(r.missingEpochValues, ["train_accuracy"])
         XCTAssertTrue(r.firstBatch!.saturatedFraction.isNaN)
     }
