@@ -31,6 +31,8 @@ let package = Package(
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CZlibShim", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CEdit", pkgConfig: "libedit", providers: [.apt(["libedit-dev"])]),
+        // librsvg + cairo: the charts' PNG files are their SVG drawn by librsvg.
+        .systemLibrary(name: "CRsvg", pkgConfig: "librsvg-2.0", providers: [.apt(["librsvg2-dev"])]),
         // Header-only: the training threads' barrier (atomics and a futex).
         .systemLibrary(name: "CThreads"),
 
@@ -39,8 +41,8 @@ let package = Package(
         // IDX / gzip / npz readers, dataset resolution, download and verification.
         .target(name: "PreflightData", dependencies: ["CZlibShim", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
                 swiftSettings: fast),
-        // Charts: terminal, SVG, PNG.
-        .target(name: "PreflightPlot", dependencies: ["CZlibShim"], swiftSettings: fast),
+        // Charts: terminal, SVG, PNG (the SVG drawn by librsvg).
+        .target(name: "PreflightPlot", dependencies: ["CZlibShim", "CRsvg"], swiftSettings: fast),
         // The rules that turn a run's records into verdicts.
         .target(name: "PreflightChecks", dependencies: ["PreflightEngine"]),
         // Commands, session state, script runner, export.
@@ -57,7 +59,7 @@ let package = Package(
 
         .testTarget(name: "PreflightEngineTests", dependencies: ["PreflightEngine"]),
         .testTarget(name: "PreflightDataTests", dependencies: ["PreflightData"]),
-        .testTarget(name: "PreflightPlotTests", dependencies: ["PreflightPlot"]),
+        .testTarget(name: "PreflightPlotTests", dependencies: ["PreflightPlot", "CRsvg", "CZlibShim"]),
         .testTarget(name: "PreflightChecksTests", dependencies: ["PreflightChecks", "PreflightEngine"]),
         .testTarget(name: "PreflightShellTests", dependencies: ["PreflightShell"]),
     ]

@@ -23,11 +23,6 @@ static inline int pf_el_set_editor(EditLine *el, const char *mode) {
     return el_set(el, EL_EDITOR, mode);
 }
 
-/* Whether libedit installs its own signal handlers while reading (0: it does not). */
-static inline int pf_el_set_signal(EditLine *el, int on) {
-    return el_set(el, EL_SIGNAL, on);
-}
-
 static inline int pf_el_set_hist(EditLine *el, History *h) {
     return el_set(el, EL_HIST, history, h);
 }
@@ -52,16 +47,6 @@ static inline int pf_el_addfn(EditLine *el, const char *name, const char *help, 
     return el_set(el, EL_ADDFN, name, help, fn);
 }
 
-static inline int pf_el_refresh(EditLine *el) {
-    return el_set(el, EL_REFRESH);
-}
-
-static inline int pf_el_get_editmode(EditLine *el) {
-    int on = 0;
-    if (el_get(el, EL_EDITMODE, &on) != 0) return 0;
-    return on;
-}
-
 /* History: each returns history()'s status (0 ok, -1 error). */
 static inline int pf_hist_setsize(History *h, int size) {
     HistEvent ev;
@@ -81,17 +66,6 @@ static inline int pf_hist_enter(History *h, const char *line) {
 static inline int pf_hist_load(History *h, const char *path) {
     HistEvent ev;
     return history(h, &ev, H_LOAD, path);
-}
-
-static inline int pf_hist_save(History *h, const char *path) {
-    HistEvent ev;
-    return history(h, &ev, H_SAVE, path);
-}
-
-static inline int pf_hist_count(History *h) {
-    HistEvent ev;
-    if (history(h, &ev, H_GETSIZE) != 0) return 0;
-    return ev.num;
 }
 
 #endif

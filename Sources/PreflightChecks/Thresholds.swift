@@ -14,7 +14,7 @@ public struct Thresholds: Sendable, Equatable {
 
     public static let defaults: Thresholds = {
         var n: [String: Double] = [:]
-        for r in catalog { for p in r.params { if let v = p.value { n["\(r.info.id).\(p.name)"] = v } } }
+        for r in Rules.all { for p in r.settings { if let v = p.value { n["\(r.id).\(p.name)"] = v } } }
         return Thresholds(numbers: n, disabled: [])
     }()
 
@@ -46,8 +46,8 @@ public struct Thresholds: Sendable, Equatable {
     public mutating func set(_ key: String, _ text: String) throws {
         let (rule, name) = Self.parse(key)
         let full = "check." + rule + (name.map { "." + $0 } ?? "")
-        guard let spec = spec(rule) else {
-            let ids = catalog.map { $0.info.id }
+        guard let spec = Rules.all.first(where: { $0.id == rule }) else {
+            let ids = Rules.all.map(\.id)
             var msg = "unknown check rule '\(rule.prefix(40))'" + (name == nil ? "" : " in \(full.prefix(60))")
             if let best = ids.min(by: { editDistance($0, rule) < editDistance($1, rule) }), editDistance(best, rule) <= min(3, max(1, rule.count / 3)) {
                 msg += ": did you mean '\(best)'?"
@@ -65,11 +65,11 @@ public struct Thresholds: Sendable, Equatable {
             }
             return
         }
-        guard let p = spec.params.first(where: { $0.name == name }) else {
-            if spec.params.isEmpty {
+        guard let p = spec.settings.first(where: { $0.name == name }) else {
+            if spec.settings.isEmpty {
                 throw ThresholdError("\(full): rule \(rule) has no thresholds, only check.\(rule) on|off")
             }
-            let known = spec.params.map { "check.\(rule).\($0.name)" }.joined(separator: ", ")
+            let known = spec.settings.map { "check.\(rule).\($0.name)" }.joined(separator: ", ")
             throw ThresholdError("unknown setting \(full); \(rule) has: \(known)")
         }
         if word == "off" || word == "none" {
@@ -92,9 +92,9 @@ public struct Thresholds: Sendable, Equatable {
     /// Every settable key, sorted: "check.dead-units", "check.dead-units.fail", …
     public var keys: [String] {
         var k: [String] = []
-        for r in catalog {
-            k.append("check.\(r.info.id)")
-            for p in r.params { k.append("check.\(r.info.id).\(p.name)") }
+        for r in Rules.all {
+            k.append("check.\(r.id)")
+            for p in r.settings { k.append("check.\(r.id).\(p.name)") }
         }
         return k.sorted()
     }
@@ -102,9 +102,9 @@ public struct Thresholds: Sendable, Equatable {
     /// The current value of a key as text: "0.01", "off", "on"; "" for an unknown key.
     public func describe(_ key: String) -> String {
         let (rule, name) = Self.parse(key)
-        guard let spec = spec(rule) else { return "" }
+        guard let spec = Rules.all.first(where: { $0.id == rule }) else { return "" }
         guard let name else { return disabled.contains(rule) ? "off" : "on" }
-        guard spec.params.contains(where: { $0.name == name }) else { return "" }
+        guard spec.settings.contains(where: { $0.name == name }) else { return "" }
         return numbers["\(rule).\(name)"].map(formatParam) ?? "off"
     }
 

@@ -17,6 +17,9 @@ public struct DataCancelled: Error, Sendable {
 /// How a long load learns that it should stop (the shell sets it to read its ^C flag). Polled between chunks of
 /// work, so that a load stops within a fraction of a second.
 public enum LoadCancellation {
+    /// Safe unguarded: written only by the thread that starts a load, before it starts (the shell sets it in
+    /// `data` each time, to the same closure), and only read while the load runs; a thread started for the load
+    /// sees the write because starting it orders it after.
     nonisolated(unsafe) public static var requested: (() -> Bool)?
 
     /// Throws `DataCancelled` when a stop was asked for.

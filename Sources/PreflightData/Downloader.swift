@@ -13,6 +13,8 @@ import Darwin
 /// A file that fails verification is deleted.
 public enum Downloader {
     /// Polled about 10 times a second during a download; returning true abandons it (^C in the shell).
+    /// Safe unguarded: set before any download starts (the shell sets it once at startup, a test around its own
+    /// download), never while one runs, and read only by the thread that called `fetch`.
     nonisolated(unsafe) public static var shouldCancel: (() -> Bool)?
 
     /// Downloads `url` to `destination`, verifying `sha256` (lower-case hex) when given.

@@ -12,20 +12,7 @@ public enum NPZ {
 
         init(path: String) throws {
             self.path = path
-            switch FileBytes.kind(path) {
-            case .missing: throw DataError(path: path, "no such file")
-            case .directory: throw DataError(path: path, "is a directory, expected an .npz file")
-            case .other: throw DataError(path: path, "is not a regular file")
-            case .file: break
-            }
-            guard let size = FileBytes.size(path), size > 0 else { throw DataError(path: path, "is empty (0 bytes)") }
-            // Open fails clearly for unreadable files before ZIPFoundation reports a generic error.
-            _ = try FileBytes.Handle(path: path)
-            do {
-                archive = try Archive(url: URL(fileURLWithPath: path), accessMode: .read)
-            } catch {
-                throw DataError(path: path, "not a valid .npz (ZIP) archive (\(error))")
-            }
+            archive = try NPZ.open(path, expected: "a valid .npz")
             for e in archive where e.type == .file {
                 let key = e.path.hasSuffix(".npy") ? String(e.path.dropLast(4)) : e.path
                 entries[key] = e
@@ -50,8 +37,9 @@ public enum NPZ {
             let bound = min(Int(clamping: entry.uncompressedSize), fileSize.multipliedReportingOverflow(by: 1032).overflow ? Int.max : fileSize * 1032)
             let reader = NPYReader(name: name, purpose: purpose, availableBytes: bound)
             var failure: Error? = nil
+            let crc: UInt32
             do {
-                _ = try archive.extract(entry, bufferSize: 1 << 20, skipCRC32: false) { chunk in
+                crc = try archive.extract(entry, bufferSize: 1 << 20, skipCRC32: false) { chunk in
                     guard failure == nil else { return }
                     if cancel?() == true { failure = DataError(path: self.path, "interrupted"); return }
                     do { try chunk.withUnsafeBytes { try reader.feed($0) } } catch { failure = error }
@@ -60,6 +48,10 @@ public enum NPZ {
                 throw failure ?? DataError(path: name, "cannot extract the entry (\(error))")
             }
             if let failure { throw failure }
+            // ZIPFoundation computes the CRC while extracting; comparing it is the reader's part.
+            guard crc == entry.checksum else {
+                throw DataError(path: name, "damaged: the entry fails its CRC check (a changed or corrupted byte)")
+            }
             return try reader.finish()
         }
     }
@@ -126,6 +118,97 @@ public enum NPZ {
             try reader.feed(UnsafeRawBufferPointer(chunk))
         }
         return try reader.finish()
+    }
+}
+
+// MARK: - Whole archives
+
+extension NPZ {
+    /// 1980-01-01 00:00 UTC, the earliest date a ZIP can hold: every entry written gets it, so that the same
+    /// entries always give the same bytes.
+    static let entryDate = Date(timeIntervalSince1970: 315_532_800)
+
+    /// A ZIP of stored (uncompressed) entries, in the given order. With .npy entries (`NPY.encode`) it is an .npz
+    /// that `numpy.load` reads. The same entries give the same bytes.
+    public static func archive(_ entries: [(name: String, data: [UInt8])]) throws -> [UInt8] {
+        let zip: Archive
+        do { zip = try Archive(accessMode: .create) } catch { throw DataError("cannot create a ZIP archive in memory (\(error))") }
+        for e in entries {
+            let data = Data(e.data)
+            do {
+                try zip.addEntry(with: e.name, type: .file, uncompressedSize: Int64(data.count), modificationDate: entryDate,
+                                 permissions: 0o644, compressionMethod: .none, bufferSize: 1 << 20) { position, size in
+                    data.subdata(in: Int(position)..<(Int(position) + size))
+                }
+            } catch {
+                throw DataError("entry \(e.name) cannot be added to the archive (\(error))")
+            }
+        }
+        guard let bytes = zip.data else { throw DataError("the ZIP archive in memory holds no bytes") }
+        return [UInt8](bytes)
+    }
+
+    /// Every file entry of a ZIP (an .npz), in archive order, stored or deflated, each checked against its CRC.
+    /// `expected` says what the file should be, for the error when it is not a ZIP at all ("a saved session").
+    public static func entries(path: String, expected: String = "a valid .npz") throws -> [(name: String, data: [UInt8])] {
+        let zip = try open(path, expected: expected)
+        let fileSize = FileBytes.size(path) ?? 0
+        var out: [(name: String, data: [UInt8])] = []
+        for e in zip where e.type == .file {
+            // A stored entry cannot hold more than the file; deflate expands at most 1032 times.
+            let (deflateBound, overflow) = fileSize.multipliedReportingOverflow(by: 1032)
+            let bound = e.isCompressed ? (overflow ? Int.max : deflateBound) : fileSize
+            guard e.uncompressedSize <= UInt64(bound) else {
+                throw DataError(path: path, "truncated or damaged: entry \(e.path) declares \(e.uncompressedSize) bytes, more than the file can hold")
+            }
+            let size = Int(e.uncompressedSize)
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(size)
+            let crc: UInt32
+            do {
+                crc = try zip.extract(e, bufferSize: 1 << 20, skipCRC32: false) { chunk in
+                    guard bytes.count + chunk.count <= size else { throw Archive.ArchiveError.invalidEntrySize }
+                    bytes += chunk
+                }
+            } catch {
+                throw DataError(path: path, "truncated or damaged: entry \(e.path) cannot be read (\(error))")
+            }
+            guard bytes.count == size else {
+                throw DataError(path: path, "truncated or damaged: entry \(e.path) holds \(bytes.count) of its \(size) bytes")
+            }
+            // ZIPFoundation computes the CRC while extracting; comparing it is the reader's part.
+            guard crc == e.checksum else {
+                throw DataError(path: path, "damaged: entry \(e.path) fails its CRC check (a changed or corrupted byte)")
+            }
+            out.append((e.path, bytes))
+        }
+        return out
+    }
+
+    /// Opens a ZIP for reading, with one clear error for a missing, unreadable, empty, non-ZIP or truncated file.
+    static func open(_ path: String, expected: String) throws -> Archive {
+        switch FileBytes.kind(path) {
+        case .missing: throw DataError(path: path, "no such file")
+        case .directory: throw DataError(path: path, "is a directory, expected \(expected) file")
+        case .other: throw DataError(path: path, "is not a regular file")
+        case .file: break
+        }
+        guard let size = FileBytes.size(path), size > 0 else { throw DataError(path: path, "is empty or truncated (0 bytes)") }
+        // Reading the signature fails clearly for unreadable files before ZIPFoundation reports a generic error.
+        let h = try FileBytes.Handle(path: path)
+        var head = [UInt8](repeating: 0, count: 4)
+        let got = try head.withUnsafeMutableBytes { try h.read(into: $0.baseAddress!, count: 4) }
+        // Every ZIP starts with a local file header, or (no entries) with the end-of-directory record.
+        guard got == 4, head == [0x50, 0x4B, 0x03, 0x04] || head == [0x50, 0x4B, 0x05, 0x06] else {
+            throw DataError(path: path, "not \(expected) (not a ZIP archive)")
+        }
+        do {
+            return try Archive(url: URL(fileURLWithPath: path), accessMode: .read)
+        } catch Archive.ArchiveError.missingEndOfCentralDirectoryRecord {
+            throw DataError(path: path, "truncated or damaged: the ZIP directory at the end of the file is missing")
+        } catch {
+            throw DataError(path: path, "not \(expected): a damaged ZIP archive (\(error))")
+        }
     }
 }
 

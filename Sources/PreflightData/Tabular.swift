@@ -126,7 +126,10 @@ public enum Tabular {
         var train = d.train
         d.train = DataSplit(values: [], labels: [], count: 0)   // let `train` own its arrays alone: compacted in place
         var test = DataSplit(images: [], labels: [UInt16](), count: testCount)
-        test.labels.reserveCapacity(testCount)
+        // The test labels are gathered apart from `test`: its features are passed inout while rows are copied out,
+        // and touching `test` itself meanwhile would be an overlapping access.
+        var testLabels: [UInt16] = []
+        testLabels.reserveCapacity(testCount)
         var labels = train.labels
         train.labels = []
         var w = 0
@@ -137,7 +140,7 @@ public enum Tabular {
                 for r in 0..<n {
                     if isTest[r] {
                         out.append(contentsOf: p[(r * f)..<(r * f + f)])
-                        test.labels.append(labels[r])
+                        testLabels.append(labels[r])
                     } else {
                         if w != r { for j in 0..<f { p[w * f + j] = p[r * f + j] }; labels[w] = labels[r] }
                         w += 1
@@ -158,6 +161,7 @@ public enum Tabular {
             splitRows(&v, test: &test.images)
             train = DataSplit(images: v, labels: labels, count: w)
         }
+        test.labels = testLabels
         d.train = train
         d.test = test
         d.splitFraction = fraction

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Optimiser settings. Constants follow Keras: Adam β1 0.9, β2 0.999, ε 1e-7; RMSprop ρ 0.9, ε 1e-7.
 /// AdamW is Adam with decoupled weight decay (Loshchilov & Hutter): every parameter, weights and biases, is
 /// multiplied by 1 − lr·wd each step, lr being the step's scheduled rate (torch.optim.AdamW's form; default wd 0.01).
@@ -369,9 +375,3 @@ public final class Optimizer {
         }
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif

@@ -37,7 +37,8 @@ public func xmlEscape(_ s: String) -> String {
     return out
 }
 
-private struct SVGRenderer {
+/// The SVG writer; `renderPNG` draws the same document.
+struct SVGRenderer {
     let chart: Chart
     let layout: FrameLayout
     static let fontSize: [FrameLayout.Role: Double] = [.title: 15, .tick: 11, .label: 12, .legend: 12]
@@ -50,6 +51,10 @@ private struct SVGRenderer {
             lineHeight: { role in SVGRenderer.fontSize[role]! * 1.2 })
     }
 
+    /// The document's size in pixels (the layout's, which keeps a minimum size).
+    var pixelWidth: Int { Int(layout.width) }
+    var pixelHeight: Int { Int(layout.height) }
+
     func n(_ v: Double) -> String { fixed(v, decimals: 2) }
 
     func render() -> String {
@@ -60,6 +65,7 @@ private struct SVGRenderer {
             id += "|\(s.name):\(s.points.count)"
             for p in s.points.prefix(64) { id += ",\(p.x):\(p.y)" }
         }
+        for b in chart.bars { id += "|\(b.name):\(b.value)" }
         let clipId = "pf-clip-" + String(fnv1a(id), radix: 16)
 
         var o = ""
@@ -76,7 +82,7 @@ private struct SVGRenderer {
             let y = crisp(L.py(geo.transform(v)))
             o += "<line x1=\"\(n(L.plotLeft))\" y1=\"\(n(y))\" x2=\"\(n(L.plotRight))\" y2=\"\(n(y))\"/>\n"
         }
-        for v in geo.xTicks where !geo.empty {
+        for v in geo.xTicks where !geo.empty && !chart.isBarChart {
             let x = crisp(L.px(v))
             o += "<line x1=\"\(n(x))\" y1=\"\(n(L.plotTop))\" x2=\"\(n(x))\" y2=\"\(n(L.plotBottom))\"/>\n"
         }
@@ -93,7 +99,7 @@ private struct SVGRenderer {
             let y = crisp(L.py(geo.transform(v)))
             o += "<line x1=\"\(n(bx - L.tickLength))\" y1=\"\(n(y))\" x2=\"\(n(bx))\" y2=\"\(n(y))\"/>\n"
         }
-        for v in geo.xTicks where !geo.empty {
+        for v in geo.xTicks where !geo.empty || chart.isBarChart {
             let x = crisp(L.px(v))
             o += "<line x1=\"\(n(x))\" y1=\"\(n(by))\" x2=\"\(n(x))\" y2=\"\(n(by + L.tickLength))\"/>\n"
         }
@@ -124,11 +130,12 @@ private struct SVGRenderer {
             o += "<text class=\"x-label\" x=\"\(n(L.plotLeft + L.plotWidth / 2))\" y=\"\(n(y))\" font-size=\"\(n(labelSize))\""
             o += " text-anchor=\"middle\" fill=\"#222222\">\(xmlEscape(chart.xLabel))</text>\n"
         }
-        if !chart.yLabel.isEmpty {
+        let yLabel = chart.logY ? (chart.yLabel.isEmpty ? "log scale" : chart.yLabel + " (log scale)") : chart.yLabel
+        if !yLabel.isEmpty {
             let x = 10 + labelSize
             let y = L.plotTop + L.plotHeight / 2
             o += "<text class=\"y-label\" x=\"\(n(x))\" y=\"\(n(y))\" font-size=\"\(n(labelSize))\" text-anchor=\"middle\""
-            o += " fill=\"#222222\" transform=\"rotate(-90 \(n(x)) \(n(y)))\">\(xmlEscape(chart.yLabel))</text>\n"
+            o += " fill=\"#222222\" transform=\"rotate(-90 \(n(x)) \(n(y)))\">\(xmlEscape(yLabel))</text>\n"
         }
 
         if geo.empty {
@@ -142,7 +149,7 @@ private struct SVGRenderer {
         let looks = chart.looks
         for (i, runs) in geo.runs.enumerated() {
             let color = Palette.color(looks[i].slot).hex
-            let dash = looks[i].dashed ? " stroke-dasharray=\"7 5\"" : ""
+            let dash = looks[i].style.svgDashArray.map { " stroke-dasharray=\"\($0)\"" } ?? ""
             o += "<g class=\"line\" data-name=\"\(xmlEscape(chart.series[i].name))\" stroke=\"\(color)\"\(dash)>\n"
             for run in runs where run.count > 1 {
                 let pts = run.map { "\(n(L.px($0.x))),\(n(L.py($0.t)))" }.joined(separator: " ")
@@ -162,18 +169,64 @@ private struct SVGRenderer {
         }
         o += "</g>\n"
 
+        // Bars, each with its value written over it.
+        if chart.isBarChart {
+            let slot = L.plotWidth / Double(chart.bars.count)
+            let barWidth = Swift.min(80, slot * 0.6)
+            let base = L.py(geo.barBase)
+            let fs = Self.fontSize[.tick]!
+            o += "<g class=\"bars\" clip-path=\"url(#\(clipId))\">\n"
+            for (i, bar) in chart.bars.enumerated() {
+                let cx = L.px(Double(i + 1))
+                guard let b = geo.bars[i] else {
+                    o += "<text class=\"bar-value\" x=\"\(n(cx))\" y=\"\(n(base - 4))\" font-size=\"\(n(fs))\""
+                    o += " text-anchor=\"middle\" fill=\"#888888\">n/a</text>\n"
+                    continue
+                }
+                // Clipped to the plot (a value beyond a fixed range reaches the edge).
+                let top = Swift.min(Swift.max(L.py(b.t), L.plotTop), L.plotBottom)
+                let y = Swift.min(top, base), h = abs(base - top)
+                o += "<rect class=\"bar\" data-name=\"\(xmlEscape(bar.name))\" x=\"\(n(cx - barWidth / 2))\" y=\"\(n(y))\""
+                o += " width=\"\(n(barWidth))\" height=\"\(n(h))\" fill=\"\(Palette.color(i).hex)\"/>\n"
+                // The value over the bar; a bar reaching the top of the plot has it inside, in a colour that
+                // stands out against the bar's.
+                let label = bar.label ?? formatTick(bar.value)
+                let inside = y - 4 - fs < L.plotTop && h > fs + 4
+                let c = Palette.color(i)
+                let light = 0.299 * Double(c.r) + 0.587 * Double(c.g) + 0.114 * Double(c.b) > 140
+                let labelY = inside ? y + fs + 2 : Swift.max(L.plotTop + fs, y - 4)
+                let ink = inside && !light ? "#ffffff" : "#222222"
+                o += "<text class=\"bar-value\" x=\"\(n(cx))\" y=\"\(n(labelY))\" font-size=\"\(n(fs))\""
+                o += " text-anchor=\"middle\" fill=\"\(ink)\">\(xmlEscape(label))</text>\n"
+            }
+            o += "</g>\n"
+        }
+
         // Legend.
         if !L.legend.isEmpty {
             let fs = Self.fontSize[.legend]!
             o += "<g class=\"legend\" font-size=\"\(n(fs))\" fill=\"#222222\">\n"
             for e in L.legend {
-                let color = Palette.color(looks[e.series].slot).hex
-                let dash = looks[e.series].dashed ? " stroke-dasharray=\"7 5\"" : ""
-                o += "<line x1=\"\(n(e.x))\" y1=\"\(n(e.y))\" x2=\"\(n(e.x + L.legendSampleWidth))\" y2=\"\(n(e.y))\""
-                o += " stroke=\"\(color)\" stroke-width=\"2.5\"\(dash)/>\n"
+                if e.series < 0 {
+                    // "… and N more": no sample.
+                } else if chart.isBarChart {
+                    let side = L.legendSampleWidth
+                    o += "<rect x=\"\(n(e.x))\" y=\"\(n(e.y - side / 2))\" width=\"\(n(side))\" height=\"\(n(side))\""
+                    o += " fill=\"\(Palette.color(e.series).hex)\"/>\n"
+                } else {
+                    let color = Palette.color(looks[e.series].slot).hex
+                    let dash = looks[e.series].style.svgDashArray.map { " stroke-dasharray=\"\($0)\"" } ?? ""
+                    o += "<line x1=\"\(n(e.x + 1))\" y1=\"\(n(e.y))\" x2=\"\(n(e.x + L.legendSampleWidth - 1))\" y2=\"\(n(e.y))\""
+                    o += " stroke=\"\(color)\" stroke-width=\"2.5\" stroke-linecap=\"round\"\(dash)/>\n"
+                }
                 o += "<text x=\"\(n(e.x + L.legendSampleWidth + 6))\" y=\"\(n(e.y + fs * 0.35))\">\(xmlEscape(e.name))</text>\n"
             }
             o += "</g>\n"
+        }
+        if let note = L.note {
+            let fs = Self.fontSize[.tick]!
+            o += "<text class=\"note\" x=\"\(n(L.plotLeft))\" y=\"\(n(L.noteY + fs * 0.35))\" font-size=\"\(n(fs))\""
+            o += " fill=\"#666666\">\(xmlEscape(note))</text>\n"
         }
         o += "</svg>\n"
         return o

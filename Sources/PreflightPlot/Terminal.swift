@@ -15,15 +15,29 @@ extension Chart {
     }
 }
 
+/// A line style as braille dots (or ASCII markers) along the line: which steps are drawn.
 private enum DotPattern {
-    case solid, dashed, dotted, dashDot
-    static let cycle: [DotPattern] = [.solid, .dashed, .dotted, .dashDot]
+    case solid, dashed, dotted, dashDot, longDash, dashDotDot
+
+    init(_ style: LineStyle) {
+        switch style {
+        case .solid: self = .solid
+        case .dashed: self = .dashed
+        case .dotted: self = .dotted
+        case .dashDot: self = .dashDot
+        case .longDash: self = .longDash
+        case .dashDotDot: self = .dashDotDot
+        }
+    }
+
     func on(_ step: Int, ascii: Bool) -> Bool {
         switch self {
         case .solid: return true
         case .dashed: return ascii ? step % 3 < 2 : step % 6 < 4
         case .dotted: return step % 2 == 0
         case .dashDot: return ascii ? step % 4 != 3 : [0, 1, 2, 3, 5].contains(step % 8)
+        case .longDash: return ascii ? step % 5 < 4 : step % 10 < 8
+        case .dashDotDot: return ascii ? [0, 1, 3, 5].contains(step % 7) : [0, 1, 2, 3, 5, 7].contains(step % 10)
         }
     }
 }
@@ -43,18 +57,19 @@ private struct TerminalRenderer {
         self.looks = chart.looks
     }
 
-    /// With colour (or ASCII markers) a series is solid or dashed as the chart says; braille without colour
+    /// With colour (or ASCII markers) a series has the line style the chart gives it; braille without colour
     /// has nothing else to tell lines apart, so each line gets its own dot pattern (shown in the legend).
     func pattern(_ i: Int) -> DotPattern {
         if style.color || !unicode || chart.series.count == 1 {
-            return looks[i].dashed ? .dashed : .solid
+            return DotPattern(looks[i].style)
         }
-        return DotPattern.cycle[i % DotPattern.cycle.count]
+        return DotPattern(LineStyle.allCases[i % LineStyle.allCases.count])
     }
 
+    /// `text` in the colour of series (or bar) `series`.
     func paint(_ text: String, _ series: Int?) -> String {
         guard style.color, let s = series, !text.isEmpty else { return text }
-        return Palette.ansiStart(looks[s].slot) + text + Palette.ansiReset
+        return Palette.ansiStart(chart.isBarChart ? s : looks[s].slot) + text + Palette.ansiReset
     }
 
     /// Keep at most `n` characters (terminal columns; text is assumed to be
@@ -67,6 +82,7 @@ private struct TerminalRenderer {
     }
 
     func legendSample(_ i: Int) -> String {
+        if chart.isBarChart { return unicode ? "██" : "##" }
         if !unicode {
             let m = Palette.marker(i)
             return String([m, m])
@@ -86,9 +102,9 @@ private struct TerminalRenderer {
     func legendLines() -> [String] {
         var lines: [String] = []
         var line = "", visible = 0
-        for (i, s) in chart.series.enumerated() {
+        for (i, entryName) in chart.legendNames.enumerated() {
             let sample = legendSample(i)
-            let name = clip(s.name.isEmpty ? "series \(i + 1)" : s.name, Swift.max(4, width - sample.count - 1))
+            let name = clip(entryName, Swift.max(4, width - sample.count - 1))
             let entryWidth = sample.count + 1 + name.count
             let entry = paint(sample, i) + " " + name
             if visible > 0 && visible + 3 + entryWidth > width {
@@ -106,7 +122,8 @@ private struct TerminalRenderer {
     func render() -> String {
         let cellW = unicode ? 2 : 1, cellH = unicode ? 4 : 1
         let legend = legendLines()
-        let rows = Swift.max(3, style.height - 3 - legend.count)
+        let noteLines = chart.logY && PlotGeometry(chart: chart, xTickCount: 2, yTickCount: 2).nonPositive > 0 ? 1 : 0
+        let rows = Swift.max(3, style.height - 3 - legend.count - noteLines)
         let yTickCount = Swift.min(5, Swift.max(2, rows / 2 + 1))
         let geo = PlotGeometry(chart: chart, xTickCount: Swift.max(2, (width - 8) / 10), yTickCount: yTickCount)
 
@@ -171,6 +188,35 @@ private struct TerminalRenderer {
             }
         }
 
+        // Bars: a column of full blocks per bar, the top cell filled to the nearest quarter (braille rows hold
+        // four dots) with a lower block; ASCII fills whole rows with `#`.
+        var barCell = [Character?](repeating: nil, count: rows * cols)
+        if chart.isBarChart {
+            let slot = Double(cols) / Double(chart.bars.count)
+            let barCols = Swift.max(1, Swift.min(8, Int(slot * 0.6)))
+            // In dot rows, with dot k covering [k, k + 1): the bar runs from its value's level down to the
+            // bottom of the baseline's dot.
+            let base = dotY(geo.barBase) + 1
+            for (i, b) in geo.bars.enumerated() {
+                guard let b else { continue }
+                let top = Swift.max(0, Swift.min(Double(H), dotY(b.t) + 0.5))
+                let centre = Int((dotX(Double(i + 1)) / Double(cellW)).rounded(.down))
+                let first = Swift.max(0, centre - barCols / 2)
+                for r in 0..<rows {
+                    let lo = Double(r * cellH), hi = Double((r + 1) * cellH)
+                    let covered = Swift.min(hi, base) - Swift.max(lo, top)
+                    guard covered > 0 else { continue }
+                    let quarters = Int((covered / Double(cellH) * 4).rounded())
+                    guard quarters > 0 else { continue }
+                    let ch: Character = !unicode ? "#" : (quarters >= 4 ? "█" : ["▂", "▄", "▆"][quarters - 1])
+                    for c in first..<Swift.min(cols, first + barCols) {
+                        barCell[r * cols + c] = ch
+                        owner[r * cols + c] = i
+                    }
+                }
+            }
+        }
+
         // Which rows carry a y tick label.
         var rowLabel = [String?](repeating: nil, count: rows)
         for (v, label) in zip(geo.yTicks, yLabels) {
@@ -210,7 +256,9 @@ private struct TerminalRenderer {
             for c in 0..<cols {
                 let idx = r * cols + c
                 let ch: Character
-                if unicode {
+                if let bar = barCell[idx] {
+                    ch = bar
+                } else if unicode {
                     ch = bits[idx] == 0 ? " " : Character(Unicode.Scalar(0x2800 + bits[idx])!)
                 } else {
                     ch = asciiChar[idx]
@@ -230,7 +278,7 @@ private struct TerminalRenderer {
 
         // X axis and its labels.
         var tickCols: [(col: Int, label: String)] = []
-        if !geo.empty {
+        if !geo.empty || chart.isBarChart {
             for v in geo.xTicks {
                 let c = Int(dotX(v).rounded()) / cellW
                 if c >= 0 && c < cols { tickCols.append((c, formatTick(v))) }
@@ -263,6 +311,7 @@ private struct TerminalRenderer {
         out.append(labels)
 
         out.append(contentsOf: legend)
+        if let note = geo.nonPositiveNote { out.append(clip(note, width)) }
         return out.joined(separator: "\n") + "\n"
     }
 }

@@ -88,7 +88,7 @@ public func completions(line: String, cursor: Int, session: Session) -> (replace
         case "plot":
             if position == 1 { pool = ["loss", "accuracy", "hidden", "saturation", "grads"] }
             else if prev == "--out" { paths = true }
-            else if prefix.hasPrefix("-") { pool = ["--out"] }
+            else if prefix.hasPrefix("-") { pool = ["--out", "--log"].filter { !args.contains($0) } }
             else { pool = runNames.filter { !args.contains($0) } }
         case "set":
             if position == 1 { pool = session.settingsList().map(\.0) }

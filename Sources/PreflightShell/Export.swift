@@ -36,12 +36,8 @@ extension Session {
 
     /// Hidden statistics with version 2's name and type in front.
     func namedStatsJSON(_ h: LayerStats, _ i: Int) -> JSON {
-        guard case .object(let fields) = statsJSON(h) else { return statsJSON(h) }
-        return .object([("name", .string("hidden\(i + 1)")), ("type", .string("activation"))] + fields)
-    }
-
-    func statsJSON(_ h: LayerStats) -> JSON {
-        .object([("mean", .num(h.mean)), ("std", .num(h.std)), ("max", .num(h.max)),
+        .object([("name", .string("hidden\(i + 1)")), ("type", .string("activation")),
+                 ("mean", .num(h.mean)), ("std", .num(h.std)), ("max", .num(h.max)),
                  ("zero_fraction", .num(h.zeroFraction)), ("above_one_fraction", .num(h.aboveOneFraction)),
                  ("dead_fraction", .num(h.deadFraction)), ("saturated_fraction", .num(h.saturatedFraction))])
     }
@@ -180,10 +176,8 @@ extension Session {
         }
         if lower.hasSuffix(".json") {
             try writeOutput(path, Array((exportJSON(timings: timings).serialized() + "\n").utf8))
-        } else if lower.hasSuffix(".csv") {
-            try writeOutput(path, Array(exportCSV(timings: timings).utf8))
         } else {
-            throw CommandError("export: the file name must end in .json or .csv, got `\(path.prefix(60))`", usage: u)
+            try writeOutput(path, Array(exportCSV(timings: timings).utf8))
         }
         console.info("exported \(runs.count) run\(runs.count == 1 ? "" : "s") to \(path)")
     }

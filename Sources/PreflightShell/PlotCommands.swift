@@ -8,19 +8,21 @@ enum PlotKind: String, CaseIterable {
 }
 
 extension Session {
-    static let plotUsage = "plot loss|accuracy|hidden|saturation|grads [RUN…] [--out FILE.svg|FILE.png]"
+    static let plotUsage = "plot loss|accuracy|hidden|saturation|grads [RUN…] [--log] [--out FILE.svg|FILE.png]"
 
     static let plotCommands: [Command] = [
         Command(name: "plot", group: .pictures, usage: plotUsage,
                 summary: "a chart of the runs' records in the terminal, or an SVG/PNG file with --out",
                 details: """
-                loss, accuracy: train (solid) and test (dashed) per epoch, one colour per run (colours repeat after 8 runs; \
+                loss, accuracy: train (solid) and test (dashed) per epoch, one colour per run (12 colours, then they repeat; \
                 in a terminal without colour each line has its own dot pattern or ASCII marker, shown in the legend)
-                hidden: each hidden layer's mean activation per epoch (epoch 0 = the first batch, before any update)
-                saturation: the first batch's share of softmax outputs below ε or above 1−ε; each run is a level segment, side by side
-                grads: each weight layer's gradient norm per epoch (epoch 0 = the first batch), log scale
+                hidden: each hidden layer's mean activation per epoch (epoch 0 = the first batch, before any update); \
+                one colour per layer, one line style per run (solid, dashed, dotted, dash-dot, …)
+                saturation: the first batch's share of softmax outputs below ε or above 1−ε, one bar per run
+                grads: each weight layer's gradient norm per epoch (epoch 0 = the first batch), log scale; colours and styles as hidden
                 RUN…: the runs to draw (default: the current run, or every run when none is selected)
-                --out FILE.svg|FILE.png: write a file instead (800x500)
+                --log: a logarithmic y axis (ticks at powers of ten); values of zero or below are left out and a note says how many
+                --out FILE.svg|FILE.png: write a file instead (800x500; the PNG is the SVG drawn by librsvg)
                 """,
                 example: "plot loss good bad --out loss.svg", handler: { s, a in try s.plot(a) }),
     ]
@@ -33,11 +35,13 @@ extension Session {
         guard let kind = PlotKind(rawValue: first.lowercased()) else {
             throw CommandError("plot: unknown chart `\(first.prefix(30))`: loss, accuracy, hidden, saturation or grads", usage: u)
         }
-        var names: [String] = [], out: String? = nil
+        var names: [String] = [], out: String? = nil, log = false
         var i = 1
         while i < args.count {
             let a = args[i]
-            if a == "--out" || a == "-o" {
+            if a == "--log" {
+                log = true; i += 1
+            } else if a == "--out" || a == "-o" {
                 guard i + 1 < args.count else { throw CommandError("plot: --out needs a file name", usage: u) }
                 guard out == nil else { throw CommandError("plot: --out given twice", usage: u) }
                 out = args[i + 1]; i += 2
@@ -50,13 +54,18 @@ extension Session {
             }
         }
         let selected = try plotRuns(names, usage: u)
-        let chart = makeChart(kind, runs: selected)
+        var chart = makeChart(kind, runs: selected)
+        if log { chart.logY = true }
         if let path = out {
             let lower = path.lowercased()
             if lower.hasSuffix(".svg") {
                 try writeOutput(path, Array(chart.renderSVG(width: 800, height: 500).utf8))
             } else if lower.hasSuffix(".png") {
-                try writeOutput(path, chart.renderPNG(width: 800, height: 500))
+                let png: [UInt8]
+                do { png = try chart.renderPNG(width: 800, height: 500) } catch {
+                    throw CommandError("plot: --out \(path): \(error)")
+                }
+                try writeOutput(path, png)
             } else {
                 throw CommandError("plot: --out \(path): the file name must end in .svg or .png", usage: u)
             }
@@ -74,6 +83,9 @@ extension Session {
             }
         }
     }
+
+    /// Run `k`'s line style in charts whose colours tell layers apart (hidden, grads).
+    static func runStyle(_ k: Int) -> LineStyle { LineStyle.allCases[k % LineStyle.allCases.count] }
 
     /// The runs named, or the default: the current run, or every run when none is selected.
     func plotRuns(_ names: [String], usage: String) throws -> [Run] {
@@ -110,7 +122,7 @@ extension Session {
                          yRange: nil)   // accuracy zooms to the data: 96% against 97% must be visible
         case .hidden:
             var series: [Series] = []
-            for r in list {
+            for (k, r) in list.enumerated() {
                 let hidden = r.hiddenCount
                 for h in 0..<hidden {
                     var pts: [(x: Double, y: Double)] = []
@@ -118,29 +130,28 @@ extension Session {
                     for e in r.epochs where h < e.hidden.count { pts.append((Double(e.epoch), e.hidden[h].mean)) }
                     // An external run's hidden outputs carry their module names (net.1).
                     let label = r.record.flatMap { h < $0.hiddenNames.count ? $0.hiddenNames[h] : nil } ?? "h\(h + 1)"
-                    series.append(Series(name: "\(r.name)/\(label)", points: pts))
+                    series.append(Series(name: "\(r.name)/\(label)", points: pts, style: Self.runStyle(k), group: h))
                 }
             }
             return Chart(title: "Hidden-layer mean activation" + (multi ? "" : ": \(list.first?.name ?? "")"),
                          xLabel: "epoch (0 = first batch)", yLabel: "mean activation", series: series)
         case .saturation:
-            // Axis labels stay ASCII: the PNG font has no Greek letters.
-            // One level segment per run, side by side: run i spans x from i−1 to i (markers at both ends).
-            let series = list.enumerated().map { (i, r) -> Series in
+            // Axis labels stay ASCII: a terminal without UTF-8 shows them too.
+            let bars = list.map { r -> Bar in
                 let v = r.firstBatch?.saturatedFraction ?? .nan
-                return Series(name: "\(i + 1) \(r.name)", points: [(Double(i), v), (Double(i + 1), v)])
+                return Bar(name: r.name, value: v, label: v.isNaN ? nil : pct(v, 1))
             }
-            return Chart(title: "First-batch softmax saturation", xLabel: "runs side by side, in the legend's order",
-                         yLabel: "share below eps or above 1-eps", series: series, yRange: -0.02...1.02)
+            return Chart(title: "First-batch softmax saturation", xLabel: "runs",
+                         yLabel: "share below eps or above 1-eps", bars: bars, yRange: 0...1)
         case .grads:
             var series: [Series] = []
-            for r in list {
+            for (k, r) in list.enumerated() {
                 for l in 0..<r.weightLayerCount {
                     var pts: [(x: Double, y: Double)] = []
                     if let fb = r.firstBatch, l < fb.gradNorms.count { pts.append((0, fb.gradNorms[l])) }
                     for e in r.epochs where l < e.layers.count { pts.append((Double(e.epoch), e.layers[l].gradNorm)) }
                     let label = r.record.flatMap { l < $0.gradNormNames.count ? $0.gradNormNames[l] : nil } ?? "W\(l + 1)"
-                    series.append(Series(name: "\(r.name)/\(label)", points: pts))
+                    series.append(Series(name: "\(r.name)/\(label)", points: pts, style: Self.runStyle(k), group: l))
                 }
             }
             return Chart(title: "Gradient norm per layer" + (multi ? "" : ": \(list.first?.name ?? "")"),

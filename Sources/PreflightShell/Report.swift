@@ -92,8 +92,8 @@ extension Session {
         let captions: [PlotKind: String] = [
             .loss: "Train (solid) and test (dashed) cross-entropy per epoch, one colour per run.",
             .accuracy: "Train (solid) and test (dashed) accuracy per epoch, one colour per run.",
-            .hidden: "Mean post-activation value of each hidden layer; epoch 0 is the first batch before any update.",
-            .saturation: "Share of the first batch's softmax outputs below ε or above 1−ε, each run a level segment, side by side.",
+            .hidden: "Mean post-activation value of each hidden layer (one colour per layer, one line style per run); epoch 0 is the first batch before any update.",
+            .saturation: "Share of the first batch's softmax outputs below ε or above 1−ε, one bar per run.",
         ]
         for k in Session.reportCharts {
             let chart = makeChart(k, runs: runs)

@@ -189,7 +189,7 @@ extension Session {
 
     func saveSession(to path: String) throws {
         let bytes: [UInt8]
-        do { bytes = try StoredZip.write(sessionArchiveEntries()) } catch let e as ArchiveError { throw CommandError("save: \(path): \(e)") }
+        do { bytes = try NPZ.archive(sessionArchiveEntries()) } catch let e as DataError { throw CommandError("save: \(path): \(e)") }
         try writeOutput(path, bytes)
         for r in runs where r.isExternal {
             console.info("run \(r.name) is external: its record is saved, no weights (it has none here)")
@@ -213,10 +213,9 @@ extension Session {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else { throw fail("no such file") }
         guard !isDir.boolValue else { throw fail("is a directory, not a saved session") }
-        guard let raw = FileManager.default.contents(atPath: path) else { throw fail("cannot be read (permission?)") }
         let entries: [(name: String, data: [UInt8])]
-        do { entries = try StoredZip.read(Array(raw)) } catch let e as ArchiveError {
-            throw fail(e.description.hasPrefix("not a ZIP") ? "not a saved session (not a ZIP archive)" : e.description)
+        do { entries = try NPZ.entries(path: path, expected: "a saved session") } catch let e as DataError {
+            throw CommandError("load: \(e)")
         }
         var byName: [String: [UInt8]] = [:]
         for e in entries { byName[e.name] = e.data }

@@ -47,6 +47,16 @@ final class SettingsTests: XCTestCase {
         XCTAssertEqual(ids.count, Rules.all.count, "ids are unique")
     }
 
+    func testRulesAreFoundByIdAsUsersTypeThem() {
+        XCTAssertEqual(Rules.named("dead-units")?.id, "dead-units")
+        XCTAssertEqual(Rules.named(" Check.Dead_Units ")?.id, "dead-units")
+        XCTAssertNil(Rules.named("dead"))
+        // Each rule judges under its own id, once.
+        for r in Rules.all {
+            XCTAssertEqual(Rules.evaluate(Fixture.input(), thresholds: .defaults, only: [r.id]).map(\.rule), [r.id])
+        }
+    }
+
     func testSetAndValue() throws {
         var t = Thresholds.defaults
         XCTAssertEqual(t.value("saturation.fail"), 0.1)

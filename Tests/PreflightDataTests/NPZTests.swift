@@ -131,6 +131,46 @@ final class NPZTests: XCTestCase {
         assertDataError(try NPZ.readMNIST(path: folder), startsWith: folder, contains: ["is a directory"])
     }
 
+    /// A byte changed inside an entry's data is caught by the entry's CRC (ZIPFoundation only computes it).
+    func testAChangedByteFailsTheCRC() throws {
+        let path = try writeNPZ("flip.npz", entries: goodEntries(), compressed: false)
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        // The first array's magic, then a pixel well inside its data.
+        let magic = [0x93] + Array("NUMPY".utf8)
+        let at = try XCTUnwrap((0..<(bytes.count - 6)).first { Array(bytes[$0..<($0 + 6)]) == magic })
+        bytes[at + 128 + 100] ^= 0x01
+        let flipped = dir.write("flipped.npz", bytes)
+        assertDataError(try NPZ.readMNIST(path: flipped), startsWith: flipped, contains: ["x_train.npy", "CRC"])
+        assertDataError(try NPZ.entries(path: flipped), startsWith: flipped, contains: ["x_train.npy", "CRC"])
+    }
+
+    /// Whole archives, as `save` writes and `load` reads them: stored entries in order, the same bytes for the same
+    /// entries, and one clear error naming the file for each kind of broken file.
+    func testWholeArchives() throws {
+        let entries: [(name: String, data: [UInt8])] = [("session.json", Array("{}".utf8)),
+                                                        ("run1/W1.npy", NPY.encode([1, 2, 3, 4], shape: [2, 2])),
+                                                        ("empty.npy", [])]
+        let bytes = try NPZ.archive(entries)
+        XCTAssertEqual(try NPZ.archive(entries), bytes, "the same entries give the same bytes")
+        let path = dir.write("whole.npz", bytes)
+        let back = try NPZ.entries(path: path)
+        XCTAssertEqual(back.map(\.name), entries.map(\.name))
+        XCTAssertEqual(back.map(\.data), entries.map(\.data))
+        // A deflated archive (numpy.savez_compressed) reads the same.
+        let deflated = try writeNPZ("deflated.npz", entries: entries.map { ($0.name, $0.data) })
+        XCTAssertEqual(try NPZ.entries(path: deflated).map(\.data), entries.map(\.data))
+
+        let text = dir.write("text.npz", Array("data mnist\ntrain 1\n".utf8))
+        assertDataError(try NPZ.entries(path: text, expected: "a saved session"), startsWith: text,
+                        contains: ["not a saved session (not a ZIP archive)"])
+        let empty = dir.write("empty.npz", [])
+        assertDataError(try NPZ.entries(path: empty), startsWith: empty, contains: ["empty or truncated"])
+        let half = dir.write("half.npz", Array(bytes.prefix(bytes.count / 2)))
+        assertDataError(try NPZ.entries(path: half), startsWith: half, contains: ["truncated"])
+        let missing = dir.sub("missing.npz")
+        assertDataError(try NPZ.entries(path: missing), startsWith: missing, contains: ["no such file"])
+    }
+
     func testNPYHeaderParsing() throws {
         func parse(_ bytes: [UInt8], _ name: String) throws -> NPYArray {
             let r = NPYReader(name: name, purpose: .values)

@@ -1,3 +1,4 @@
+import CRsvg
 import CZlibShim
 import Foundation
 import PreflightPlot
@@ -36,7 +37,7 @@ struct PNGChunk {
     var crcOK: Bool
 }
 
-enum PNGError: Error { case badSignature, truncated, inflate(Int32) }
+enum PNGError: Error { case badSignature, truncated }
 
 func be32(_ b: [UInt8], _ o: Int) -> UInt32 {
     UInt32(b[o]) << 24 | UInt32(b[o + 1]) << 16 | UInt32(b[o + 2]) << 8 | UInt32(b[o + 3])
@@ -63,76 +64,53 @@ func pngChunks(_ png: [UInt8]) throws -> [PNGChunk] {
     return chunks
 }
 
-/// zlib-inflate `data`, expecting about `expected` bytes.
-func inflate(_ data: [UInt8], expected: Int) throws -> [UInt8] {
-    var out = [UInt8](repeating: 0, count: expected + 1024)
-    var outLen = uLongf(out.count)
-    let rc = out.withUnsafeMutableBufferPointer { dst in
-        data.withUnsafeBufferPointer { src in
-            uncompress(dst.baseAddress, &outLen, src.baseAddress, uLong(src.count))
-        }
-    }
-    guard rc == Z_OK else { throw PNGError.inflate(rc) }
-    return Array(out[0..<Int(outLen)])
-}
-
-/// Undo PNG scanline filters (types 0–4) for 8-bit samples.
-func unfilter(_ raw: [UInt8], width: Int, height: Int, channels: Int) -> [UInt8] {
-    let stride = width * channels
-    var out = [UInt8](repeating: 0, count: stride * height)
-    for y in 0..<height {
-        let f = raw[y * (stride + 1)]
-        for i in 0..<stride {
-            let x = raw[y * (stride + 1) + 1 + i]
-            let a = i >= channels ? Int(out[y * stride + i - channels]) : 0
-            let b = y > 0 ? Int(out[(y - 1) * stride + i]) : 0
-            let c = (y > 0 && i >= channels) ? Int(out[(y - 1) * stride + i - channels]) : 0
-            let pred: Int
-            switch f {
-            case 0: pred = 0
-            case 1: pred = a
-            case 2: pred = b
-            case 3: pred = (a + b) / 2
-            default:
-                let p = a + b - c
-                let pa = abs(p - a), pb = abs(p - b), pc = abs(p - c)
-                pred = (pa <= pb && pa <= pc) ? a : (pb <= pc ? b : c)
-            }
-            out[y * stride + i] = UInt8(truncatingIfNeeded: Int(x) + pred)
-        }
-    }
-    return out
-}
-
-/// A decoded PNG: checks structure on the way.
-struct DecodedPNG {
-    var width: Int, height: Int, channels: Int
-    var rawLength: Int
+/// A PNG decoded by cairo (not by our code): its pixels as 8-bit RGB.
+struct CairoImage {
+    var width: Int, height: Int
+    /// Row-major RGB triples.
     var pixels: [UInt8]
-    var chunks: [PNGChunk]
 
     init(_ png: [UInt8]) throws {
-        chunks = try pngChunks(png)
-        let ihdr = chunks.first!.data
-        width = Int(be32(ihdr, 0))
-        height = Int(be32(ihdr, 4))
-        channels = ihdr[9] == 6 ? 4 : (ihdr[9] == 2 ? 3 : 1)
-        let idat = chunks.filter { $0.type == "IDAT" }.flatMap(\.data)
-        let raw = try inflate(idat, expected: height * (1 + width * channels))
-        rawLength = raw.count
-        pixels = unfilter(raw, width: width, height: height, channels: channels)
+        let path = NSTemporaryDirectory() + "preflight-plot-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).png"
+        try Data(png).write(to: URL(fileURLWithPath: path))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        guard let surface = cairo_image_surface_create_from_png(path) else { throw PNGError.truncated }
+        defer { cairo_surface_destroy(surface) }
+        guard cairo_surface_status(surface) == CAIRO_STATUS_SUCCESS else { throw PNGError.truncated }
+        width = Int(cairo_image_surface_get_width(surface))
+        height = Int(cairo_image_surface_get_height(surface))
+        let stride = Int(cairo_image_surface_get_stride(surface))
+        let format = cairo_image_surface_get_format(surface)
+        guard format == CAIRO_FORMAT_RGB24 || format == CAIRO_FORMAT_ARGB32,
+              let data = cairo_image_surface_get_data(surface) else { throw PNGError.truncated }
+        pixels = [UInt8](repeating: 0, count: width * height * 3)
+        for y in 0..<height {
+            for x in 0..<width {
+                // A native-endian 32-bit word 0xAARRGGBB per pixel (opaque here, so no premultiplication to undo).
+                let word = data.advanced(by: y * stride + 4 * x).withMemoryRebound(to: UInt32.self, capacity: 1) { $0.pointee }
+                let i = 3 * (y * width + x)
+                pixels[i] = UInt8(word >> 16 & 0xFF)
+                pixels[i + 1] = UInt8(word >> 8 & 0xFF)
+                pixels[i + 2] = UInt8(word & 0xFF)
+            }
+        }
     }
 
     func rgb(_ x: Int, _ y: Int) -> RGB {
-        let i = (y * width + x) * channels
+        let i = 3 * (y * width + x)
         return RGB(pixels[i], pixels[i + 1], pixels[i + 2])
     }
 
-    /// Positions of pixels exactly of colour `c`.
-    func positions(of c: RGB) -> [(x: Int, y: Int)] {
+    /// Positions of pixels within `tolerance` of colour `c` in every channel (anti-aliasing blends the
+    /// edges of a line with the background; its middle keeps the colour).
+    func positions(of c: RGB, tolerance: Int = 6) -> [(x: Int, y: Int)] {
         var out: [(x: Int, y: Int)] = []
         for y in 0..<height {
-            for x in 0..<width where rgb(x, y) == c { out.append((x, y)) }
+            for x in 0..<width {
+                let p = rgb(x, y)
+                if abs(Int(p.r) - Int(c.r)) <= tolerance && abs(Int(p.g) - Int(c.g)) <= tolerance
+                    && abs(Int(p.b) - Int(c.b)) <= tolerance { out.append((x, y)) }
+            }
         }
         return out
     }

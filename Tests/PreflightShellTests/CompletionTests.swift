@@ -126,7 +126,8 @@ final class CompletionTests: XCTestCase {
     func testPlot() throws {
         XCTAssertEqual(cands("plot "), ["accuracy", "grads", "hidden", "loss", "saturation"])
         XCTAssertEqual(cands("plot s"), ["saturation"])
-        XCTAssertEqual(cands("plot loss --"), ["--out"])
+        XCTAssertEqual(cands("plot loss --"), ["--log", "--out"])
+        XCTAssertEqual(cands("plot loss --log --"), ["--out"])
         XCTAssertEqual(cands("plot loss --out \(dir!)/se"), ["\(dir!)/session.pfs", "\(dir!)/setup.pf"])
         try addRuns("alpha")
         XCTAssertEqual(cands("plot loss "), ["alpha"])
