@@ -94,6 +94,7 @@ public func completions(line: String, cursor: Int, session: Session) -> (replace
             if position == 1 { pool = session.settingsList().map(\.0) }
             else if position == 2, args[0].lowercased() == "strict" { pool = ["on", "off"] }
             else if position == 2, args[0].lowercased() == "schedule" { pool = ["none", "step", "cosine"] }
+            else if position == 2, args[0].lowercased() == "clip" { pool = ["off"] }
         case "check":
             pool = Rules.all.map(\.id).filter { !args.contains($0) }
         case "explain":
@@ -119,6 +120,8 @@ public func completions(line: String, cursor: Int, session: Session) -> (replace
             if position <= 2 { pool = runNames.filter { !args.contains($0) } }
         case "schedule":
             if position == 1 { pool = ["none", "step", "cosine"] }
+        case "clip":
+            if position == 1 { pool = ["off"] }
         case "sweep":
             let keywords = ["init", "depth", "epochs", "seeds"]
             let lastKeyword = args.last { keywords.contains($0.lowercased()) }?.lowercased()

@@ -105,7 +105,7 @@ extension Session {
                 example: "epsilon 1e-7", handler: { s, a in try s.setValue("epsilon", a) }),
         Command(name: "set", group: .model, usage: "set [KEY VALUE]",
                 summary: "show every setting, or change one (check thresholds included)",
-                details: "keys: batch, seed, epsilon, lr, momentum, weight_decay (adamw), l2, schedule (none|step EVERY FACTOR|cosine), schedule.epochs (E|auto), fix.epochs (default 5), threads (auto|1|2), memory (share of RAM a network may use, 0.5), strict, check.RULE (on|off), check.RULE.warn, check.RULE.fail",
+                details: "keys: batch, seed, epsilon, lr, momentum, weight_decay (adamw), l2, schedule (none|step EVERY FACTOR|cosine), schedule.epochs (E|auto), dropout (P in [0, 1)), clip (NORM|off), fix.epochs (default 5), threads (auto|1|2), memory (share of RAM a network may use, 0.5), strict, check.RULE (on|off), check.RULE.warn, check.RULE.fail",
                 example: "set check.saturation.fail 0.1", handler: { s, a in
                     if a.isEmpty { s.printSettings(); return }
                     // `set schedule step 5 0.5` takes three words; every other key one.
@@ -221,6 +221,8 @@ extension Session {
         rows.append(["l2", c.l2Value == 0 ? "0 (off)" : num(c.l2Value) + " (weights only)"])
         rows.append(["schedule", c.scheduleValue == .none ? "none" : c.scheduleValue.description + " over "
                      + (c.scheduleEpochs.map { plural($0, "epoch") } ?? "the epochs of the run's first `train N`")])
+        rows.append(["dropout", c.dropoutValue == 0 ? "0 (off)" : num(c.dropoutValue) + " (after every hidden activation, training only)"])
+        rows.append(["clip", c.clip.map { num($0) + " (global gradient norm)" } ?? "off"])
         rows.append(["batch", String(c.batch)])
         rows.append(["seed", String(c.seed)])
         rows.append(["epsilon", num(c.epsilon)])

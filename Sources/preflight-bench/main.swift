@@ -5,26 +5,26 @@ import Synchronization
 
 // Training speed of Preflight's engine on MNIST, against the sgemm ceiling measured in the same run.
 // Usage: preflight-bench [--epochs N] [--depths 2,3,4] [--data-dir DIR] [--threads N] [--remedy R]
-//                        [--input auto|dense|sparse] [--ab N] [--kernels] [--profile] [--compare]
+//                        [--input auto|dense|sparse] [--ab N] [--kernels] [--profile] [--compare] [--remedies]
 
 var epochs = 4
 var depths = [2, 3, 4]
 var dataDir = ProcessInfo.processInfo.environment["PREFLIGHT_DATA"]
 var threadsArg: Int? = nil
-var profile = false, compare = false
+var profile = false, compare = false, remedies = false
 var remedy = "none"
 var inputArg: InputPath? = nil
 var abEpochs = 3
 var kernels = false
 let usageText = """
 usage: preflight-bench [--epochs N] [--depths 2,3,4] [--data-dir DIR] [--threads 1|2] [--remedy R]
-                       [--input auto|dense|sparse] [--ab N] [--kernels] [--profile] [--compare]
+                       [--input auto|dense|sparse] [--ab N] [--kernels] [--profile] [--compare] [--remedies]
   --epochs N      epochs timed per network (default 4)
   --depths LIST   hidden layers of 128 units, comma-separated (default 2,3,4)
   --data-dir DIR  folder holding mnist/ (default $PREFLIGHT_DATA)
   --threads N     training threads (default: the trainer's, 2 on two or more cores)
   --remedy R      train with a training remedy, to time its cost: none (default), l2 (1e-4), adamw (wd 0.01),
-                  step (schedule step 1 0.5), cosine
+                  step (schedule step 1 0.5), cosine, dropout (0.3), clip (1)
   --input PATH    layer 0's products in the table and the comparison's second column: auto (default: chosen
                   from the data's density), dense or sparse
   --ab N          epochs of each path in the dense-vs-chosen comparison on MNIST and Fashion-MNIST (default 3; 0 skips it)
@@ -32,6 +32,9 @@ usage: preflight-bench [--epochs N] [--depths 2,3,4] [--data-dir DIR] [--threads
   --profile       where one epoch's time goes, phase by phase (and thread by thread on two threads), on the
                   dense path (before) and the chosen path (after)
   --compare       the same model in JAX in the same run, when python3 can import jax
+  --remedies      only the cost of each training remedy on 784-128-128-10: N rounds (--epochs), each one epoch
+                  without any remedy and one with each, in turn (A/B under the same load), on --threads (default
+                  both 1 and 2); the median s/epoch and the cost against no remedy
 """
 /// Stops with a one-line reason and the usage (exit status 2).
 func fail(_ reason: String) -> Never {
@@ -58,7 +61,7 @@ while !args.isEmpty {
     case "--threads": threadsArg = count(a, value(a), in: 1...2)
     case "--remedy":
         remedy = value(a)
-        guard ["none", "l2", "adamw", "step", "cosine"].contains(remedy) else { fail("--remedy takes none, l2, adamw, step or cosine, not '\(remedy)'") }
+        guard ["none", "l2", "adamw", "step", "cosine", "dropout", "clip"].contains(remedy) else { fail("--remedy takes none, l2, adamw, step, cosine, dropout or clip, not '\(remedy)'") }
     case "--profile": profile = true
     case "--input":
         let v = value(a)
@@ -66,6 +69,7 @@ while !args.isEmpty {
     case "--ab": abEpochs = count(a, value(a), in: 0...100)
     case "--kernels": kernels = true
     case "--compare": compare = true
+    case "--remedies": remedies = true
     case "--help", "-h": print(usageText, terminator: ""); exit(0)
     default: fail("unknown argument '\(a)'")
     }
@@ -284,6 +288,46 @@ if kernels {
     exit(0)
 }
 
+if remedies {
+    // Each remedy against none, A/B: every round trains one epoch of each variant in turn, each on its own
+    // trainer (the same seed), so that all of them meet the same load.
+    let variants: [(String, (Trainer) -> Void, OptimizerKind)] = [
+        ("none", { _ in }, .adam(lr: 0.001)),
+        ("dropout 0.3", { $0.dropout = 0.3 }, .adam(lr: 0.001)),
+        ("clip 1", { $0.clipNorm = 1 }, .adam(lr: 0.001)),
+        ("l2 1e-4", { $0.optimizer.l2 = 1e-4 }, .adam(lr: 0.001)),
+        ("optimizer adamw 0.001", { _ in }, .adamw(lr: 0.001, weightDecay: 0.01)),
+        ("schedule cosine", { $0.optimizer.schedule = .cosine; $0.optimizer.plannedEpochs = 10 }, .adam(lr: 0.001)),
+    ]
+    func load() -> String { (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3).joined(separator: " ") ?? "?" }
+    print("remedies: \(epochs) rounds of one epoch of 784-128-128-10 (adam 0.001, batch 100) per variant, in turn; load average before: \(load())")
+    for threads in threadsArg.map { [$0] } ?? [1, 2] {
+        let trainers = variants.map { v -> Trainer in
+            let net = Network(sizes: [784, 128, 128, 10], activation: .relu)
+            net.initialize([.glorot, .glorot, .glorot], seed: 1)
+            let t = Trainer(network: net, optimizer: v.2, seed: 1)
+            v.1(t)
+            t.threads = threads
+            return t
+        }
+        var secs = Array(repeating: [Double](), count: variants.count)
+        for _ in 0..<epochs {
+            for (i, t) in trainers.enumerated() { secs[i].append(t.trainEpoch(train, test: nil, batch: 100, epsilon: 1e-7)!.seconds) }
+        }
+        let base = median(secs[0])
+        print("\(threads) thread\(threads == 1 ? "" : "s"):")
+        print("  remedy                   s/epoch (median, range)     cost against none")
+        for (i, v) in variants.enumerated() {
+            let m = median(secs[i])
+            let cost = i == 0 ? "" : String(format: "%+.1f%%", (m / base - 1) * 100)
+            print("  " + v.0.padding(toLength: 25, withPad: " ", startingAt: 0)
+                  + String(format: "%.3f (%.3f-%.3f)", m, secs[i].min()!, secs[i].max()!).padding(toLength: 28, withPad: " ", startingAt: 0) + cost)
+        }
+    }
+    print("load average after: \(load())")
+    exit(0)
+}
+
 var firstDepthRate: Double? = nil
 var targetLine: String? = nil
 var waits: [String] = []
@@ -300,6 +344,8 @@ for depth in depths {
     case "l2": t.optimizer.l2 = 1e-4
     case "step": t.optimizer.schedule = .step(every: 1, factor: 0.5)
     case "cosine": t.optimizer.schedule = .cosine
+    case "dropout": t.dropout = 0.3
+    case "clip": t.clipNorm = 1
     default: break
     }
     t.optimizer.plannedEpochs = epochs

@@ -20,7 +20,8 @@ struct ReferenceMLP {
     }
 
     /// Mean cross-entropy over the rows (no clipping: the test keeps probabilities well inside (ε, 1−ε)).
-    func loss(x: [Double], labels: [Int], rows: Int) -> Double {
+    /// `scale(l, r, u)`: dropout's factor for unit u of hidden layer l in row r (0 or 1/(1 − rate)), or nil for none.
+    func loss(x: [Double], labels: [Int], rows: Int, scale: ((Int, Int, Int) -> Double)? = nil) -> Double {
         var total = 0.0
         for r in 0..<rows {
             var a = Array(x[(r * sizes[0])..<((r + 1) * sizes[0])])
@@ -33,6 +34,7 @@ struct ReferenceMLP {
                     z[j] = s
                 }
                 a = l < sizes.count - 2 ? z.map(act) : z
+                if let scale, l < sizes.count - 2 { for u in a.indices { a[u] *= scale(l, r, u) } }
             }
             let m = a.max()!
             let lse = m + log(a.map { exp($0 - m) }.reduce(0, +))

@@ -8,10 +8,11 @@ final class ThreadIdentityTests: XCTestCase {
 
     /// A trainer of `sizes` trained for one epoch per entry of `threads`, on that many threads.
     func trained(_ sizes: [Int], _ kind: OptimizerKind, activation: Activation = .relu, threads: [Int],
-                 train: SampleSet, test: SampleSet, batch: Int) -> Trainer {
+                 train: SampleSet, test: SampleSet, batch: Int, dropout: Float? = nil) -> Trainer {
         let net = Network(sizes: sizes, activation: activation)
         net.initialize(Array(repeating: .glorot, count: sizes.count - 1), seed: 13)
         let t = Trainer(network: net, optimizer: kind, seed: 13)
+        t.dropout = dropout
         t.measureEvery = 2   // several measured steps an epoch, the last (short) batch among them
         for n in threads {
             t.threads = n
@@ -51,6 +52,25 @@ final class ThreadIdentityTests: XCTestCase {
                 let two = trained(sizes, kind, threads: [2, 2], train: train, test: test, batch: 32)
                 assertIdentical(one, two, "\(sizes) \(kind)")
                 XCTAssertLessThan(two.epochs[1].trainLoss, two.epochs[0].trainLoss * 1.5, "\(sizes) \(kind) trains")
+            }
+        }
+    }
+
+    /// Dropout: each partition draws its own units' masks from the counter-based generator, so one and two
+    /// threads (and a switch between them) drop the same units; dropout changes training.
+    func testDropoutIsBitIdenticalOnOneAndTwoThreads() {
+        let train = blobSet(count: 250, seed: 11), test = blobSet(count: 70, seed: 12)
+        for sizes in [[32, 35, 17, 4], [32, 48, 35, 19, 4], [32, 1, 5, 4], [32, 4]] {
+            for kind in Self.optimizers {
+                let one = trained(sizes, kind, activation: .tanh, threads: [1, 1], train: train, test: test, batch: 32, dropout: 0.3)
+                let two = trained(sizes, kind, activation: .tanh, threads: [2, 2], train: train, test: test, batch: 32, dropout: 0.3)
+                let mixed = trained(sizes, kind, activation: .tanh, threads: [2, 1], train: train, test: test, batch: 32, dropout: 0.3)
+                assertIdentical(one, two, "\(sizes) \(kind) dropout")
+                assertIdentical(one, mixed, "\(sizes) \(kind) dropout, switching")
+                if sizes.count > 2 {
+                    let plain = trained(sizes, kind, activation: .tanh, threads: [1, 1], train: train, test: test, batch: 32)
+                    XCTAssertNotEqual(plain.network.parameterArray, one.network.parameterArray, "\(sizes) \(kind): dropout changes training")
+                }
             }
         }
     }
