@@ -27,9 +27,22 @@ public final class Workspace {
         x.deallocate(); acts.forEach { $0.deallocate() }; labels.deallocate(); sink.deallocate()
     }
 
-    /// Converts rows `order[start..<start+rows]` of `set` into `x` and `labels`.
-    public func load(_ set: SampleSet, order: UnsafePointer<Int32>?, start: Int, rows: Int) {
-        set.copyRows(order: order, start: start, rows: rows, x: x, y: labels, sink: sink)
+    /// The batch's non-zero inputs, when loaded on the sparse path (made when first needed).
+    private var sparseBatch: SparseBatch?
+    /// Whether the last `load` listed the non-zero inputs (then `x` was not written).
+    private(set) var loadedSparse = false
+    var sparse: SparseBatch? { loadedSparse ? sparseBatch : nil }
+
+    /// Converts rows `order[start..<start+rows]` of `set` into `x` and `labels`; on the sparse path lists their
+    /// non-zero inputs instead (`forward` then computes layer 0 from them; `x` is left as it was).
+    public func load(_ set: SampleSet, order: UnsafePointer<Int32>?, start: Int, rows: Int, path: InputPath = .dense) {
+        loadedSparse = path == .sparse
+        if loadedSparse {
+            if sparseBatch == nil { sparseBatch = SparseBatch(capacity: capacity, features: sizes[0]) }
+            sparseBatch!.load(set, order: order, start: start, rows: rows, y: labels, sink: sink, byFeature: false)
+        } else {
+            set.copyRows(order: order, start: start, rows: rows, x: x, y: labels, sink: sink)
+        }
     }
 }
 
@@ -55,6 +68,13 @@ extension SampleSet {
     public func prefetch(order: UnsafePointer<Int32>, start: Int, rows: Int, slice k: Int, of slices: Int) {
         let a = k * rows / slices, z = (k + 1) * rows / slices, f = features
         guard z > a else { return }
+        if let listed = sparseRows {
+            // The sparse path reads the samples' lists of non-zeros, not their bytes.
+            listed.index.withUnsafeBufferPointer { ix in listed.bytes.withUnsafeBufferPointer { bs in
+                for r in a..<z { listed.prefetch(Int(order[start + r]), ix.baseAddress!, bs.baseAddress!) }
+            } }
+            return
+        }
         if isFloat {
             values.withUnsafeBufferPointer { v in
                 v.withMemoryRebound(to: UInt8.self) { px in
@@ -101,8 +121,12 @@ extension Network {
         for l in 0..<layerCount {
             let nIn = sizes[l], nOut = sizes[l + 1]
             let out = ws.acts[l]
-            BLAS.gemm(m: rows, n: nOut, k: nIn, a: prev, lda: nIn,
-                      b: params + ranges[l].weights.lowerBound, ldb: nOut, c: out, ldc: nOut)
+            if l == 0, let sparse = ws.sparse {
+                sparse.timesDense(params + ranges[l].weights.lowerBound, ldw: nOut, columns: nOut, out: out, ldo: nOut)
+            } else {
+                BLAS.gemm(m: rows, n: nOut, k: nIn, a: prev, lda: nIn,
+                          b: params + ranges[l].weights.lowerBound, ldb: nOut, c: out, ldc: nOut)
+            }
             let b = UnsafePointer(params + ranges[l].bias.lowerBound)
             if l < layerCount - 1 {
                 biasActivate(out, rows: rows, cols: nOut, bias: b, stats: stats.map { $0 + l })

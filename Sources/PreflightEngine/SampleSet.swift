@@ -13,11 +13,19 @@ public struct SampleSet: Sendable {
     public var scale: Float
     /// Largest label + 1: a network needs at least this many outputs for these samples.
     public let labelBound: Int
+    /// The share of non-zero features over every sample, measured once here: it decides the path of
+    /// layer 0's products (`InputPath.choose`), so the same data always take the same path.
+    public let nonZeroFraction: Double
+    /// Each sample's non-zero bytes, listed once here when the bytes take the sparse path (see `SparseRows`).
+    let sparseRows: SparseRows?
 
     public init(pixels: [UInt8], labels: [UInt16], count: Int, features: Int, scale: Float) {
         precondition(pixels.count == count * features && labels.count == count)
         self.pixels = pixels; self.values = []; self.labels = labels; self.count = count; self.features = features; self.scale = scale
         labelBound = labels.isEmpty ? 0 : Int(labels.max()!) + 1
+        nonZeroFraction = Self.measureDensity(pixels: pixels, values: [], count: count, features: features)
+        sparseRows = InputPath.choose(density: nonZeroFraction) == .sparse && features <= Int(UInt16.max) + 1
+            ? SparseRows(pixels: pixels, count: count, features: features) : nil
     }
 
     @_disfavoredOverload
@@ -29,6 +37,8 @@ public struct SampleSet: Sendable {
         precondition(values.count == count * features && labels.count == count)
         self.pixels = []; self.values = values; self.labels = labels; self.count = count; self.features = features; self.scale = 1
         labelBound = labels.isEmpty ? 0 : Int(labels.max()!) + 1
+        nonZeroFraction = Self.measureDensity(pixels: [], values: values, count: count, features: features)
+        sparseRows = nil
     }
 
     /// Whether the features are floats.

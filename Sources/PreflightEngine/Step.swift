@@ -48,10 +48,20 @@ final class TrainingStep: @unchecked Sendable {
     let deltaRows: [UnsafeMutablePointer<Float>]
     /// The row-touching pass's sinks, a cache line apart.
     let sinks = UnsafeMutablePointer<UInt8>.allocate(capacity: 128)
+    /// How layer 0's products are computed (set by the trainer from the training set's density; dense
+    /// without hidden layers). On the sparse path each thread lists its batch's non-zero inputs instead of
+    /// converting every input (`sparseBatches`, made when first needed).
+    var path: InputPath = .dense
+    private(set) lazy var sparseBatches: [SparseBatch] = (0..<2).map { _ in SparseBatch(capacity: capacity, features: net.sizes[0]) }
 
     // Per partition (index p).
     /// acts[h][p]: partition p's columns of hidden layer h's outputs, capacity × parts[h][p].count, contiguous.
     let acts: [[UnsafeMutablePointer<Float>]]
+    /// Dropout (see `dropout`): masks[h][p] holds each of partition p's outputs of hidden layer h its scale in
+    /// this step (0 for a dropped unit, 1/(1 − rate) for a kept one); dropped[h][p] the outputs times it, which
+    /// the layer above reads. Allocated on the first step with dropout on.
+    private var masks: [[UnsafeMutablePointer<Float>]] = []
+    private var dropped: [[UnsafeMutablePointer<Float>]] = []
     /// delta0[p]: partition p's columns of hidden layer 0's delta, contiguous.
     let delta0: [UnsafeMutablePointer<Float>]
     /// deltas[h], h ≥ 1: hidden layer h's delta, capacity × n_h, as one block per partition (`block`):
@@ -131,6 +141,8 @@ final class TrainingStep: @unchecked Sendable {
     struct Job {
         var start = 0; var rows = 0; var measure = false; var stop = false; var keepGrads = false; var update = true; var rate: Float = 0
         var clip: Float? = nil
+        /// Dropout in this step: its rate and the step's number in the mask generator, or nil (off).
+        var drop: (rate: Float, step: UInt64)? = nil
     }
     var job = Job()
     var set: SampleSet?
@@ -140,6 +152,12 @@ final class TrainingStep: @unchecked Sendable {
     /// Global gradient-norm clipping (nil: off): before any update, when the norm over every layer's weight
     /// and bias gradients exceeds it, all gradients are scaled by clipNorm / norm.
     var clipNorm: Float?
+    /// Inverted dropout after every hidden activation in training (nil or 0: off): each output is kept with
+    /// probability 1 − rate and then scaled by 1/(1 − rate). The mask of unit u in row r of hidden layer h in
+    /// step s is a hash of (dropoutSeed, s, h, r, u) (`dropoutKeep`), so each partition draws its own units'
+    /// masks and the thread count does not change them.
+    var dropout: Float?
+    var dropoutSeed: UInt64 = 0
     /// Each partition's sum of squared gradients in the current step (for clipping), a cache line apart.
     let gradSquares: UnsafeMutablePointer<Double> = {
         let p = UnsafeMutablePointer<Double>.allocate(capacity: 16); p.initialize(repeating: 0, count: 16); return p
@@ -219,6 +237,7 @@ final class TrainingStep: @unchecked Sendable {
 
     deinit {
         stopWorker()
+        (masks.flatMap { $0 } + dropped.flatMap { $0 }).forEach { $0.deallocate() }
         (xs + outs + outDeltas + outBias + deltaRows + acts.flatMap { $0 } + delta0 + deltas + partials.flatMap { $0 } + w0 + m0 + v0 + g0).forEach { $0.deallocate() }
         labels.forEach { $0.deallocate() }
         for p in stats { p.deinitialize(count: hiddenLayers); p.deallocate() }
@@ -346,6 +365,12 @@ final class TrainingStep: @unchecked Sendable {
         opt.beginStep()
         job = Job(start: start, rows: rows, measure: measure, stop: false, keepGrads: gradsReady != nil, update: true,
                   rate: opt.stepRate(opt.steps), clip: clipNorm)
+        // The step that makes the first-batch record runs without dropout, so that the record (and the probe,
+        // which never drops) shows the network as initialised.
+        if let r = dropout, r > 0, gradsReady == nil {
+            ensureDropoutBuffers()
+            job.drop = (r, UInt64(opt.steps))
+        }
         self.gradsReady = gradsReady
         sync(0)
         step(thread: 0)
@@ -356,13 +381,48 @@ final class TrainingStep: @unchecked Sendable {
 
     /// The same step's forward and backward passes on one thread with no update (`check` before training):
     /// `record` sees the loss with the network's gradient arrays complete. The weights are the network's.
-    func probe(start: Int, rows: Int, record: @escaping (LossResult) -> Void) {
+    /// `dropStep` (tests: gradient checks with a fixed mask) applies dropout with the mask of that step.
+    func probe(start: Int, rows: Int, dropStep: UInt64? = nil, record: @escaping (LossResult) -> Void) {
         threads = 1
         exchangeInputLayer(toCopies: true, state: false)
         job = Job(start: start, rows: rows, measure: false, stop: false, keepGrads: true, update: false)
+        if let s = dropStep, let r = dropout, r > 0 { ensureDropoutBuffers(); job.drop = (r, s) }
         gradsReady = record
         step(thread: 0)
         gradsReady = nil
+    }
+
+    private func ensureDropoutBuffers() {
+        guard masks.isEmpty else { return }
+        masks = parts.map { hp in hp.map { alignedFloats(capacity * $0.count) } }
+        dropped = parts.map { hp in hp.map { alignedFloats(capacity * $0.count) } }
+    }
+
+    /// Draws partition p's dropout mask of hidden layer h for `rows` rows and applies it: masks[h][p] gets each
+    /// output's scale, dropped[h][p] the scaled outputs.
+    private func applyDropout(_ h: Int, _ p: Int, rows: Int, rate: Float, step: UInt64) {
+        let c = parts[h][p], ct = c.count
+        guard ct > 0 else { return }
+        let keepScale = 1 / (1 - rate)
+        let threshold = DropoutMask.threshold(rate)
+        let a = acts[h][p], m = masks[h][p], o = dropped[h][p]
+        let stepKey = DropoutMask.stepKey(seed: dropoutSeed, step: step)
+        for r in 0..<rows {
+            let rowKey = DropoutMask.rowKey(stepKey, layer: h, row: r)
+            let base = r * ct
+            for j in 0..<ct {
+                let kept = DropoutMask.draw(rowKey, unit: c.lowerBound + j) >= threshold
+                let s: Float = kept ? keepScale : 0
+                m[base + j] = s
+                o[base + j] = a[base + j] * s
+            }
+        }
+    }
+
+    /// The outputs of partition p's units of hidden layer h that the layer above reads in this step.
+    @inline(__always)
+    private func layerInput(_ h: Int, _ p: Int, _ job: Job) -> UnsafeMutablePointer<Float> {
+        job.drop == nil ? acts[h][p] : dropped[h][p]
     }
 
     /// Calls `body` on each run of the gradients partition p updates (layer 0's weight columns row by row, then
@@ -391,20 +451,32 @@ final class TrainingStep: @unchecked Sendable {
         let x = xs[t]
         let set = self.set!
         if profiling { phaseMark[t * 8] = monotonicSeconds() }
-        // Each thread converts the whole batch into its own buffer: no shared input lines.
-        set.copyRows(order: order!, start: job.start, rows: rows, x: x, y: labels[t], sink: sinks + 64 * t)
-        lap(t, .convert)
         let hidden = L - 1
         let n0 = sizes[0]
+        // Each thread converts (or, on the sparse path, lists the non-zeros of) the whole batch into its own
+        // buffers: no shared input lines. The first-batch record reads the converted inputs as well.
+        let sparse: SparseBatch? = path == .sparse && hidden > 0 ? sparseBatches[t] : nil
+        if let sparse {
+            sparse.load(set, order: order!, start: job.start, rows: rows, y: labels[t], sink: sinks + 64 * t, byFeature: true)
+            if job.keepGrads && t == 0 { set.copyRows(order: order!, start: job.start, rows: rows, x: x, y: labels[t], sink: sinks + 64 * t) }
+        } else {
+            set.copyRows(order: order!, start: job.start, rows: rows, x: x, y: labels[t], sink: sinks + 64 * t)
+        }
+        lap(t, .convert)
         // Forward, layer 0: each partition's columns of hidden layer 0, from its copy of their weights.
         if hidden > 0 {
             for p in mine {
                 let c = parts[0][p], ct = c.count
                 guard ct > 0 else { continue }
-                BLAS.gemm(m: rows, n: ct, k: n0, a: x, lda: n0, b: w0[p], ldb: ct, c: acts[0][p], ldc: ct)
+                if let sparse {
+                    sparse.timesDense(w0[p], ldw: ct, columns: ct, out: acts[0][p], ldo: ct)
+                } else {
+                    BLAS.gemm(m: rows, n: ct, k: n0, a: x, lda: n0, b: w0[p], ldb: ct, c: acts[0][p], ldc: ct)
+                }
                 lap(t, .forwardGemm)
                 net.biasActivate(acts[0][p], rows: rows, cols: ct, stride: ct, unit0: c.lowerBound,
                                  bias: P + R[0].bias.lowerBound + c.lowerBound, stats: stats[p])
+                if let d = job.drop { applyDropout(0, p, rows: rows, rate: d.rate, step: d.step) }
                 lap(t, .forwardElementwise)
             }
         }
@@ -429,12 +501,12 @@ final class TrainingStep: @unchecked Sendable {
                         for s in 0..<Self.partitions {
                             let c = parts[l][s]
                             guard !c.isEmpty else { continue }
-                            BLAS.gemm(m: rows, n: c.count, k: inPart.count, a: acts[l - 1][p], lda: inPart.count,
+                            BLAS.gemm(m: rows, n: c.count, k: inPart.count, a: layerInput(l - 1, p, job), lda: inPart.count,
                                       b: P + R[l].weights.lowerBound + inPart.lowerBound * nOut + c.lowerBound, ldb: nOut,
                                       c: partial + block(l, s), ldc: c.count)
                         }
                     } else {
-                        BLAS.gemm(m: rows, n: nOut, k: inPart.count, a: acts[l - 1][p], lda: inPart.count,
+                        BLAS.gemm(m: rows, n: nOut, k: inPart.count, a: layerInput(l - 1, p, job), lda: inPart.count,
                                   b: P + R[l].weights.lowerBound + inPart.lowerBound * nOut, ldb: nOut, c: partial, ldc: nOut)
                     }
                 }
@@ -453,6 +525,7 @@ final class TrainingStep: @unchecked Sendable {
                         for i in 0..<(rows * ct) { out[i] = a0[i] + a1[i] }
                         net.biasActivate(out, rows: rows, cols: ct, stride: ct, unit0: c.lowerBound,
                                          bias: P + R[l].bias.lowerBound + c.lowerBound, stats: stats[p] + l)
+                        if let d = job.drop { applyDropout(l, p, rows: rows, rate: d.rate, step: d.step) }
                     }
                 } else {
                     let b = outBias[t]
@@ -509,14 +582,19 @@ final class TrainingStep: @unchecked Sendable {
                     let inPart = parts[l - 1][p], ctIn = inPart.count
                     guard ctIn > 0 else { continue }
                     let a = acts[l - 1][p]
-                    // dW_l[p's rows, :] = A_{l-1}[:, p]ᵀ · d
-                    BLAS.gemm(transA: true, m: ctIn, n: nOut, k: rows, a: a, lda: ctIn,
+                    // dW_l (from the outputs after dropout, which this layer read)[p's rows, :] = A_{l-1}[:, p]ᵀ · d
+                    BLAS.gemm(transA: true, m: ctIn, n: nOut, k: rows, a: layerInput(l - 1, p, job), lda: ctIn,
                               b: d, ldb: nOut, c: G + R[l].weights.lowerBound + inPart.lowerBound * nOut, ldc: nOut)
                     // dA_{l-1}[:, p] = d · W_l[p's rows, :]ᵀ (into p's block of the layer below), then through the activation.
                     let dPrev = l == 1 ? delta0[p] : deltas[l - 1] + block(l - 1, p)
                     BLAS.gemm(transB: true, m: rows, n: ctIn, k: nOut, a: d, lda: nOut,
                               b: P + R[l].weights.lowerBound + inPart.lowerBound * nOut, ldb: nOut, c: dPrev, ldc: ctIn)
                     lap(t, .backwardGemm)
+                    if job.drop != nil {
+                        // Through the dropout: the mask's scale, then the activation's derivative at the outputs before it.
+                        let m = masks[l - 1][p]
+                        for i in 0..<(rows * ctIn) { dPrev[i] *= m[i] }
+                    }
                     net.applyDerivative(dPrev, outputs: a, count: rows * ctIn)
                     lap(t, .backwardElementwise)
                 }
@@ -544,11 +622,19 @@ final class TrainingStep: @unchecked Sendable {
                     set.prefetch(order: order!, start: nextStart, rows: nextRows, slice: slice, of: slices)
                     slice += 1
                     if whole {
-                        BLAS.gemm(transA: true, m: n, n: ct, k: rows, a: x + r0, lda: n0, b: d0, ldb: ct,
-                                  c: G + R[0].weights.lowerBound + r0 * n1 + c.lowerBound, ldc: n1)
+                        let g = G + R[0].weights.lowerBound + r0 * n1 + c.lowerBound
+                        if let sparse {
+                            sparse.transposeTimes(d0, ldd: ct, columns: ct, features: r0..<(r0 + n), into: g, ldg: n1)
+                        } else {
+                            BLAS.gemm(transA: true, m: n, n: ct, k: rows, a: x + r0, lda: n0, b: d0, ldb: ct, c: g, ldc: n1)
+                        }
                         lap(t, .inputLayerGradient)
                     } else {
-                        BLAS.gemm(transA: true, m: n, n: ct, k: rows, a: x + r0, lda: n0, b: d0, ldb: ct, c: g0[p], ldc: ct)
+                        if let sparse {
+                            sparse.transposeTimes(d0, ldd: ct, columns: ct, features: r0..<(r0 + n), into: g0[p], ldg: ct)
+                        } else {
+                            BLAS.gemm(transA: true, m: n, n: ct, k: rows, a: x + r0, lda: n0, b: d0, ldb: ct, c: g0[p], ldc: ct)
+                        }
                         lap(t, .inputLayerGradient)
                         opt.apply(params: w0[p] + r0 * ct, grads: g0[p], m: m0[p] + r0 * ct, v: v0[p] + r0 * ct, count: n * ct,
                                   rate: rate, measure: job.measure ? measures[p] : nil)
@@ -594,5 +680,35 @@ final class TrainingStep: @unchecked Sendable {
         }
         lap(t, .optimizer)
         if job.measure { sync(t) }   // the main thread reads both partitions' measures after this step
+    }
+}
+
+
+/// The dropout masks' counter-based generator: unit u of row r of hidden layer h in step s of a run with
+/// seed `seed` is kept when `draw(rowKey(stepKey(seed, s), h, r), u) ≥ threshold(rate)` — a hash, so any
+/// partition draws any unit's mask without a shared sequential generator.
+public enum DropoutMask {
+    /// SplitMix64's finaliser (a good 64-bit mix of its input).
+    @inline(__always)
+    static func mix(_ x: UInt64) -> UInt64 {
+        var z = x &+ 0x9E37_79B9_7F4A_7C15
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    @inline(__always)
+    static func stepKey(seed: UInt64, step: UInt64) -> UInt64 { mix(seed &+ mix(step &+ 0x517C_C1B7_2722_0A95)) }
+    @inline(__always)
+    static func rowKey(_ stepKey: UInt64, layer: Int, row: Int) -> UInt64 { mix(stepKey ^ (UInt64(layer) << 40 | UInt64(row))) }
+    /// A uniform 53-bit number.
+    @inline(__always)
+    static func draw(_ rowKey: UInt64, unit: Int) -> UInt64 { mix(rowKey &+ UInt64(unit) &* 0x9E37_79B9_7F4A_7C15) >> 11 }
+    /// rate · 2^53: a unit is dropped with probability `rate`.
+    static func threshold(_ rate: Float) -> UInt64 { UInt64(Double(rate) * 9007199254740992.0) }
+
+    /// Whether unit `unit` (0-based, of the whole layer) of batch row `row` of hidden layer `layer` (0-based)
+    /// is kept in optimiser step `step` (the step counter after it began: 1 for the first).
+    public static func kept(seed: UInt64, step: UInt64, layer: Int, row: Int, unit: Int, rate: Float) -> Bool {
+        draw(rowKey(stepKey(seed: seed, step: step), layer: layer, row: row), unit: unit) >= threshold(rate)
     }
 }

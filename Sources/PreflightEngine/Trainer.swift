@@ -45,6 +45,18 @@ public final class Trainer {
         didSet { precondition(clipNorm.map { $0 > 0 && $0.isFinite } ?? true, "clipNorm must be positive and finite") }
     }
 
+    /// Inverted dropout after every hidden activation in training: nil or 0 (the default) is off; otherwise
+    /// each hidden output is zeroed with probability `dropout` and the rest scaled by 1/(1 − dropout), in [0, 1).
+    /// Never at evaluation, in `probe`, or in the step that makes the first-batch record (so the record shows
+    /// the network as initialised, with or without dropout). The masks come from a counter-based generator
+    /// keyed by (the run's seed, the optimiser's step, layer, row, unit): the same on one and two threads and
+    /// after save/load.
+    public var dropout: Float? {
+        didSet { precondition(dropout.map { $0 >= 0 && $0 < 1 } ?? true, "dropout must be in [0, 1)") }
+    }
+    /// The seed of the dropout masks (the run's seed).
+    public let dropoutSeed: UInt64
+
     /// Threads for training: 1, or 2 (the partitions of every hidden layer run on two threads at once).
     /// Results do not depend on it: one and two threads do the same arithmetic (see TrainingStep).
     public var threads: Int = Trainer.defaultThreads
@@ -54,6 +66,15 @@ public final class Trainer {
         if let v = ProcessInfo.processInfo.environment["PREFLIGHT_THREADS"], let n = Int(v), n == 1 || n == 2 { return n }
         return ProcessInfo.processInfo.activeProcessorCount >= 2 ? 2 : 1
     }
+
+    /// How layer 0's products are computed: nil (the default) chooses from the data's density
+    /// (`InputPath.choose`: the training set's for training and the probe, the evaluated set's for
+    /// evaluation), so the same data always take the same path; a value forces it (benchmarks, tests).
+    public var inputPath: InputPath?
+    /// The path the last epoch or probe took.
+    public private(set) var lastInputPath: InputPath = .dense
+    /// The path for passes over `set`.
+    public func path(for set: SampleSet) -> InputPath { inputPath ?? InputPath.choose(density: set.density) }
 
     /// Buffers for evaluation passes (`evaluate`, locating a NaN).
     private var workspace: Workspace?
@@ -75,6 +96,7 @@ public final class Trainer {
         self.network = network
         self.optimizer = Optimizer(kind: optimizer, count: network.paramCount, biasRanges: network.ranges.map(\.bias))
         self.shuffleRNG = Xoshiro(seed: seed, stream: 1)
+        self.dropoutSeed = seed
         stats = network.sizes.dropFirst().dropLast().map { StatsAccumulator(units: $0) }
         BLAS.setThreads(1)
     }
@@ -97,6 +119,7 @@ public final class Trainer {
         step?.stopWorker()   // the parked worker holds its step strongly: let it exit, or both leak
         let s = TrainingStep(net: network, capacity: rows)
         s.optimizer = optimizer
+        s.dropoutSeed = dropoutSeed
         step = s
         return s
     }
@@ -120,7 +143,9 @@ public final class Trainer {
     /// One forward and backward pass over the batch the next epoch would start with, without any update:
     /// what the first batch looks like with the current weights. The training step's own passes, so before
     /// training this is exactly the record the first epoch makes.
-    public func probe(_ set: SampleSet, batch: Int, epsilon: Float) -> FirstBatchRecord {
+    /// `dropoutStep` (gradient checks): apply `dropout` with that step's masks (the gradients then match the
+    /// loss of the same masks).
+    public func probe(_ set: SampleSet, batch: Int, epsilon: Float, dropoutStep: UInt64? = nil) -> FirstBatchRecord {
         precondition(accepts(set), "probe: the samples do not fit the network (see accepts)")
         guard set.count > 0 else {
             return FirstBatchRecord(loss: .nan, saturatedFraction: .nan, lowFraction: .nan, highFraction: .nan, accuracy: .nan,
@@ -131,14 +156,17 @@ public final class Trainer {
         let rows = min(max(batch, 1), set.count)
         let s = trainingStep(rows: rows)
         s.epsilon = epsilon
+        s.dropout = dropout
         s.set = set
+        s.path = path(for: set)
+        lastInputPath = s.path
         s.profiling = false
         s.resetStats()
         let o = peekOrder(count: set.count)
         var record: FirstBatchRecord?
         o.withUnsafeBufferPointer { ob in
             s.order = ob.baseAddress
-            s.probe(start: 0, rows: rows) { r in
+            s.probe(start: 0, rows: rows, dropStep: dropoutStep) { r in
                 let hidden = s.mergedStats().map { $0.summary(activation: self.network.activation) }
                 record = self.firstBatchRecord(x: s.xs[0], rows: rows, loss: r, hidden: hidden, indices: o.prefix(rows).map { Int($0) })
             }
@@ -169,10 +197,11 @@ public final class Trainer {
     public func evaluate(_ set: SampleSet, epsilon: Float) -> (loss: Double, accuracy: Double) {
         guard set.count > 0, accepts(set) else { return (.nan, .nan) }
         let ws = workspace(rows: min(evalBatch, set.count))
+        let p = path(for: set)
         var lossSum: Double = 0, correct = 0, start = 0
         while start < set.count {
             let rows = min(ws.capacity, set.count - start)
-            ws.load(set, order: nil, start: start, rows: rows)
+            ws.load(set, order: nil, start: start, rows: rows, path: p)
             network.forward(ws, rows: rows, stats: nil)
             let r = network.softmaxLoss(ws, rows: rows, epsilon: epsilon)
             lossSum += r.lossSum; correct += r.correct
@@ -196,7 +225,10 @@ public final class Trainer {
         let s = trainingStep(rows: batch)
         s.epsilon = epsilon
         s.clipNorm = clipNorm
+        s.dropout = dropout
         s.set = train
+        s.path = path(for: train)
+        lastInputPath = s.path
         s.profiling = profilePhases
         let epochNumber = epochs.count + 1
         let n = train.count

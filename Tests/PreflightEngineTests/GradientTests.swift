@@ -20,7 +20,8 @@ struct ReferenceMLP {
     }
 
     /// Mean cross-entropy over the rows (no clipping: the test keeps probabilities well inside (ε, 1−ε)).
-    func loss(x: [Double], labels: [Int], rows: Int) -> Double {
+    /// `scale(l, r, u)`: dropout's factor for unit u of hidden layer l in row r (0 or 1/(1 − rate)), or nil for none.
+    func loss(x: [Double], labels: [Int], rows: Int, scale: ((Int, Int, Int) -> Double)? = nil) -> Double {
         var total = 0.0
         for r in 0..<rows {
             var a = Array(x[(r * sizes[0])..<((r + 1) * sizes[0])])
@@ -33,6 +34,7 @@ struct ReferenceMLP {
                     z[j] = s
                 }
                 a = l < sizes.count - 2 ? z.map(act) : z
+                if let scale, l < sizes.count - 2 { for u in a.indices { a[u] *= scale(l, r, u) } }
             }
             let m = a.max()!
             let lse = m + log(a.map { exp($0 - m) }.reduce(0, +))
@@ -43,21 +45,30 @@ struct ReferenceMLP {
 }
 
 final class GradientTests: XCTestCase {
-    func check(_ activation: Activation, sizes: [Int] = [6, 5, 4, 3], rows: Int = 4) {
+    /// `zeros`: the share of input bytes set to zero (with `path` nil, the data's density chooses the path of
+    /// layer 0's products; a path forces it).
+    func check(_ activation: Activation, sizes: [Int] = [6, 5, 4, 3], rows: Int = 4, zeros: Double = 0, path: InputPath? = nil,
+               file: StaticString = #filePath, line: UInt = #line) {
         let net = Network(sizes: sizes, activation: activation)
         net.initialize(Array(repeating: .glorot, count: net.layerCount), seed: 7)
         // Small non-zero biases so relu kinks are unlikely to sit exactly at a test point.
         for l in 0..<net.layerCount { let b = net.bias(l); for i in b.indices { b[i] = Float(i % 3) * 0.05 - 0.02 } }
         var rng = Xoshiro(seed: 3)
         let features = sizes[0]
-        let pixels = (0..<(rows * features)).map { _ in UInt8(rng.below(256)) }
+        let pixels = (0..<(rows * features)).map { _ -> UInt8 in
+            let b = UInt8(rng.below(256))
+            return Double(rng.below(1000)) < zeros * 1000 ? 0 : b
+        }
         let labels = (0..<rows).map { UInt8($0 % sizes.last!) }
         let set = SampleSet(pixels: pixels, labels: labels, count: rows, features: features, scale: 1 / 255)
         // The training step's own gradients: the probe runs its forward and backward passes over one batch
         // (all `rows` samples, in shuffled order: the mean loss does not depend on it) without updating.
         let trainer = Trainer(network: net, optimizer: .sgd(lr: 0.1, momentum: 0), seed: 5)
+        trainer.inputPath = path
         let before = net.parameterArray
         let probe = trainer.probe(set, batch: rows, epsilon: 1e-7)
+        let expected = path ?? (set.density < InputPath.sparseBelowDensity ? .sparse : .dense)
+        XCTAssertEqual(trainer.lastInputPath, expected, "the path taken", file: file, line: line)
         XCTAssertEqual(net.parameterArray, before, "the probe updates nothing")
         let analytic = Array(UnsafeBufferPointer(start: net.grads, count: net.paramCount))
 
@@ -73,18 +84,30 @@ final class GradientTests: XCTestCase {
             let err = abs(numeric - Double(analytic[p])) / max(1e-3, abs(numeric) + abs(Double(analytic[p])))
             worst = max(worst, err)
         }
-        XCTAssertLessThan(worst, 2e-3, "\(activation): worst relative gradient error \(worst)")
+        XCTAssertLessThan(worst, 2e-3, "\(activation): worst relative gradient error \(worst)", file: file, line: line)
         // And the engine's loss agrees with the Float64 reference: the step's, and the evaluation pass's.
         let ws = Workspace(sizes: sizes, capacity: rows)
-        ws.load(set, order: nil, start: 0, rows: rows)
+        ws.load(set, order: nil, start: 0, rows: rows, path: trainer.path(for: set))
         let engineLoss = { () -> Double in
             net.forward(ws, rows: rows, stats: nil)
             return net.softmaxLoss(ws, rows: rows, epsilon: 1e-7).lossSum / Double(rows)
         }()
         let refLoss = ref.loss(x: x, labels: y, rows: rows)
-        XCTAssertEqual(engineLoss, refLoss, accuracy: 1e-5)
-        XCTAssertEqual(probe.loss, refLoss, accuracy: 1e-5)
+        XCTAssertEqual(engineLoss, refLoss, accuracy: 1e-5, file: file, line: line)
+        XCTAssertEqual(probe.loss, refLoss, accuracy: 1e-5, file: file, line: line)
     }
+
+    /// Through the sparse products of layer 0: sparse data (chosen by its density), with widths whose
+    /// partitions take the kernels' 16-column blocks and single columns (SparseTests checks the 64-column
+    /// block's sums bit for bit), a forced sparse path on dense data, and other activations.
+    func testSparsePathGradients() {
+        check(.relu, sizes: [20, 35, 6, 4], rows: 6, zeros: 0.8)
+        check(.tanh, sizes: [30, 7, 5, 3], rows: 5, zeros: 0.7)
+        check(.relu, sizes: [12, 35, 6, 4], rows: 4, path: .sparse)
+        check(.elu, sizes: [25, 9, 4, 3, 4], rows: 5, zeros: 0.9)
+    }
+    /// A dense data set forced onto the sparse path still checks; sparse data forced onto the dense path too.
+    func testForcedDensePathOnSparseData() { check(.relu, sizes: [40, 33, 9, 5], rows: 6, zeros: 0.8, path: .dense) }
 
     func testReluGradients() { check(.relu) }
     func testTanhGradients() { check(.tanh) }

@@ -8,10 +8,11 @@ final class ThreadIdentityTests: XCTestCase {
 
     /// A trainer of `sizes` trained for one epoch per entry of `threads`, on that many threads.
     func trained(_ sizes: [Int], _ kind: OptimizerKind, activation: Activation = .relu, threads: [Int],
-                 train: SampleSet, test: SampleSet, batch: Int) -> Trainer {
+                 train: SampleSet, test: SampleSet, batch: Int, dropout: Float? = nil) -> Trainer {
         let net = Network(sizes: sizes, activation: activation)
         net.initialize(Array(repeating: .glorot, count: sizes.count - 1), seed: 13)
         let t = Trainer(network: net, optimizer: kind, seed: 13)
+        t.dropout = dropout
         t.measureEvery = 2   // several measured steps an epoch, the last (short) batch among them
         for n in threads {
             t.threads = n
@@ -55,6 +56,25 @@ final class ThreadIdentityTests: XCTestCase {
         }
     }
 
+    /// Dropout: each partition draws its own units' masks from the counter-based generator, so one and two
+    /// threads (and a switch between them) drop the same units; dropout changes training.
+    func testDropoutIsBitIdenticalOnOneAndTwoThreads() {
+        let train = blobSet(count: 250, seed: 11), test = blobSet(count: 70, seed: 12)
+        for sizes in [[32, 35, 17, 4], [32, 48, 35, 19, 4], [32, 1, 5, 4], [32, 4]] {
+            for kind in Self.optimizers {
+                let one = trained(sizes, kind, activation: .tanh, threads: [1, 1], train: train, test: test, batch: 32, dropout: 0.3)
+                let two = trained(sizes, kind, activation: .tanh, threads: [2, 2], train: train, test: test, batch: 32, dropout: 0.3)
+                let mixed = trained(sizes, kind, activation: .tanh, threads: [2, 1], train: train, test: test, batch: 32, dropout: 0.3)
+                assertIdentical(one, two, "\(sizes) \(kind) dropout")
+                assertIdentical(one, mixed, "\(sizes) \(kind) dropout, switching")
+                if sizes.count > 2 {
+                    let plain = trained(sizes, kind, activation: .tanh, threads: [1, 1], train: train, test: test, batch: 32)
+                    XCTAssertNotEqual(plain.network.parameterArray, one.network.parameterArray, "\(sizes) \(kind): dropout changes training")
+                }
+            }
+        }
+    }
+
     /// The other activations' passes (no vectorised relu path), and a change of thread count between epochs
     /// (the partitions' copies of layer 0 are taken afresh each epoch and handed back after it).
     func testOtherActivationsAndSwitchingThreadCountsBetweenEpochs() {
@@ -67,6 +87,25 @@ final class ThreadIdentityTests: XCTestCase {
         let one = trained([32, 40, 24, 4], .sgd(lr: 0.05, momentum: 0.9), threads: [1, 1, 1], train: train, test: test, batch: 30)
         let mixed = trained([32, 40, 24, 4], .sgd(lr: 0.05, momentum: 0.9), threads: [1, 2, 1], train: train, test: test, batch: 30)
         assertIdentical(one, mixed, "momentum, 1-2-1 threads")
+    }
+
+    /// The sparse path of layer 0 (data mostly zeros, chosen by its density): every optimiser on odd widths
+    /// (partitions of unequal size, 64-column blocks in one partition of 150 and not the other of 35), depth 1
+    /// and 3, a short last batch, and a switch of thread count between epochs.
+    func testSparsePathOneAndTwoThreadsAreBitIdentical() {
+        let train = sparseBlobSet(count: 250, seed: 21, features: 48), test = sparseBlobSet(count: 60, seed: 22, features: 48)
+        for sizes in [[48, 150, 17, 4], [48, 35, 4], [48, 128, 33, 19, 4], [48, 1, 5, 4]] {
+            for kind in Self.optimizers {
+                let one = trained(sizes, kind, threads: [1, 1], train: train, test: test, batch: 32)
+                let two = trained(sizes, kind, threads: [2, 2], train: train, test: test, batch: 32)
+                XCTAssertEqual(one.lastInputPath, .sparse, "\(sizes)")
+                XCTAssertEqual(two.lastInputPath, .sparse, "\(sizes)")
+                assertIdentical(one, two, "sparse \(sizes) \(kind)")
+            }
+        }
+        let one = trained([48, 40, 24, 4], .adam(lr: 0.005), threads: [1, 1, 1], train: train, test: test, batch: 30)
+        let mixed = trained([48, 40, 24, 4], .adam(lr: 0.005), threads: [2, 1, 2], train: train, test: test, batch: 30)
+        assertIdentical(one, mixed, "sparse, 2-1-2 threads")
     }
 
     /// A batch larger than the data set (one batch an epoch) and a batch of one sample.

@@ -11,7 +11,7 @@ final class BenchTests: XCTestCase {
 
     func testPrintsEveryFigureForARow() throws {
         let data = try skipWithoutMNIST()
-        let (status, out, err) = try bench(["--epochs", "1", "--depths", "2", "--data-dir", data, "--profile"])
+        let (status, out, err) = try bench(["--epochs", "1", "--depths", "2", "--data-dir", data, "--profile", "--ab", "1"])
         XCTAssertEqual(status, 0, err)
         // The placement, the ceiling's reference and the load time.
         XCTAssertNotNil(out.range(of: #"cache-line round trip between two threads \d+ ns \((near|far)"#, options: .regularExpression), out)
@@ -26,6 +26,17 @@ final class BenchTests: XCTestCase {
         XCTAssertNotNil(out.range(of: #"target for 784-128-128-10\b.*(met|not judged)"#, options: .regularExpression), out)
         XCTAssertTrue(out.contains("profile: one epoch of 784-128-128-10 on one thread, by phase"), out)
         XCTAssertTrue(out.contains("first-batch probe"), out)
+        // Each data set's density and the path layer 0 takes; MNIST's is sparse (about 19% of its pixels are
+        // not zero); layer 0 dense against the chosen path in the same run; profiles on both paths.
+        XCTAssertNotNil(out.range(of: #"data mnist: 1\d\.\d% of the training inputs non-zero: layer 0 sparse \(sparse below \d+%\)"#,
+                                  options: .regularExpression), out)
+        XCTAssertNotNil(out.range(of: #"\nmnist +1\d\.\d% +dense \d+ \(\d+-\d+\) +sparse \d+ \(\d+-\d+\) +sparse/dense \d+\.\d\dx"#,
+                                  options: .regularExpression), out)
+        if out.contains("data fashion: ") && !out.contains("data fashion: not found") {
+            XCTAssertNotNil(out.range(of: #"data fashion: \d+\.\d% of the training inputs non-zero: layer 0 dense"#, options: .regularExpression), out)
+            XCTAssertNotNil(out.range(of: #"\nfashion +\d+\.\d% +dense \d+ \(\d+-\d+\) +dense \d+"#, options: .regularExpression), out)
+        }
+        XCTAssertTrue(out.contains("before: dense") && out.contains("chosen: sparse"), out)
         XCTAssertTrue(out.contains("peak memory of this process"), out)
         if out.contains("training threads 2") {
             XCTAssertTrue(out.contains("two-thread profile of one more epoch"), out)
@@ -37,6 +48,7 @@ final class BenchTests: XCTestCase {
     func testRefusesBadArgumentsWithAReason() throws {
         for (args, reason) in [(["--epochs"], "--epochs needs a value"), (["--epochs", "x"], "not 'x'"),
                                (["--threads", "3"], "from 1 to 2"), (["--depths", "2,,3"], "not ''"),
+                               (["--input", "fast"], "auto, dense or sparse, not 'fast'"), (["--ab", "x"], "not 'x'"),
                                (["--frobnicate"], "unknown argument '--frobnicate'")] {
             let (status, out, err) = try bench(args)
             XCTAssertEqual(status, 2, "\(args)")

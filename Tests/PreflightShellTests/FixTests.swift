@@ -79,6 +79,8 @@ final class FixTests: XCTestCase {
         XCTAssertEqual(r?.accuracyBefore, c.session.currentRun!.epochs[2].testAccuracy, "before = the run's own epoch 3")
         XCTAssertEqual(c.session.currentRun!.epochs.count, 3, "the run is untouched")
         XCTAssertEqual(c.session.config.optimizer, .adam(lr: 10))
+        // Clipping the global gradient norm is offered for divergence too, tried over the same epochs.
+        XCTAssertEqual(row(c, ["clip 1"])?.epochs, 3)
     }
 
     /// `set fix.epochs` caps a curve remedy's epochs.

@@ -46,7 +46,8 @@ private extension RuleContext {
         var text = "train loss \(num(last)) in epoch \(es.last!.epoch) is \(bestText)"
         if g.0 != .ok && last - minL < lossFloor { g = (.ok, p("warn")); text += "; the rise is below \(num(lossFloor)), ignored" }
         var f = make(phase(es), ratio, g, text, hint: hint)
-        if let lnC, let chance = p("chance"), let best, last > chance * lnC, last > best.loss {
+        // Above its earlier best by more than noise (the same floor as the ratio's).
+        if let lnC, let chance = p("chance"), let best, last > chance * lnC, last - best.loss >= lossFloor {
             let times = last / lnC
             f = make(phase(es.last!), times, (.fail, chance),
                      "train loss \(num(last)) in epoch \(es.last!.epoch) is \(num(times))× ln(\(classes)) = \(num(lnC)) (worse than guessing) and above \(num(best.loss)) (\(best.label)): training made the network worse",

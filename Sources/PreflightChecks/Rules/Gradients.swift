@@ -15,12 +15,13 @@ extension Rule {
 
     static let gradExplode = Rule(
         id: "grad-explode", title: "exploding gradients",
-        measures: "The ratio of the first layer's weight-gradient norm to the last layer's, on the first batch and in the latest epoch; it counts only when the first layer's norm is at least `min-norm` (below it the table shows that norm against min-norm, verdict ok).",
+        measures: "The ratio of the first layer's weight-gradient norm to the last layer's, on the first batch and in the latest epoch; it counts only when the first layer's norm is at least `min-norm` (below it the table shows that norm against min-norm, verdict ok). Also the largest layer's gradient norm against `norm-warn`: gradients that are huge in every layer keep the ratio near 1.",
         why: "Gradients that grow on their way down make the first layers' updates huge: the loss jumps around or becomes NaN. Two norms that are both close to 0 can have any ratio: that is a vanishing gradient (grad-vanish), not an explosion.",
-        source: "AUTOTRAINER: ratio above 70. The warn level, 20, is Preflight's choice: healthy MLPs on MNIST measure about 1–2, unscaled inputs far more. The floor, 1e-4, is AUTOTRAINER's own level for a first-layer norm that has vanished (grad-vanish's fail-norm).",
+        source: "AUTOTRAINER: ratio above 70. The warn level, 20, is Preflight's choice: healthy MLPs on MNIST measure about 1–2, unscaled inputs far more. The floor, 1e-4, is AUTOTRAINER's own level for a first-layer norm that has vanished (grad-vanish's fail-norm). norm-warn, 50, is calibrated on the fault zoo: healthy controls' largest norm was 6.9, raw pixels and weights far too large gave 440–2200 in every layer at a ratio near 1 (faults/RESULTS.md).",
         tryThis: "Lower the learning rate, use init glorot or init he, scale inputs to [0,1].",
         settings: [.level("warn", 20, "warn when first/last is above this", .positive),
                    .level("fail", 70, "fail when first/last is above this", .positive),
+                   .level("norm-warn", 50, "warn when any weight layer's gradient norm is above this, whatever the ratio", .positive),
                    .knob("min-norm", 1e-4, "judge the ratio only when the first layer's gradient norm is at least this", .positive)],
         evaluate: { $0.gradient(vanish: false) })
 }
@@ -53,8 +54,14 @@ private extension RuleContext {
                             text + ": the first layer's norm is below min-norm \(num(floor)), too small to explode (gradients vanish: see grad-vanish and dead-units)", hint: "")
             }
             let g = gradeHigh(ratio, warn: p("warn"), fail: p("fail"), strict: true)
-            return make(phase, ratio, g, text,
-                        hint: "lower the learning rate (e.g. \(lower())), use init glorot or init he, and inputs in [0,1]")
+            let hint = "lower the learning rate (e.g. \(lower())), use init glorot or init he, and inputs in [0,1]"
+            // Huge in every layer: the ratio stays near 1, the norms themselves give it away.
+            if g.0 == .ok, let nw = p("norm-warn"), let top = norms.filter(\.isFinite).max(), top > nw {
+                let k = norms.firstIndex(of: top)! + 1
+                return make(phase, top, (.warn, nw),
+                            "largest gradient norm \(num(top)) (weight layer \(k)) \(over), above \(num(nw)); \(text)", hint: hint)
+            }
+            return make(phase, ratio, g, text, hint: hint)
         }
         var fs: [Finding] = []
         if let fb = input.firstBatch, !fb.gradNorms.isEmpty { fs.append(judge(fb.gradNorms, phase: "first-batch", over: "on the first batch")) }

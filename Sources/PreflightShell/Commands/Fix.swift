@@ -74,8 +74,8 @@ extension Commands {
 }
 
 extension Commands {
-    /// The remedies `fix` offers, in the order it tries them for a rule. dropout, clip and batchnorm join when the
-    /// training step has them (one line each, e.g. `RemedySpec(rules: ["overfitting"], commands: { _ in ["dropout 0.3"] }, …)`).
+    /// The remedies `fix` offers, in the order it tries them for a rule. (batchnorm joins when the training step
+    /// has it: one entry for saturation, hidden-scale and grad-vanish.)
     static let remedyTable: [RemedySpec] = [
         RemedySpec(rules: ["saturation", "hidden-scale", "init-loss", "symmetry", "act-saturation", "grad-explode", "loss-trend"],
                    commands: { $0.config.initCommand(.glorot) },
@@ -124,6 +124,12 @@ extension Commands {
                        return ["optimizer adamw \(String(format: "%g", c.config.optimizer.learningRate))"]
                    },
                    advice: "use AdamW (decoupled weight decay 0.01, torch.optim.AdamW's default) at the same learning rate"),
+        RemedySpec(rules: ["overfitting"],
+                   commands: { $0.config.dropoutValue >= 0.3 ? nil : ["dropout 0.3"] },
+                   advice: "add dropout after each hidden layer: Keras Dropout(0.3), torch.nn.Dropout(0.3)"),
+        RemedySpec(rules: ["divergence", "oscillation"],
+                   commands: { c in c.config.clip.map { $0 <= 1 } ?? false ? nil : ["clip 1"] },
+                   advice: "clip the global gradient norm at 1: Keras optimizer global_clipnorm=1, torch.nn.utils.clip_grad_norm_(params, 1)"),
         RemedySpec(rules: ["oscillation", "divergence"],
                    commands: { $0.config.scheduleValue == .cosine ? nil : ["schedule cosine"] },
                    advice: "decay the learning rate over the planned epochs (cosine annealing)"),
@@ -396,6 +402,8 @@ extension Commands {
         out.append(("l2", "l2 \(formatParam(c.l2Value))"))
         out.append(("schedule", "schedule \(c.scheduleValue)"))
         out.append(("schedule.epochs", "set schedule.epochs \(c.scheduleEpochs.map(String.init) ?? "auto")"))
+        out.append(("dropout", "dropout \(formatParam(c.dropoutValue))"))
+        out.append(("clip", "clip \(c.clip.map(formatParam) ?? "off")"))
         return out
     }
 }

@@ -129,6 +129,7 @@ extension Commands {
     static let settingValue = Completer { c in
         guard let key = c.positionals.first?.lowercased() else { return [] }
         if key == "schedule" { return c.positionals.count == 1 ? ["none", "step", "cosine"] : [] }
+        if key == "clip" { return c.positionals.count == 1 ? ["off"] : [] }
         if key == "strict" || (key.hasPrefix("check.") && key.split(separator: ".").count == 2) { return ["on", "off"] }
         if key == "threads" { return ["auto", "1", "2"] }
         return []
@@ -140,7 +141,7 @@ extension Commands {
                             .repeated(.value(.text("VALUE", what: "a value", completer: settingValue)))])]],
         usage: "set [KEY VALUE]",
         summary: "show every setting, or change one (check thresholds included)",
-        details: "keys: batch, seed, epsilon, lr, momentum, weight_decay (adamw), l2, schedule (none|step EVERY FACTOR|cosine), schedule.epochs (E|auto), fix.epochs (default 5), threads (auto|1|2), memory (share of RAM a network may use, 0.5), strict, check.RULE (on|off), check.RULE.warn, check.RULE.fail",
+        details: "keys: batch, seed, epsilon, lr, momentum, weight_decay (adamw), l2, schedule (none|step EVERY FACTOR|cosine), schedule.epochs (E|auto), dropout (P in [0, 1)), clip (NORM|off), fix.epochs (default 5), threads (auto|1|2), memory (share of RAM a network may use, 0.5), strict, check.RULE (on|off), check.RULE.warn, check.RULE.fail",
         example: "set check.saturation.fail 0.1") { s, inv in
             let a = inv.words
             if a.isEmpty { printSettings(s); return }
@@ -262,6 +263,8 @@ extension Commands {
         rows.append(["l2", c.l2Value == 0 ? "0 (off)" : num(c.l2Value) + " (weights only)"])
         rows.append(["schedule", c.scheduleValue == .none ? "none" : c.scheduleValue.description + " over "
                      + (c.scheduleEpochs.map { plural($0, "epoch") } ?? "the epochs of the run's first `train N`")])
+        rows.append(["dropout", c.dropoutValue == 0 ? "0 (off)" : num(c.dropoutValue) + " (after every hidden activation, training only)"])
+        rows.append(["clip", c.clip.map { num($0) + " (global gradient norm)" } ?? "off"])
         rows.append(["batch", String(c.batch)])
         rows.append(["seed", String(c.seed)])
         rows.append(["epsilon", num(c.epsilon)])

@@ -1,8 +1,8 @@
 import Foundation
 import PreflightEngine
 
-// The optimiser-level training remedies of issue 14: `l2 L`, `schedule …` (and `optimizer adamw LR [WD]` in
-// ModelCommands), with their `set` keys. Each is part of RunConfig, so a change starts a new run like any other.
+// The training remedies of issue 14: `l2 L`, `schedule …`, `dropout P`, `clip NORM|off` (and
+// `optimizer adamw LR [WD]` in ModelCommands), with their `set` keys. Each is part of RunConfig, so a change starts a new run like any other.
 
 extension Commands {
     static let l2 = Command(
@@ -15,6 +15,33 @@ extension Commands {
         example: "l2 1e-4") { s, inv in
             guard inv.words.count == 1 else { throw inv.usageError("l2: give one number ≥ 0") }
             s.config.l2 = try parseL2(inv.words[0])
+        }
+
+    static let dropout = Command(
+        "dropout", group: .model, forms: [[.value(.number("P"))]],
+        summary: "inverted dropout after every hidden activation (default 0, off)",
+        details: """
+        Keras' Dropout(P) after each hidden layer: in training each hidden output is zeroed with probability P and \
+        the rest scaled by 1/(1 − P); never at evaluation, nor in the first-batch record (its step does not drop, \
+        so the init checks see the network as initialised). The masks depend on the seed only, not on the thread \
+        count. P in [0, 1); 0 turns it off.
+        """,
+        example: "dropout 0.3") { s, inv in
+            guard inv.words.count == 1 else { throw inv.usageError("dropout: give one rate in [0, 1)") }
+            s.config.dropout = try parseDropout(inv.words[0])
+        }
+
+    static let clip = Command(
+        "clip", group: .model, forms: [[.oneOf([[.keyword("off")], [.value(.number("NORM"))]])]],
+        summary: "global gradient-norm clipping (default off)",
+        details: """
+        Keras' global_clipnorm, torch's clip_grad_norm_: when the L2 norm of all weight and bias gradients of a \
+        step together exceeds NORM, every gradient is scaled by NORM / norm before the update. NORM > 0; `off` \
+        turns it off. The recorded gradient norms are the clipped ones, the first-batch record's the raw ones.
+        """,
+        example: "clip 1") { s, inv in
+            guard inv.words.count == 1 else { throw inv.usageError("clip: give one norm > 0, or off") }
+            s.config.clip = try parseClip(inv.words[0])
         }
 
     static let schedule = Command(
@@ -41,6 +68,12 @@ extension Commands {
             s.config.l2 = try Self.parseL2(args[0])
         case "schedule":
             s.config.schedule = try Self.parseSchedule(args)
+        case "dropout":
+            guard args.count == 1 else { throw CommandError("dropout: give one rate in [0, 1)", usage: "set dropout P") }
+            s.config.dropout = try Self.parseDropout(args[0])
+        case "clip":
+            guard args.count == 1 else { throw CommandError("clip: give one norm > 0, or off", usage: "set clip NORM|off") }
+            s.config.clip = try Self.parseClip(args[0])
         case "schedule.epochs":
             guard args.count == 1 else { throw CommandError("schedule.epochs: give one number, or auto", usage: "set schedule.epochs E|auto") }
             if args[0].lowercased() == "auto" { s.config.scheduleEpochs = nil; return true }
@@ -67,6 +100,8 @@ extension Commands {
         out.append(("l2", num(s.config.l2Value)))
         out.append(("schedule", s.config.scheduleValue.description))
         out.append(("schedule.epochs", s.config.scheduleEpochs.map(String.init) ?? "auto"))
+        out.append(("dropout", num(s.config.dropoutValue)))
+        out.append(("clip", s.config.clip.map(num) ?? "off"))
         out.append(("fix.epochs", String(s.fixEpochs)))
         return out
     }
@@ -75,6 +110,21 @@ extension Commands {
         guard let v = Double(s), v.isFinite else { throw CommandError("l2: must be a number ≥ 0 (0 turns it off), got `\(s.prefix(30))`") }
         guard v >= 0 else { throw CommandError("l2: must be ≥ 0 (0 turns it off), got \(s)") }
         return v == 0 ? nil : v
+    }
+
+    /// `dropout P`: P in [0, 1) (1 would drop every unit); 0 is off (nil).
+    static func parseDropout(_ s: String) throws -> Double? {
+        guard let v = Double(s), v.isFinite else { throw CommandError("dropout: the rate must be a number in [0, 1) (0 turns it off), got `\(s.prefix(30))`") }
+        guard v >= 0, v < 1 else { throw CommandError("dropout: the rate must be in [0, 1) (at least 0, below 1; 0 turns it off), got \(s)") }
+        return v == 0 ? nil : v
+    }
+
+    /// `clip NORM|off`: NORM > 0 (and within Float's range), or off (nil).
+    static func parseClip(_ s: String) throws -> Double? {
+        if ["off", "none"].contains(s.lowercased()) { return nil }
+        guard let v = Double(s), v.isFinite else { throw CommandError("clip: give a norm > 0, or off, got `\(s.prefix(30))`") }
+        guard v > 0, v <= Double(Float.greatestFiniteMagnitude) else { throw CommandError("clip: the norm must be > 0 (or `clip off`), got \(s)") }
+        return v
     }
 
     static func parseSchedule(_ a: [String]) throws -> Schedule? {
@@ -118,6 +168,8 @@ extension RunConfig {
         if let l = l2, !(l.isFinite && l >= 0) { return "l2 \(l) is not ≥ 0" }
         if case .step(let e, let f)? = schedule, !(e >= 1 && f > 0 && f <= 1) { return "schedule step \(e) \(f) needs EVERY ≥ 1 and FACTOR in (0, 1]" }
         if let e = scheduleEpochs, e < 1 { return "schedule.epochs \(e) is below 1" }
+        if let d = dropout, !(d >= 0 && d < 1) { return "dropout \(d) is not in [0, 1)" }
+        if let c = clip, !(c > 0 && c <= Double(Float.greatestFiniteMagnitude)) { return "clip \(c) is not > 0" }
         if case .adamw(let lr, let wd) = optimizer, !(wd >= 0 && lr * wd < 1) { return "adamw weight decay \(wd) is not in [0, 1/lr)" }
         return nil
     }

@@ -65,6 +65,8 @@ extension Session {
         // Training remedies (issue 14): always written, so a reader need not know their defaults.
         config += [("l2", .num(c.l2Value)), ("schedule", .string(c.scheduleValue.description))]
         if let e = c.scheduleEpochs { config.append(("schedule_epochs", .int(e))) }
+        config.append(("dropout", .num(c.dropoutValue)))
+        if let cl = c.clip { config.append(("clip_norm", .num(cl))) }
         // The plan matters (and is written) only with a schedule.
         if c.scheduleValue != .none, let p = r.trainer?.optimizer.plannedEpochs, p > 0 { config.append(("planned_epochs", .int(p))) }
         config += [("batch", .int(c.batch)), ("seed", .rawNumber(String(c.seed))), ("epsilon", .num(c.epsilon)),

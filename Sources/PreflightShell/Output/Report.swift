@@ -110,6 +110,8 @@ extension Session {
             ]
             if c.l2Value != 0 { rows.append(("l2", num(c.l2Value))) }
             if c.scheduleValue != .none { rows.append(("schedule", c.scheduleValue.description)) }
+            if c.dropoutValue != 0 { rows.append(("dropout", num(c.dropoutValue))) }
+            if let cl = c.clip { rows.append(("clip", num(cl))) }
         }
         if let e = r.epochs.last {
             rows.append(("final train loss / accuracy", "\(e.trainLoss.isNaN ? "–" : fmt(e.trainLoss, 4)) / \(e.trainAccuracy.isNaN ? "–" : pct(e.trainAccuracy))"))

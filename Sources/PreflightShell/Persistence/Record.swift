@@ -60,6 +60,11 @@ public struct RecordedRun {
     public var seed: UInt64?
     public var epsilon: Double?
     public var dataset: String?
+    /// `config.scale` (unit, standard, none) and `config.input_min` / `input_max`: the inputs over the run's
+    /// training set, as Preflight's export writes them; input-range judges these like a session does.
+    public var dataScale: String?
+    public var dataInputMin: Double = .nan
+    public var dataInputMax: Double = .nan
     public var firstBatch: FirstBatchRecord?
     /// Version 2: "logits", "softmax" or "log_softmax".
     public var outputKind: String?
@@ -138,13 +143,15 @@ public struct RecordedRun {
         if missingEpochValues.contains("train_accuracy") { missing.insert(.trainAccuracy) }
         if lacksDeadFraction { missing.insert(.deadFraction) }
         if lacksSaturatedFraction { missing.insert(.saturatedFraction) }
-        return CheckInput(layers: sizes, classes: classes, activation: knownActivation, initializers: knownInitializers,
-                          optimizer: knownOptimizer, epsilon: epsilon ?? 1e-7,
-                          dataInputMin: .nan, dataInputMax: .nan,
-                          firstBatch: firstBatch, epochs: epochs, nonFinite: nonFinite,
-                          outputs: outputs ?? sizes?.last,
-                          activationName: activation, firstBatchNonFinite: firstNonFinite.map { ($0.module, $0.stage) },
-                          missing: missing, source: "the record")
+        var input = CheckInput(layers: sizes, classes: classes, activation: knownActivation, initializers: knownInitializers,
+                               optimizer: knownOptimizer, epsilon: epsilon ?? 1e-7,
+                               dataInputMin: dataInputMin, dataInputMax: dataInputMax,
+                               firstBatch: firstBatch, epochs: epochs, nonFinite: nonFinite,
+                               outputs: outputs ?? sizes?.last,
+                               activationName: activation, firstBatchNonFinite: firstNonFinite.map { ($0.module, $0.stage) },
+                               missing: missing, source: "the record")
+        input.dataScale = dataScale ?? ""
+        return input
     }
 
     /// The run object to write back (export, save): as read, with the name given and the checks replaced;
@@ -305,7 +312,9 @@ public enum RecordReader {
                 r.epsilon = v
             }
             r.dataset = try field("dataset")?.string()
-            _ = try field("scale")?.string()
+            r.dataScale = try field("scale")?.string()
+            r.dataInputMin = try c.optional("input_min")?.number() ?? .nan
+            r.dataInputMax = try c.optional("input_max")?.number() ?? .nan
             _ = try c.optional("limit")?.int(1...Int.max)
         }
         if version == 1 { r.classes = r.sizes?.last }

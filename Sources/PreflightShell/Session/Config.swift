@@ -84,21 +84,30 @@ public struct RunConfig: Equatable, Codable, Sendable {
     public var schedule: Schedule?
     /// `set schedule.epochs E`: the epochs a schedule is planned over; nil = the run's first `train N` plans N.
     public var scheduleEpochs: Int?
+    /// `dropout P`: inverted dropout after every hidden activation in training, P in [0, 1); nil = 0, off.
+    public var dropout: Double?
+    /// `clip NORM`: global gradient-norm clipping at NORM > 0; nil = off.
+    public var clip: Double?
 
     public init() {}
 
     public var l2Value: Double { l2 ?? 0 }
+    public var dropoutValue: Double { dropout ?? 0 }
     /// ", l2 0.0001, schedule cosine" when set ("" when not): what follows the optimiser in tables.
     public var remediesText: String {
         var s = ""
         if l2Value != 0 { s += ", l2 \(formatParam(l2Value))" }
         if scheduleValue != .none { s += ", schedule \(scheduleValue)" }
+        if dropoutValue != 0 { s += ", dropout \(formatParam(dropoutValue))" }
+        if let c = clip { s += ", clip \(formatParam(c))" }
         return s
     }
     public var scheduleValue: Schedule { schedule ?? .none }
 
-    /// Puts the settings the engine's optimiser reads outside its kind (l2, schedule) onto a run's trainer.
+    /// Puts the settings the engine reads outside the optimiser's kind (l2, schedule, dropout, clip) onto a run's trainer.
     public func configure(_ t: Trainer) {
+        t.dropout = dropoutValue > 0 ? Float(dropoutValue) : nil
+        t.clipNorm = clip.map { Float($0) }
         t.optimizer.l2 = l2Value
         t.optimizer.schedule = scheduleValue
         if let e = scheduleEpochs { t.optimizer.plannedEpochs = e }

@@ -700,14 +700,14 @@ class Probe:
                                    "update_ratio": R.finite_or_none(d / w) if w > 0 else None})
                 self._samples.append({"hidden": hidden, "layers": layers, "rows": sink.rows})
                 if self.nonfinite is None:
-                    self._note_nonfinite(sink, mods, layers, wnorm, named)
+                    self._note_nonfinite(sink, mods, layers, dn, wnorm, named)
             if self._step % self.every == 0:
                 self._arm()
         except Exception as e:
             self._fail("optimizer step post-hook", e)
 
     def _note_nonfinite(self, sink: _Sink, mods: List[Dict[str, float]], layers: List[Dict[str, Any]],
-                        wnorm: List[float], named: List[Tuple[str, nn.Parameter]]) -> None:
+                        dnorm: List[float], wnorm: List[float], named: List[Tuple[str, nn.Parameter]]) -> None:
         where = None
         for k, d in zip(sink.order, mods):
             if d["nonfinite"] > 0:
@@ -719,8 +719,10 @@ class Probe:
                     where = ("backward", l["name"])
                     break
         if where is None:
-            for l in layers:
-                if l["update_ratio"] is None:
+            # A non-finite step or weight, not an undefined ratio: weights that are all zero (init zeros) have
+            # no ‖Δw‖/‖w‖, and that is no NaN in training.
+            for l, d, w in zip(layers, dnorm, wnorm):
+                if not (math.isfinite(d) and math.isfinite(w)):
                     where = ("update", l["name"])
                     break
         if where is not None:
