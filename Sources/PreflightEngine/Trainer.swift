@@ -114,6 +114,21 @@ public final class Trainer {
     }
 
     /// The training step for batches of up to `rows` rows.
+    /// The training step for `rows` rows of `set`, with this trainer's settings and its statistics reset (the probe
+    /// and every epoch start here). Clipping only acts on a step that updates, so the probe's gradients stay raw.
+    private func prepareStep(rows: Int, set: SampleSet, epsilon: Float, profiling: Bool) -> TrainingStep {
+        let s = trainingStep(rows: rows)
+        s.epsilon = epsilon
+        s.clipNorm = clipNorm
+        s.dropout = dropout
+        s.set = set
+        s.path = path(for: set)
+        lastInputPath = s.path
+        s.profiling = profiling
+        s.resetStats()
+        return s
+    }
+
     private func trainingStep(rows: Int) -> TrainingStep {
         if let s = step, s.capacity >= rows { return s }
         step?.stopWorker()   // the parked worker holds its step strongly: let it exit, or both leak
@@ -154,14 +169,7 @@ public final class Trainer {
         BLAS.setFlushToZero(true)
         defer { BLAS.setFlushToZero(false) }
         let rows = min(max(batch, 1), set.count)
-        let s = trainingStep(rows: rows)
-        s.epsilon = epsilon
-        s.dropout = dropout
-        s.set = set
-        s.path = path(for: set)
-        lastInputPath = s.path
-        s.profiling = false
-        s.resetStats()
+        let s = prepareStep(rows: rows, set: set, epsilon: epsilon, profiling: false)
         let o = peekOrder(count: set.count)
         var record: FirstBatchRecord?
         o.withUnsafeBufferPointer { ob in
@@ -222,18 +230,10 @@ public final class Trainer {
         BLAS.setFlushToZero(true)
         defer { BLAS.setFlushToZero(false) }
         let batch = max(1, min(batch, train.count))
-        let s = trainingStep(rows: batch)
-        s.epsilon = epsilon
-        s.clipNorm = clipNorm
-        s.dropout = dropout
-        s.set = train
-        s.path = path(for: train)
-        lastInputPath = s.path
-        s.profiling = profilePhases
         let epochNumber = epochs.count + 1
         let n = train.count
         shuffleForNextEpoch(n)
-        s.resetStats()
+        let s = prepareStep(rows: batch, set: train, epsilon: epsilon, profiling: profilePhases)
         let batches = (n + batch - 1) / batch
         let layers = network.layerCount
         var tally = EpochTally(layers: layers, epoch: epochNumber, batches: batches, batch: batch)
