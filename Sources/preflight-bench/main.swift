@@ -31,7 +31,7 @@ usage: preflight-bench [--epochs N] [--depths 2,3,4] [--data-dir DIR] [--threads
   --kernels       layer 0's pieces alone (conversion, non-zero lists, products), dense and sparse, then stop
   --profile       where one epoch's time goes, phase by phase (and thread by thread on two threads), on the
                   dense path (before) and the chosen path (after)
-  --compare       the same model in JAX in the same run, when python3 can import jax
+  --compare       the same model in JAX in the same run, with .venv's python (scripts/setup-python) or python3
   --remedies      only the cost of each training remedy on 784-128-128-10: N rounds (--epochs), each one epoch
                   without any remedy and one with each, in turn (A/B under the same load), on --threads (default
                   both 1 and 2); the median s/epoch and the cost against no remedy
@@ -489,19 +489,22 @@ print("peak memory of this process (MNIST loaded, three networks trained): \(usa
 
 if compare {
     print("")
+    // The project's environment (scripts/setup-python installs jax's CPU build there), else python3 on PATH.
+    let venvPython = FileManager.default.currentDirectoryPath + "/.venv/bin/python"   // scripts/bench runs from the repository
+    let python = FileManager.default.isExecutableFile(atPath: venvPython) ? venvPython : "python3"
     let py = Process()
     py.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    py.arguments = ["python3", "-c", "import jax"]
+    py.arguments = [python, "-c", "import jax"]
     py.standardError = FileHandle.nullDevice
     var haveJax = false
     if (try? py.run()) != nil { py.waitUntilExit(); haveJax = py.terminationStatus == 0 }
     if !haveJax {
-        print("compare: skipped: JAX is not importable by python3 (install it with: pip install 'jax[cpu]')")
+        print("compare: skipped: JAX is not importable by \(python) (scripts/setup-python installs it in .venv)")
     } else if let dir = dataDir {
         let script = FileManager.default.currentDirectoryPath + "/scripts/compare_jax.py"   // scripts/bench runs from the repository
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", script, "--data", dir, "--epochs", String(epochs), "--hidden", "2"]
+        p.arguments = [python, script, "--data", dir, "--epochs", String(epochs), "--hidden", "2"]
         let pipe = Pipe()
         p.standardOutput = pipe
         try? p.run()

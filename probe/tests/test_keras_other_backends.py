@@ -1,5 +1,6 @@
-"""The Keras callback on the jax backend (skipped where jax is not installed: the suite's .venv has
-torch only). Keras picks its backend once per process, so the check runs in a child process."""
+"""The Keras callback on the jax backend (scripts/setup-python installs jax's CPU build in the suite's .venv;
+skipped where jax is not installed). Keras picks its backend once per process, so the check runs in a child
+process."""
 
 import importlib.util
 import os
