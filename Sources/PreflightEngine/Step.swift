@@ -64,7 +64,8 @@ final class TrainingStep: @unchecked Sendable {
     private var dropped: [[UnsafeMutablePointer<Float>]] = []
     /// Batch normalisation (when the network has it; see `Network.batchNorm` and `normalizeForward`): xhat[h][p]
     /// the step's normalised pre-activations of partition p's units of hidden layer h, capacity × their count;
-    /// normStats[h][p] their batch mean, biased variance and 1/√(σ² + ε), 3 × their count.
+    /// normStats[h][p] their batch mean, biased variance and 1/√(σ² + ε), then the backward pass's per-unit
+    /// coefficients, 6 × their count.
     private var xhat: [[UnsafeMutablePointer<Float>]] = []
     private var normStats: [[UnsafeMutablePointer<Float>]] = []
     /// delta0[p]: partition p's columns of hidden layer 0's delta, contiguous.
@@ -248,7 +249,7 @@ final class TrainingStep: @unchecked Sendable {
         owned = own.map { $0.map { (layer: $0.0, range: $0.1, isWeight: $0.2) } }
         if net.batchNorm {
             xhat = parts.map { hp in hp.map { alignedFloats(capacity * $0.count) } }
-            normStats = parts.map { hp in hp.map { alignedFloats(3 * $0.count) } }
+            normStats = parts.map { hp in hp.map { alignedFloats(6 * $0.count) } }
         }
     }
 
@@ -485,9 +486,12 @@ final class TrainingStep: @unchecked Sendable {
             for j in 0..<ct { dBeta[j] += dr[j]; dGamma[j] += dr[j] * xr[j] }
         }
         let n = Float(rows)
+        // Per unit, once: γ/σ, mean(d) and mean(d·x̂).
+        let scale = inv + ct, meanD = inv + 2 * ct, meanDX = inv + 3 * ct
+        for j in 0..<ct { scale[j] = gamma[j] * inv[j]; meanD[j] = dBeta[j] / n; meanDX[j] = dGamma[j] / n }
         for r in 0..<rows {
             let dr = d + r * ct, xr = xh + r * ct
-            for j in 0..<ct { dr[j] = gamma[j] * inv[j] * (dr[j] - dBeta[j] / n - xr[j] * (dGamma[j] / n)) }
+            for j in 0..<ct { dr[j] = scale[j] * (dr[j] - meanD[j] - xr[j] * meanDX[j]) }
         }
     }
 
