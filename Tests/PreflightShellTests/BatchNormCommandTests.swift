@@ -137,10 +137,14 @@ final class BatchNormCommandTests: XCTestCase {
         plain.run("data synthetic 200; layers 784 16 10; train 1; save \(dir.path)/plain.pfz --force")
         let plainBytes = [UInt8](try Data(contentsOf: dir.appendingPathComponent("plain.pfz")))
         XCTAssertNil(Data(plainBytes).range(of: Data("batchNorm".utf8)), "no key when off: the format older versions wrote")
+        XCTAssertNotNil(Data(plainBytes).range(of: Data("\"version\" : 1".utf8)), "version 1 without batchnorm")
 
         let a = Captured(dataDir: nil)
         a.run("data synthetic 200; layers 784 16 10; batchnorm on; train 1; save \(dir.path)/bn.pfz --force")
         let bytes = [UInt8](try Data(contentsOf: dir.appendingPathComponent("bn.pfz")))
+        // With it, format version 3: a Preflight that reads up to version 2 refuses the file instead of loading the
+        // network without its normalisation.
+        XCTAssertNotNil(Data(bytes).range(of: Data("\"version\" : 3".utf8)))
         let old = try patchedSessionJSON(bytes, from: "\"batchNorm\"", to: "\"olderName\"")
         try Data(old).write(to: dir.appendingPathComponent("old.pfz"))
         let b = Captured(dataDir: nil)

@@ -9,12 +9,16 @@ import PreflightChecks
 //   RUN/optimizer/m_W1.npy, …/v_b1    the optimiser's moments in the same shapes (Adam m, v; SGD velocity in m; RMSprop v)
 // An external run (imported records) has no arrays: session.json holds its record as the record file would
 // (format version 2; version 1 files, without external runs, stay readable and are still written when there are none).
+//   RUN/gamma1.npy, RUN/beta1.npy, RUN/moving_mean1.npy, RUN/moving_variance1.npy, RUN/optimizer/m_gamma1.npy, …
+//                                     with batchnorm on, each hidden layer's γ, β, running statistics and their moments
+// (format version 3: a Preflight that does not know batchnorm must refuse the file rather than drop it).
 
 /// The archive's description of the session (session.json).
 struct SavedSession: Codable {
     static let formatName = "preflight-session"
-    /// Version 2 adds external runs; a session without any is written as version 1, which older Preflights read.
-    static let currentVersion = 2
+    /// Version 2 adds external runs, version 3 batch normalisation; a session is written with the lowest version
+    /// that holds it (1 without either), so that older Preflights read what they can and refuse what they cannot.
+    static let currentVersion = 3
 
     var format: String
     var version: Int
@@ -155,7 +159,9 @@ extension Session {
                 arrays: arrays, threads: r.trainer.threads, data: r.data))
         }
         let saved = SavedSession(
-            format: SavedSession.formatName, version: runs.contains(where: \.isExternal) ? 2 : 1, config: config,
+            format: SavedSession.formatName,
+            version: runs.contains { !$0.isExternal && $0.config.batchNormValue } || config.batchNormValue ? 3 : runs.contains(where: \.isExternal) ? 2 : 1,
+            config: config,
             data: data.map { d in
                 SavedData(spec: d.spec, command: d.spec.command, trainCount: d.dataset.train.count, testCount: d.dataset.test.count,
                           crc32: String(format: "%08x", dataFingerprint(d.dataset)))
