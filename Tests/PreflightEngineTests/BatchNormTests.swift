@@ -241,6 +241,9 @@ final class BatchNormTests: XCTestCase {
         ws.load(test, order: nil, start: 0, rows: 1)
         net.forward(ws, rows: 1, stats: nil)
         XCTAssertEqual(Double(ws.acts[0][0]), max(yHand, 0), accuracy: 1e-5)
+        // Layer 0's sparse products feed the same normalisation at evaluation.
+        t.inputPath = .sparse
+        XCTAssertEqual(t.evaluate(test, epsilon: 1e-7).loss, withRunning, accuracy: 1e-5)
     }
 
     /// Without batch normalisation nothing changes: no γ/β parameters, no running statistics.
