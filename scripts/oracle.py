@@ -12,6 +12,10 @@ gz or raw) or a Keras-style .npz (x_train, y_train). Prints one JSON object.
 Everything is computed in float64 from the float32 weights and inputs, except the softmax whose shares below
 epsilon and above 1 - epsilon are counted: those thresholds sit at the resolution of float32, so that softmax
 is evaluated in float32 as the program defines it (probabilities of float32 logits).
+
+A run with `batchnorm on` (session.json's config "batchNorm": true) normalises each hidden unit's
+pre-activation by the batch's mean and biased variance (epsilon 1e-3), then gamma * xhat + beta (RUN/gammaK,
+RUN/betaK) goes through the activation: the first batch uses the batch's own statistics, as training does.
 """
 from __future__ import annotations
 
@@ -35,6 +39,16 @@ def saved_run(session: dict[str, Any], name: str) -> dict[str, Any]:
         if r["name"] == name:
             return r
     raise SystemExit(f"oracle: no run {name!r} in the session (runs: {[r['name'] for r in session['runs']]})")
+
+
+def norm_params(path: str, folder: str, hidden: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Each hidden layer's batch-normalisation gamma and beta."""
+    archive = np.load(path)
+    return [(archive[f"{folder}/gamma{h + 1}"].astype(np.float64), archive[f"{folder}/beta{h + 1}"].astype(np.float64))
+            for h in range(hidden)]
+
+
+NORM_EPSILON = 1e-3
 
 
 def weights(path: str, folder: str, layers: int) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -110,6 +124,7 @@ def first_batch(session_path: str, run_name: str, data: str) -> dict[str, Any]:
     kind: str = config["activation"]
     epsilon = float(config["epsilon"])
     params = weights(session_path, run["folder"], len(sizes) - 1)
+    norms_bn = norm_params(session_path, run["folder"], len(sizes) - 2) if config.get("batchNorm") else None
 
     images, labels = training_data(data)
     # The network's input: the bytes times the float32 scale, as the program converts them.
@@ -121,9 +136,18 @@ def first_batch(session_path: str, run_name: str, data: str) -> dict[str, Any]:
     hidden: list[dict[str, float]] = []
     zs: list[np.ndarray] = []
     acts: list[np.ndarray] = [x]
+    # With batch normalisation: each hidden layer's normalised pre-activations and 1/sqrt(var + eps).
+    xhats: list[np.ndarray] = []
+    inv_stds: list[np.ndarray] = []
     a = x
-    for w, b in params[:-1]:
+    for h, (w, b) in enumerate(params[:-1]):
         z = a @ w + b
+        if norms_bn is not None:
+            inv = 1 / np.sqrt(z.var(axis=0) + NORM_EPSILON)
+            xhat = (z - z.mean(axis=0)) * inv
+            xhats.append(xhat)
+            inv_stds.append(inv)
+            z = norms_bn[h][0] * xhat + norms_bn[h][1]   # the activation's input
         a = activate(kind, z)
         zs.append(z)
         acts.append(a)
@@ -159,6 +183,11 @@ def first_batch(session_path: str, run_name: str, data: str) -> dict[str, Any]:
         norms[l] = float(np.linalg.norm(acts[l].T @ delta))
         if l > 0:
             delta = (delta @ params[l][0].T) * derivative(kind, zs[l - 1], acts[l])
+            if norms_bn is not None:
+                # Through the normalisation: d/dz = gamma/sigma * (d - mean(d) - xhat * mean(d * xhat)).
+                xhat = xhats[l - 1]
+                delta = norms_bn[l - 1][0] * inv_stds[l - 1] * (
+                    delta - delta.mean(axis=0) - xhat * (delta * xhat).mean(axis=0))
 
     return {"loss": loss, "saturated_fraction": low + high, "low_fraction": low, "high_fraction": high,
             "accuracy": accuracy, "hidden": hidden, "grad_norms": norms,

@@ -117,12 +117,17 @@ public final class Optimizer {
     public var epoch = 0
     /// The bias ranges of the parameter vector: the parts l2 leaves alone.
     public let biasRanges: [Range<Int>]
+    /// Batch normalisation's γ and β ranges: neither l2 nor AdamW's decoupled decay touch them (Keras puts no
+    /// regulariser on them by default; decaying γ towards 0 would only shrink what the normalisation restores).
+    public let normRanges: [Range<Int>]
 
     /// `biasRanges`: where the biases lie in the parameter vector (l2 skips them); empty: every range is weights.
-    public init(kind: OptimizerKind, count: Int, biasRanges: [Range<Int>] = []) {
+    /// `normRanges`: γ and β of batch normalisation (no l2, no decay).
+    public init(kind: OptimizerKind, count: Int, biasRanges: [Range<Int>] = [], normRanges: [Range<Int>] = []) {
         self.kind = kind
         self.count = count
         self.biasRanges = biasRanges
+        self.normRanges = normRanges
         m = alignedFloats(count)
         v = alignedFloats(count)
     }
@@ -154,12 +159,14 @@ public final class Optimizer {
     /// `m` and `v` are the state arrays indexed like `params` (this optimiser's own, or a thread's private copy).
     /// `l2c`: 2·L for weights under l2 (added to each gradient as l2c·w), else 0. The learning rate used by
     /// SGD and RMSprop is `lrt` too (the scheduled rate), and AdamW's decay multiplies by 1 − lr·schedule·wd.
+    /// `decay`: whether AdamW's decoupled decay applies (not to batch normalisation's γ and β); without it
+    /// AdamW's update is Adam's.
     @inline(__always)
     func update(params: UnsafeMutablePointer<Float>, grads: UnsafePointer<Float>, m: UnsafeMutablePointer<Float>,
                 v: UnsafeMutablePointer<Float>, range: Range<Int>, rate lrt: Float, l2c: Float,
-                measure: UnsafeMutablePointer<StepMeasure>?) {
+                measure: UnsafeMutablePointer<StepMeasure>?, decay: Bool = true) {
         let lo = range.lowerBound, hi = range.upperBound
-        if l2c != 0 || kind.weightDecay != 0 {
+        if l2c != 0 || (decay && kind.weightDecay != 0) {
             if measure == nil, kind.biasCorrected {
                 let keep = Float(1 - kind.learningRate * scheduleFactor * kind.weightDecay)
                 adamRegularizedLoop(params: params, grads: grads, m: m, v: v, lo: lo, hi: hi, lrt: lrt, l2c: l2c, keep: keep)
@@ -350,6 +357,10 @@ public final class Optimizer {
     /// `rate`: `stepRate(t)` of the step being applied, computed once by the caller (a step comes in many ranges).
     public func apply(params: UnsafeMutablePointer<Float>, grads: UnsafePointer<Float>, range: Range<Int>,
                       rate: Float, measure: UnsafeMutablePointer<StepMeasure>?) {
+        if !normRanges.isEmpty, !range.isEmpty, normRanges.contains(where: { $0.contains(range.lowerBound) }) {
+            update(params: params, grads: grads, m: m, v: v, range: range, rate: rate, l2c: 0, measure: measure, decay: false)
+            return
+        }
         update(params: params, grads: grads, m: m, v: v, range: range, rate: rate, l2c: l2Coefficient(range), measure: measure)
     }
 

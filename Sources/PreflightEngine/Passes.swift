@@ -12,6 +12,8 @@ public final class Workspace {
     public let labels: UnsafeMutablePointer<Int32>
     /// Where the row-touching pass leaves its (meaningless) sum.
     let sink = UnsafeMutablePointer<UInt8>.allocate(capacity: 64)
+    /// Batch normalisation at evaluation: a hidden layer's per-unit scale and shift, 2 × the widest layer.
+    let normAffine: UnsafeMutablePointer<Float>
 
     public init(sizes: [Int], capacity: Int) {
         self.capacity = capacity
@@ -22,9 +24,10 @@ public final class Workspace {
         x = buf(capacity * sizes[0])
         acts = sizes.dropFirst().map { buf(capacity * $0) }
         labels = .allocate(capacity: capacity); labels.initialize(repeating: 0, count: capacity)
+        normAffine = buf(2 * (sizes.max() ?? 1))
     }
     deinit {
-        x.deallocate(); acts.forEach { $0.deallocate() }; labels.deallocate(); sink.deallocate()
+        x.deallocate(); acts.forEach { $0.deallocate() }; labels.deallocate(); sink.deallocate(); normAffine.deallocate()
     }
 
     /// The batch's non-zero inputs, when loaded on the sparse path (made when first needed).
@@ -129,12 +132,32 @@ extension Network {
             }
             let b = UnsafePointer(params + ranges[l].bias.lowerBound)
             if l < layerCount - 1 {
-                biasActivate(out, rows: rows, cols: nOut, bias: b, stats: stats.map { $0 + l })
+                biasActivate(out, rows: rows, cols: nOut, bias: batchNorm ? normalizeForEvaluation(l, out, rows: rows, ws) : b,
+                             stats: stats.map { $0 + l })
             } else {
                 addBias(out, rows: rows, cols: nOut, bias: b)
             }
             prev = UnsafePointer(out)
         }
+    }
+
+    /// Batch normalisation at evaluation (see `batchNorm`): hidden layer h's units normalised by the running
+    /// statistics, y = γ·(z − μ)/√(σ² + ε) + β with z = x·W + b, folded into one scale and shift per unit:
+    /// y = z′·s + t with z′ = x·W (in `out`), s = γ/√(σ² + ε), t = β + (b − μ)·s. Scales `out` by s and returns t
+    /// (the activation pass adds it as its bias).
+    func normalizeForEvaluation(_ h: Int, _ out: UnsafeMutablePointer<Float>, rows: Int, _ ws: Workspace) -> UnsafePointer<Float> {
+        let n = sizes[h + 1]
+        let scale = ws.normAffine, shift = ws.normAffine + n
+        let g = gamma(h), be = beta(h), b = bias(h), mu = movingMean(h), v = movingVariance(h)
+        for j in 0..<n {
+            let s = g[j] / (v[j] + Network.normEpsilon).squareRoot()
+            scale[j] = s; shift[j] = be[j] + (b[j] - mu[j]) * s
+        }
+        for r in 0..<rows {
+            let row = out + r * n
+            for j in 0..<n { row[j] *= scale[j] }
+        }
+        return UnsafePointer(shift)
     }
 
     /// Softmax of the output layer in place, cross-entropy against `ws.labels` (see `softmaxCrossEntropy`).

@@ -62,6 +62,12 @@ final class TrainingStep: @unchecked Sendable {
     /// the layer above reads. Allocated on the first step with dropout on.
     private var masks: [[UnsafeMutablePointer<Float>]] = []
     private var dropped: [[UnsafeMutablePointer<Float>]] = []
+    /// Batch normalisation (when the network has it; see `Network.batchNorm` and `normalizeForward`): xhat[h][p]
+    /// the step's normalised pre-activations of partition p's units of hidden layer h, capacity × their count;
+    /// normStats[h][p] their batch mean, biased variance and 1/√(σ² + ε), then the backward pass's per-unit
+    /// coefficients, 6 × their count.
+    private var xhat: [[UnsafeMutablePointer<Float>]] = []
+    private var normStats: [[UnsafeMutablePointer<Float>]] = []
     /// delta0[p]: partition p's columns of hidden layer 0's delta, contiguous.
     let delta0: [UnsafeMutablePointer<Float>]
     /// deltas[h], h ≥ 1: hidden layer h's delta, capacity × n_h, as one block per partition (`block`):
@@ -232,12 +238,25 @@ final class TrainingStep: @unchecked Sendable {
                 }
             }
         }
+        // Batch normalisation: partition p updates γ and β of its units of every hidden layer.
+        for p in 0..<P {
+            for (h, nr) in net.normRanges.enumerated() where !parts[h][p].isEmpty {
+                let c = parts[h][p]
+                own[p].append((h, (nr.gamma.lowerBound + c.lowerBound)..<(nr.gamma.lowerBound + c.upperBound), false))
+                own[p].append((h, (nr.beta.lowerBound + c.lowerBound)..<(nr.beta.lowerBound + c.upperBound), false))
+            }
+        }
         owned = own.map { $0.map { (layer: $0.0, range: $0.1, isWeight: $0.2) } }
+        if net.batchNorm {
+            xhat = parts.map { hp in hp.map { alignedFloats(capacity * $0.count) } }
+            normStats = parts.map { hp in hp.map { alignedFloats(6 * $0.count) } }
+        }
     }
 
     deinit {
         stopWorker()
         (masks.flatMap { $0 } + dropped.flatMap { $0 }).forEach { $0.deallocate() }
+        (xhat.flatMap { $0 } + normStats.flatMap { $0 }).forEach { $0.deallocate() }
         (xs + outs + outDeltas + outBias + deltaRows + acts.flatMap { $0 } + delta0 + deltas + partials.flatMap { $0 } + w0 + m0 + v0 + g0).forEach { $0.deallocate() }
         labels.forEach { $0.deallocate() }
         for p in stats { p.deinitialize(count: hiddenLayers); p.deallocate() }
@@ -419,6 +438,79 @@ final class TrainingStep: @unchecked Sendable {
         }
     }
 
+    /// Batch normalisation of partition p's units of hidden layer h in a training step (or the probe). On entry
+    /// `acts[h][p]` holds their pre-activations without the dense bias. Adds the bias (z = x·W + b), then per unit
+    /// the batch mean μ and biased variance σ² over the `rows` rows (two passes), keeps x̂ = (z − μ)/√(σ² + ε) for
+    /// the backward pass and μ, σ² for the running statistics, and leaves γ·x̂ in `acts[h][p]`. Returns β of p's
+    /// units: the activation pass adds it as its bias, so the layer's output is act(γ·x̂ + β). Only p's units are
+    /// read and written, so the partitions need no exchange and the thread count changes nothing.
+    private func normalizeForward(_ h: Int, _ p: Int, rows: Int) -> UnsafePointer<Float> {
+        let c = parts[h][p], ct = c.count
+        let z = acts[h][p], xh = xhat[h][p], st = normStats[h][p]
+        let bias = net.params + net.ranges[h].bias.lowerBound + c.lowerBound
+        let gamma = net.params + net.normRanges[h].gamma.lowerBound + c.lowerBound
+        let mean = st, variance = st + ct, inv = st + 2 * ct
+        for j in 0..<ct { mean[j] = 0; variance[j] = 0 }
+        for r in 0..<rows {
+            let row = z + r * ct
+            for j in 0..<ct { let v = row[j] + bias[j]; row[j] = v; mean[j] += v }
+        }
+        let n = Float(rows)
+        for j in 0..<ct { mean[j] /= n }
+        for r in 0..<rows {
+            let row = z + r * ct
+            for j in 0..<ct { let d = row[j] - mean[j]; variance[j] += d * d }
+        }
+        for j in 0..<ct { variance[j] /= n; inv[j] = 1 / (variance[j] + Network.normEpsilon).squareRoot() }
+        for r in 0..<rows {
+            let row = z + r * ct, xr = xh + r * ct
+            for j in 0..<ct { let x = (row[j] - mean[j]) * inv[j]; xr[j] = x; row[j] = gamma[j] * x }
+        }
+        return UnsafePointer(net.params + net.normRanges[h].beta.lowerBound + c.lowerBound)
+    }
+
+    /// The backward pass through partition p's batch normalisation of hidden layer h. On entry `d` holds ∂L/∂y of
+    /// p's units (y = γ·x̂ + β, the activation's input; rows × their count). Writes ∂L/∂β = Σ_r d and
+    /// ∂L/∂γ = Σ_r d·x̂ to the gradients and leaves ∂L/∂z in `d`: with the batch statistics depending on every row,
+    /// ∂L/∂z = γ/√(σ² + ε) · (d − mean_r(d) − x̂·mean_r(d·x̂)).
+    private func normalizeBackward(_ h: Int, _ p: Int, rows: Int, delta d: UnsafeMutablePointer<Float>) {
+        let c = parts[h][p], ct = c.count
+        guard ct > 0 else { return }
+        let xh = xhat[h][p], inv = normStats[h][p] + 2 * ct
+        let gamma = net.params + net.normRanges[h].gamma.lowerBound + c.lowerBound
+        let dGamma = net.grads + net.normRanges[h].gamma.lowerBound + c.lowerBound
+        let dBeta = net.grads + net.normRanges[h].beta.lowerBound + c.lowerBound
+        for j in 0..<ct { dGamma[j] = 0; dBeta[j] = 0 }
+        for r in 0..<rows {
+            let dr = d + r * ct, xr = xh + r * ct
+            for j in 0..<ct { dBeta[j] += dr[j]; dGamma[j] += dr[j] * xr[j] }
+        }
+        let n = Float(rows)
+        // Per unit, once: γ/σ, mean(d) and mean(d·x̂).
+        let scale = inv + ct, meanD = inv + 2 * ct, meanDX = inv + 3 * ct
+        for j in 0..<ct { scale[j] = gamma[j] * inv[j]; meanD[j] = dBeta[j] / n; meanDX[j] = dGamma[j] / n }
+        for r in 0..<rows {
+            let dr = d + r * ct, xr = xh + r * ct
+            for j in 0..<ct { dr[j] = scale[j] * (dr[j] - meanD[j] - xr[j] * meanDX[j]) }
+        }
+    }
+
+    /// After a training step's update: partition p's units' running mean and variance move towards the step's
+    /// batch statistics, running = momentum·running + (1 − momentum)·batch (Keras' form, the biased variance).
+    private func updateRunningStatistics(_ p: Int) {
+        let mo = Network.normMomentum, keep = 1 - Network.normMomentum
+        for h in 0..<hiddenLayers {
+            let c = parts[h][p], ct = c.count
+            guard ct > 0 else { continue }
+            let st = normStats[h][p]
+            let rm = net.runningMean[h] + c.lowerBound, rv = net.runningVariance[h] + c.lowerBound
+            for j in 0..<ct {
+                rm[j] = rm[j] * mo + st[j] * keep
+                rv[j] = rv[j] * mo + st[ct + j] * keep
+            }
+        }
+    }
+
     /// The outputs of partition p's units of hidden layer h that the layer above reads in this step.
     @inline(__always)
     private func layerInput(_ h: Int, _ p: Int, _ job: Job) -> UnsafeMutablePointer<Float> {
@@ -453,6 +545,7 @@ final class TrainingStep: @unchecked Sendable {
         if profiling { phaseMark[t * 8] = monotonicSeconds() }
         let hidden = L - 1
         let n0 = sizes[0]
+        let bn = net.batchNorm
         // Each thread converts (or, on the sparse path, lists the non-zeros of) the whole batch into its own
         // buffers: no shared input lines. The first-batch record reads the converted inputs as well.
         let sparse: SparseBatch? = path == .sparse && hidden > 0 ? sparseBatches[t] : nil
@@ -475,7 +568,7 @@ final class TrainingStep: @unchecked Sendable {
                 }
                 lap(t, .forwardGemm)
                 net.biasActivate(acts[0][p], rows: rows, cols: ct, stride: ct, unit0: c.lowerBound,
-                                 bias: P + R[0].bias.lowerBound + c.lowerBound, stats: stats[p])
+                                 bias: bn ? normalizeForward(0, p, rows: rows) : UnsafePointer(P + R[0].bias.lowerBound + c.lowerBound), stats: stats[p])
                 if let d = job.drop { applyDropout(0, p, rows: rows, rate: d.rate, step: d.step) }
                 lap(t, .forwardElementwise)
             }
@@ -524,7 +617,8 @@ final class TrainingStep: @unchecked Sendable {
                         let out = acts[l][p], a0 = p0 + block(l, p), a1 = p1 + block(l, p)
                         for i in 0..<(rows * ct) { out[i] = a0[i] + a1[i] }
                         net.biasActivate(out, rows: rows, cols: ct, stride: ct, unit0: c.lowerBound,
-                                         bias: P + R[l].bias.lowerBound + c.lowerBound, stats: stats[p] + l)
+                                         bias: bn ? normalizeForward(l, p, rows: rows) : UnsafePointer(P + R[l].bias.lowerBound + c.lowerBound),
+                                         stats: stats[p] + l)
                         if let d = job.drop { applyDropout(l, p, rows: rows, rate: d.rate, step: d.step) }
                     }
                 } else {
@@ -596,6 +690,7 @@ final class TrainingStep: @unchecked Sendable {
                         for i in 0..<(rows * ctIn) { dPrev[i] *= m[i] }
                     }
                     net.applyDerivative(dPrev, outputs: a, count: rows * ctIn)
+                    if bn { normalizeBackward(l - 1, p, rows: rows, delta: dPrev) }
                     lap(t, .backwardElementwise)
                 }
             }
@@ -678,6 +773,7 @@ final class TrainingStep: @unchecked Sendable {
                 opt.apply(params: P, grads: G, range: o.range, rate: rate, measure: job.measure && o.isWeight ? measures[p] + o.layer : nil)
             }
         }
+        if bn { for p in mine { updateRunningStatistics(p) } }
         lap(t, .optimizer)
         if job.measure { sync(t) }   // the main thread reads both partitions' measures after this step
     }

@@ -94,7 +94,8 @@ public final class Trainer {
 
     public init(network: Network, optimizer: OptimizerKind, seed: UInt64) {
         self.network = network
-        self.optimizer = Optimizer(kind: optimizer, count: network.paramCount, biasRanges: network.ranges.map(\.bias))
+        self.optimizer = Optimizer(kind: optimizer, count: network.paramCount, biasRanges: network.ranges.map(\.bias),
+                                   normRanges: network.normRanges.flatMap { [$0.gamma, $0.beta] })
         self.shuffleRNG = Xoshiro(seed: seed, stream: 1)
         self.dropoutSeed = seed
         stats = network.sizes.dropFirst().dropLast().map { StatsAccumulator(units: $0) }

@@ -24,7 +24,7 @@ usage: preflight-bench [--epochs N] [--depths 2,3,4] [--data-dir DIR] [--threads
   --data-dir DIR  folder holding mnist/ (default $PREFLIGHT_DATA)
   --threads N     training threads (default: the trainer's, 2 on two or more cores)
   --remedy R      train with a training remedy, to time its cost: none (default), l2 (1e-4), adamw (wd 0.01),
-                  step (schedule step 1 0.5), cosine, dropout (0.3), clip (1)
+                  step (schedule step 1 0.5), cosine, dropout (0.3), clip (1), batchnorm (on)
   --input PATH    layer 0's products in the table and the comparison's second column: auto (default: chosen
                   from the data's density), dense or sparse
   --ab N          epochs of each path in the dense-vs-chosen comparison on MNIST and Fashion-MNIST (default 3; 0 skips it)
@@ -61,7 +61,7 @@ while !args.isEmpty {
     case "--threads": threadsArg = count(a, value(a), in: 1...2)
     case "--remedy":
         remedy = value(a)
-        guard ["none", "l2", "adamw", "step", "cosine", "dropout", "clip"].contains(remedy) else { fail("--remedy takes none, l2, adamw, step, cosine, dropout or clip, not '\(remedy)'") }
+        guard ["none", "l2", "adamw", "step", "cosine", "dropout", "clip", "batchnorm"].contains(remedy) else { fail("--remedy takes none, l2, adamw, step, cosine, dropout, clip or batchnorm, not '\(remedy)'") }
     case "--profile": profile = true
     case "--input":
         let v = value(a)
@@ -295,6 +295,7 @@ if remedies {
         ("none", { _ in }, .adam(lr: 0.001)),
         ("dropout 0.3", { $0.dropout = 0.3 }, .adam(lr: 0.001)),
         ("clip 1", { $0.clipNorm = 1 }, .adam(lr: 0.001)),
+        ("batchnorm on", { _ in }, .adam(lr: 0.001)),   // (the network is built with it, below)
         ("l2 1e-4", { $0.optimizer.l2 = 1e-4 }, .adam(lr: 0.001)),
         ("optimizer adamw 0.001", { _ in }, .adamw(lr: 0.001, weightDecay: 0.01)),
         ("schedule cosine", { $0.optimizer.schedule = .cosine; $0.optimizer.plannedEpochs = 10 }, .adam(lr: 0.001)),
@@ -303,7 +304,7 @@ if remedies {
     print("remedies: \(epochs) rounds of one epoch of 784-128-128-10 (adam 0.001, batch 100) per variant, in turn; load average before: \(load())")
     for threads in threadsArg.map { [$0] } ?? [1, 2] {
         let trainers = variants.map { v -> Trainer in
-            let net = Network(sizes: [784, 128, 128, 10], activation: .relu)
+            let net = Network(sizes: [784, 128, 128, 10], activation: .relu, batchNorm: v.0 == "batchnorm on")
             net.initialize([.glorot, .glorot, .glorot], seed: 1)
             let t = Trainer(network: net, optimizer: v.2, seed: 1)
             v.1(t)
@@ -336,7 +337,7 @@ print("")
 print("layers                  samples/s (median, range)     s/epoch   GFLOP/s   ceiling GFLOP/s   of ceiling   test acc   placement (round trip before/after)")
 for depth in depths {
     let sizes = [784] + Array(repeating: 128, count: depth) + [10]
-    let net = Network(sizes: sizes, activation: .relu)
+    let net = Network(sizes: sizes, activation: .relu, batchNorm: remedy == "batchnorm")
     net.initialize(Array(repeating: .glorot, count: sizes.count - 1), seed: 1)
     let t = Trainer(network: net, optimizer: remedy == "adamw" ? .adamw(lr: 0.001, weightDecay: 0.01) : .adam(lr: 0.001), seed: 1)
     if let n = threadsArg { t.threads = n }
@@ -452,8 +453,9 @@ if abEpochs > 0 {
 }
 
 if profile {
-    // Where one single-threaded epoch's time goes (784-128-128-10): the training step's own phase timers.
-    let net = Network(sizes: [784, 128, 128, 10], activation: .relu)
+    // Where one single-threaded epoch's time goes (784-128-128-10): the training step's own phase timers
+    // (with --remedy batchnorm, of the normalised network: its phases are in forward/backwardElementwise).
+    let net = Network(sizes: [784, 128, 128, 10], activation: .relu, batchNorm: remedy == "batchnorm")
     net.initialize([.glorot, .glorot, .glorot], seed: 1)
     let tr = Trainer(network: net, optimizer: .adam(lr: 0.001), seed: 1)
     tr.threads = 1

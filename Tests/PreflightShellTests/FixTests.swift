@@ -28,16 +28,16 @@ final class FixTests: XCTestCase {
         return (t.before?.verdict, t.after?.verdict)
     }
 
-    /// The study's bad network (truncated normal, std 0.5): Glorot and He each clear saturation and hidden-scale on
-    /// the first batch (the study's good networks had 0% saturated outputs and hidden means below 1). Nothing in
-    /// the session changes.
+    /// The study's bad network (truncated normal, std 0.5): Glorot, He and batch normalisation each clear
+    /// saturation and hidden-scale on the first batch (the study's good networks had 0% saturated outputs and
+    /// hidden means below 1). Nothing in the session changes.
     func testInitRemediesClearTheBadNetworksSaturationAndHiddenScale() throws {
         let dir = try skipWithoutMNIST()
         let c = Captured(dataDir: dir)
         c.run("data mnist --limit 1000; layers 784 128 128 10; init truncnormal 0.5; run bad")
         let historyBefore = c.session.history.count
         c.run("fix")
-        for remedy in ["init glorot", "init he"] {
+        for remedy in ["init glorot", "init he", "batchnorm on"] {
             let r = row(c, [remedy])
             XCTAssertEqual(r?.epochs, 0, "\(remedy): an init rule needs the first batch only")
             for rule in ["saturation", "hidden-scale"] {
@@ -46,11 +46,27 @@ final class FixTests: XCTestCase {
                 XCTAssertEqual(a, .ok, "\(remedy) \(rule) after")
             }
         }
+        // Batch normalisation leaves the output layer's truncated-normal weights as they are: the first-batch loss
+        // stays far above ln 10 (init-loss is not among its rules), and a few outputs stay saturated, under warn.
+        let bn = row(c, ["batchnorm on"])
+        XCTAssertEqual(bn?.targets.map(\.rule), ["saturation", "hidden-scale"])
+        let sat = bn?.targets.first { $0.rule == "saturation" }?.after?.value ?? .nan
+        XCTAssertGreaterThan(sat, 0); XCTAssertLessThan(sat, 0.01)
         XCTAssertEqual(c.session.runs.count, 1, "fix adds no run")
+        XCTAssertNil(c.session.config.batchNorm, "fix changes no setting")
         XCTAssertEqual(c.session.config.initializer, .truncnormal(0.5), "fix changes no setting")
         XCTAssertTrue(c.session.currentRun!.epochs.isEmpty)
         XCTAssertEqual(c.session.history.count, historyBefore, "fix itself is not replayed")
         XCTAssertTrue(c.output.contains("init glorot") && c.output.contains("fail → ok"), c.output)
+    }
+
+    /// `batchnorm on` is left out when the run already has it.
+    func testBatchnormRemedyOnlyWhenOff() throws {
+        let dir = try skipWithoutMNIST()
+        let c = Captured(dataDir: dir)
+        c.run("data mnist --limit 1000; layers 784 128 128 10; init truncnormal 0.5; batchnorm on; run bad; fix")
+        XCTAssertFalse(c.session.lastFix?.rows.contains { $0.commands == ["batchnorm on"] } ?? true, "\(c.session.lastFix?.rows.map(\.commands) ?? [])")
+        XCTAssertNotNil(row(c, ["init glorot"]))
     }
 
     /// Unscaled pixels: `--scale unit` clears input-range; the session keeps its unscaled data.

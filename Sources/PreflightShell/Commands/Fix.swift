@@ -74,8 +74,7 @@ extension Commands {
 }
 
 extension Commands {
-    /// The remedies `fix` offers, in the order it tries them for a rule. (batchnorm joins when the training step
-    /// has it: one entry for saturation, hidden-scale and grad-vanish.)
+    /// The remedies `fix` offers, in the order it tries them for a rule.
     static let remedyTable: [RemedySpec] = [
         RemedySpec(rules: ["saturation", "hidden-scale", "init-loss", "symmetry", "act-saturation", "grad-explode", "loss-trend"],
                    commands: { $0.config.initCommand(.glorot) },
@@ -83,6 +82,9 @@ extension Commands {
         RemedySpec(rules: ["saturation", "hidden-scale", "init-loss", "symmetry", "dead-units", "grad-vanish"],
                    commands: { $0.config.initCommand(.he) },
                    advice: "initialise the weights with He: Keras he_normal, torch.nn.init.kaiming_normal_ (relu)"),
+        RemedySpec(rules: ["saturation", "hidden-scale", "grad-vanish"],
+                   commands: { $0.config.batchNormValue ? nil : ["batchnorm on"] },
+                   advice: "normalise each hidden layer before its activation: Keras BatchNormalization(), torch.nn.BatchNorm1d"),
         RemedySpec(rules: ["input-range"],
                    commands: { c in
                        guard var d = c.config.data, d.scale == .none else { return nil }
@@ -404,6 +406,7 @@ extension Commands {
         out.append(("schedule.epochs", "set schedule.epochs \(c.scheduleEpochs.map(String.init) ?? "auto")"))
         out.append(("dropout", "dropout \(formatParam(c.dropoutValue))"))
         out.append(("clip", "clip \(c.clip.map(formatParam) ?? "off")"))
+        out.append(("batchnorm", "batchnorm \(c.batchNormValue ? "on" : "off")"))
         return out
     }
 }

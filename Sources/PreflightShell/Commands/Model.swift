@@ -130,6 +130,7 @@ extension Commands {
         guard let key = c.positionals.first?.lowercased() else { return [] }
         if key == "schedule" { return c.positionals.count == 1 ? ["none", "step", "cosine"] : [] }
         if key == "clip" { return c.positionals.count == 1 ? ["off"] : [] }
+        if key == "batchnorm" { return c.positionals.count == 1 ? ["on", "off"] : [] }
         if key == "strict" || (key.hasPrefix("check.") && key.split(separator: ".").count == 2) { return ["on", "off"] }
         if key == "threads" { return ["auto", "1", "2"] }
         return []
@@ -141,7 +142,7 @@ extension Commands {
                             .repeated(.value(.text("VALUE", what: "a value", completer: settingValue)))])]],
         usage: "set [KEY VALUE]",
         summary: "show every setting, or change one (check thresholds included)",
-        details: "keys: batch, seed, epsilon, lr, momentum, weight_decay (adamw), l2, schedule (none|step EVERY FACTOR|cosine), schedule.epochs (E|auto), dropout (P in [0, 1)), clip (NORM|off), fix.epochs (default 5), threads (auto|1|2), memory (share of RAM a network may use, 0.5), strict, check.RULE (on|off), check.RULE.warn, check.RULE.fail",
+        details: "keys: batch, seed, epsilon, lr, momentum, weight_decay (adamw), l2, schedule (none|step EVERY FACTOR|cosine), schedule.epochs (E|auto), dropout (P in [0, 1)), clip (NORM|off), batchnorm (on|off), fix.epochs (default 5), threads (auto|1|2), memory (share of RAM a network may use, 0.5), strict, check.RULE (on|off), check.RULE.warn, check.RULE.fail",
         example: "set check.saturation.fail 0.1") { s, inv in
             let a = inv.words
             if a.isEmpty { printSettings(s); return }
@@ -252,10 +253,10 @@ extension Commands {
             rows.append(["data", "\(d.spec.name) (\(d.train.count) train / \(d.test.count) test, \(d.features) features, \(d.classes) classes, scale \(d.spec.scale.rawValue))"])
         } else { rows.append(["data", "(none: try `data mnist`)"]) }
         if let l = c.layers {
-            rows.append(["layers", l.map(String.init).joined(separator: " ") + "  (\(paramCount(s, l)) parameters)"])
+            rows.append(["layers", l.map(String.init).joined(separator: " ") + "  (\(paramCount(s, l, batchNorm: c.batchNormValue)) parameters)"])
         } else if let d = s.data {
             let l = [d.features, 128, 128, d.classes]
-            rows.append(["layers", "not set: \(l.map(String.init).joined(separator: " ")) will be used (\(paramCount(s, l)) parameters)"])
+            rows.append(["layers", "not set: \(l.map(String.init).joined(separator: " ")) will be used (\(paramCount(s, l, batchNorm: c.batchNormValue)) parameters)"])
         } else { rows.append(["layers", "not set"]) }
         rows.append(["activation", c.activation.rawValue + " (output: softmax + cross-entropy)"])
         rows.append(["init", c.initDescription])
@@ -265,6 +266,7 @@ extension Commands {
                      + (c.scheduleEpochs.map { plural($0, "epoch") } ?? "the epochs of the run's first `train N`")])
         rows.append(["dropout", c.dropoutValue == 0 ? "0 (off)" : num(c.dropoutValue) + " (after every hidden activation, training only)"])
         rows.append(["clip", c.clip.map { num($0) + " (global gradient norm)" } ?? "off"])
+        rows.append(["batchnorm", c.batchNormValue ? "on (before every hidden activation: batch statistics in training, running statistics at evaluation)" : "off"])
         rows.append(["batch", String(c.batch)])
         rows.append(["seed", String(c.seed)])
         rows.append(["epsilon", num(c.epsilon)])
@@ -277,9 +279,11 @@ extension Commands {
         s.console.out(Table(rows: rows).render(console: s.console))
     }
 
-    static func paramCount(_ s: Session, _ l: [Int]) -> Int {
+    /// Trainable parameters: weights and biases, and with batch normalisation γ and β of every hidden unit.
+    static func paramCount(_ s: Session, _ l: [Int], batchNorm: Bool = false) -> Int {
         var n = 0
         for i in 0..<(l.count - 1) { n += l[i] * l[i + 1] + l[i + 1] }
+        if batchNorm { n += 2 * l.dropFirst().dropLast().reduce(0, +) }
         return n
     }
 
@@ -290,7 +294,7 @@ extension Commands {
         if let r = s.currentRun, !r.isExternal, r.config == c, r.trainer.epochs.isEmpty {
             net = r.network
         } else {
-            net = Network(sizes: c.layers!, activation: c.activation)
+            net = c.makeNetwork()
             net.initialize(c.initializers(layerCount: c.layers!.count - 1), seed: c.seed)
             if let r = s.currentRun, !r.isExternal, r.config == c { s.console.info("(weights as drawn at the start of run \(r.name); it has trained since)") }
         }

@@ -12,7 +12,7 @@ import PreflightChecks   // String.trimmingWhitespace
 public enum Commands {
     public static let all: [Command] = [
         data,
-        layers, activation, initializer, optimizer, batch, seed, epsilon, set, show, l2, schedule, dropout, clip,
+        layers, activation, initializer, optimizer, batch, seed, epsilon, set, show, l2, schedule, dropout, clip, batchnorm,
         train, overfit, sweep,
         run, runs, use, compare, importRecords, diff,
         check, explain, fix,

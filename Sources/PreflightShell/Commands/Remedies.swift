@@ -1,7 +1,7 @@
 import Foundation
 import PreflightEngine
 
-// The training remedies of issue 14: `l2 L`, `schedule …`, `dropout P`, `clip NORM|off` (and
+// The training remedies of issue 14: `l2 L`, `schedule …`, `dropout P`, `clip NORM|off`, `batchnorm on|off` (and
 // `optimizer adamw LR [WD]` in ModelCommands), with their `set` keys. Each is part of RunConfig, so a change starts a new run like any other.
 
 extension Commands {
@@ -44,6 +44,21 @@ extension Commands {
             s.config.clip = try parseClip(inv.words[0])
         }
 
+    static let batchnorm = Command(
+        "batchnorm", group: .model, forms: [[.value(.choice(["on", "off"]))]],
+        summary: "batch normalisation before every hidden activation (default off)",
+        details: """
+        Keras' BatchNormalization() between each hidden Dense layer and its activation (never the output layer): in \
+        training each unit's pre-activation is normalised by the batch's mean and (biased) variance, ε 1e-3, then \
+        scaled by γ and shifted by β, both trained (no l2 or weight decay on them); the running mean and variance \
+        (momentum 0.99) normalise at evaluation. The first-batch record uses the batch's statistics, like Keras \
+        in training. Dropout, when on, follows the activation.
+        """,
+        example: "batchnorm on") { s, inv in
+            guard inv.words.count == 1 else { throw inv.usageError("batchnorm: give on or off") }
+            s.config.batchNorm = try parseBatchNorm(inv.words[0])
+        }
+
     static let schedule = Command(
         "schedule", group: .model,
         forms: [[.oneOf([[.keyword("none")], [.keyword("step"), .value(.count("EVERY")), .value(.number("FACTOR"))], [.keyword("cosine")]])]],
@@ -74,6 +89,9 @@ extension Commands {
         case "clip":
             guard args.count == 1 else { throw CommandError("clip: give one norm > 0, or off", usage: "set clip NORM|off") }
             s.config.clip = try Self.parseClip(args[0])
+        case "batchnorm":
+            guard args.count == 1 else { throw CommandError("batchnorm: give on or off", usage: "set batchnorm on|off") }
+            s.config.batchNorm = try Self.parseBatchNorm(args[0])
         case "schedule.epochs":
             guard args.count == 1 else { throw CommandError("schedule.epochs: give one number, or auto", usage: "set schedule.epochs E|auto") }
             if args[0].lowercased() == "auto" { s.config.scheduleEpochs = nil; return true }
@@ -102,6 +120,7 @@ extension Commands {
         out.append(("schedule.epochs", s.config.scheduleEpochs.map(String.init) ?? "auto"))
         out.append(("dropout", num(s.config.dropoutValue)))
         out.append(("clip", s.config.clip.map(num) ?? "off"))
+        out.append(("batchnorm", s.config.batchNormValue ? "on" : "off"))
         out.append(("fix.epochs", String(s.fixEpochs)))
         return out
     }
@@ -125,6 +144,15 @@ extension Commands {
         guard let v = Double(s), v.isFinite else { throw CommandError("clip: give a norm > 0, or off, got `\(s.prefix(30))`") }
         guard v > 0, v <= Double(Float.greatestFiniteMagnitude) else { throw CommandError("clip: the norm must be > 0 (or `clip off`), got \(s)") }
         return v
+    }
+
+    /// `batchnorm on|off`: true for on, nil for off (the same configuration as never set).
+    static func parseBatchNorm(_ s: String) throws -> Bool? {
+        switch s.lowercased() {
+        case "on", "true", "1": return true
+        case "off", "false", "0": return nil
+        default: throw CommandError("batchnorm: on or off, got `\(s.prefix(30))`", usage: "batchnorm on|off")
+        }
     }
 
     static func parseSchedule(_ a: [String]) throws -> Schedule? {

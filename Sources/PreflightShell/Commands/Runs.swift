@@ -65,7 +65,7 @@ extension Commands {
         let r = s.makeRun(name: name, config: c)
         s.runs.append(r)
         s.currentIndex = s.runs.count - 1
-        s.console.info("run \(name): \(c.layers!.map(String.init).joined(separator: "-")) \(c.activation.rawValue), init \(c.initDescription), \(c.optimizer), batch \(c.batch), seed \(c.seed)")
+        s.console.info("run \(name): \(c.layers!.map(String.init).joined(separator: "-")) \(c.activation.rawValue)\(c.batchNormValue ? ", batchnorm" : ""), init \(c.initDescription), \(c.optimizer), batch \(c.batch), seed \(c.seed)")
     }
 
     static func listRuns(_ s: Session) {

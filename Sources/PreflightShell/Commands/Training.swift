@@ -123,7 +123,7 @@ extension Commands {
         let small = d.train.prefix(k)
         // Always fresh weights from the configuration's initialiser and seed (for the current run: exactly the weights
         // it started from), never a run's trained ones; no run is touched.
-        let net = Network(sizes: c.layers!, activation: c.activation)
+        let net = c.makeNetwork()
         net.initialize(c.initializers(layerCount: c.layers!.count - 1), seed: c.seed)
         let t = Trainer(network: net, optimizer: c.optimizer, seed: c.seed)
         c.configure(t)

@@ -21,12 +21,17 @@ extension Session {
 
     /// Version 2's description of a Preflight network: each weight layer (`layer1`…) and each hidden
     /// activation (`hidden1`…, the outputs the hidden statistics describe), in forward order. The output's
-    /// softmax is part of the loss, as in a PyTorch model trained with cross-entropy.
-    func layersJSON(_ sizes: [Int], activation: Activation) -> JSON {
+    /// softmax is part of the loss, as in a PyTorch model trained with cross-entropy. With batch normalisation,
+    /// `norm1`… (type `norm`, its γ and β as parameters) between each hidden dense layer and its activation.
+    func layersJSON(_ sizes: [Int], activation: Activation, batchNorm: Bool = false) -> JSON {
         var out: [JSON] = []
         for l in 0..<(sizes.count - 1) {
             out.append(.object([("name", .string("layer\(l + 1)")), ("type", .string("dense")), ("inputs", .int(sizes[l])),
                                 ("outputs", .int(sizes[l + 1])), ("parameters", .int(sizes[l] * sizes[l + 1] + sizes[l + 1]))]))
+            if l < sizes.count - 2 && batchNorm {
+                out.append(.object([("name", .string("norm\(l + 1)")), ("type", .string("norm")), ("inputs", .int(sizes[l + 1])),
+                                    ("outputs", .int(sizes[l + 1])), ("parameters", .int(2 * sizes[l + 1]))]))
+            }
             if l < sizes.count - 2 {
                 out.append(.object([("name", .string("hidden\(l + 1)")), ("type", .string("activation")),
                                     ("activation", .string(activation.rawValue))]))
@@ -67,6 +72,7 @@ extension Session {
         if let e = c.scheduleEpochs { config.append(("schedule_epochs", .int(e))) }
         config.append(("dropout", .num(c.dropoutValue)))
         if let cl = c.clip { config.append(("clip_norm", .num(cl))) }
+        config.append(("batchnorm", .bool(c.batchNormValue)))
         // The plan matters (and is written) only with a schedule.
         if c.scheduleValue != .none, let p = r.trainer?.optimizer.plannedEpochs, p > 0 { config.append(("planned_epochs", .int(p))) }
         config += [("batch", .int(c.batch)), ("seed", .rawNumber(String(c.seed))), ("epsilon", .num(c.epsilon)),
@@ -82,7 +88,7 @@ extension Session {
             ("source", .object([("script", sourceStack.last.map { .string($0) } ?? .null),
                                 ("model", .string("MLP \(sizes.map(String.init).joined(separator: "-")) \(c.activation.rawValue)"))])),
             ("classes", .int(classes)),
-            ("layers", layersJSON(sizes, activation: c.activation)),
+            ("layers", layersJSON(sizes, activation: c.activation, batchNorm: c.batchNormValue)),
             ("config", .object(config)),
         ]
         if let fb = r.firstBatch {

@@ -104,7 +104,7 @@ extension Session {
             rows = [
                 ("data", c.data.map { $0.command.replacingOccurrences(of: "data ", with: "") } ?? "–"),
                 ("layers", c.layers!.map(String.init).joined(separator: " ")),
-                ("activation", c.activation.rawValue), ("init", c.initDescription), ("optimizer", c.optimizer.description),
+                ("activation", c.activationText), ("init", c.initDescription), ("optimizer", c.optimizer.description),
                 ("batch", String(c.batch)), ("seed", String(c.seed)), ("epsilon", num(c.epsilon)),
                 ("epochs trained", String(r.epochs.count)),
             ]
@@ -112,6 +112,7 @@ extension Session {
             if c.scheduleValue != .none { rows.append(("schedule", c.scheduleValue.description)) }
             if c.dropoutValue != 0 { rows.append(("dropout", num(c.dropoutValue))) }
             if let cl = c.clip { rows.append(("clip", num(cl))) }
+            if c.batchNormValue { rows.append(("batchnorm", "on")) }
         }
         if let e = r.epochs.last {
             rows.append(("final train loss / accuracy", "\(e.trainLoss.isNaN ? "–" : fmt(e.trainLoss, 4)) / \(e.trainAccuracy.isNaN ? "–" : pct(e.trainAccuracy))"))

@@ -9,12 +9,16 @@ import PreflightChecks
 //   RUN/optimizer/m_W1.npy, …/v_b1    the optimiser's moments in the same shapes (Adam m, v; SGD velocity in m; RMSprop v)
 // An external run (imported records) has no arrays: session.json holds its record as the record file would
 // (format version 2; version 1 files, without external runs, stay readable and are still written when there are none).
+//   RUN/gamma1.npy, RUN/beta1.npy, RUN/moving_mean1.npy, RUN/moving_variance1.npy, RUN/optimizer/m_gamma1.npy, …
+//                                     with batchnorm on, each hidden layer's γ, β, running statistics and their moments
+// (format version 3: a Preflight that does not know batchnorm must refuse the file rather than drop it).
 
 /// The archive's description of the session (session.json).
 struct SavedSession: Codable {
     static let formatName = "preflight-session"
-    /// Version 2 adds external runs; a session without any is written as version 1, which older Preflights read.
-    static let currentVersion = 2
+    /// Version 2 adds external runs, version 3 batch normalisation; a session is written with the lowest version
+    /// that holds it (1 without either), so that older Preflights read what they can and refuse what they cannot.
+    static let currentVersion = 3
 
     var format: String
     var version: Int
@@ -134,6 +138,16 @@ extension Session {
                     add("optimizer/\(tag)_b\(l + 1)", state, br, [net.sizes[l + 1]])
                 }
             }
+            // Batch normalisation: γ, β (and their optimiser state) and the running statistics of each hidden layer.
+            for (h, nr) in net.normRanges.enumerated() {
+                let n = [net.sizes[h + 1]]
+                add("gamma\(h + 1)", params, nr.gamma, n); add("beta\(h + 1)", params, nr.beta, n)
+                add("moving_mean\(h + 1)", Array(net.movingMean(h)), 0..<n[0], n)
+                add("moving_variance\(h + 1)", Array(net.movingVariance(h)), 0..<n[0], n)
+                for (tag, state) in [("m", m), ("v", v)] {
+                    add("optimizer/\(tag)_gamma\(h + 1)", state, nr.gamma, n); add("optimizer/\(tag)_beta\(h + 1)", state, nr.beta, n)
+                }
+            }
             let rng = r.trainer.shuffleRNG
             savedRuns.append(SavedRun(
                 name: r.name, folder: folder, config: r.config, epochs: r.trainer.epochs, firstBatch: r.trainer.firstBatch,
@@ -145,7 +159,9 @@ extension Session {
                 arrays: arrays, threads: r.trainer.threads, data: r.data))
         }
         let saved = SavedSession(
-            format: SavedSession.formatName, version: runs.contains(where: \.isExternal) ? 2 : 1, config: config,
+            format: SavedSession.formatName,
+            version: runs.contains { !$0.isExternal && $0.config.batchNormValue } || config.batchNormValue ? 3 : runs.contains(where: \.isExternal) ? 2 : 1,
+            config: config,
             data: data.map { d in
                 SavedData(spec: d.spec, command: d.spec.command, trainCount: d.dataset.train.count, testCount: d.dataset.test.count,
                           crc32: String(format: "%08x", dataFingerprint(d.dataset)))
@@ -275,10 +291,20 @@ extension Session {
                     }
                 }
             }
+            if sr.config.batchNormValue {
+                for h in 1..<max(sizes.count - 1, 1) {
+                    for name in ["gamma", "beta", "moving_mean", "moving_variance", "optimizer/m_gamma", "optimizer/m_beta",
+                                 "optimizer/v_gamma", "optimizer/v_beta"] {
+                        let entry = "\(sr.folder)/\(name)\(h).npy"
+                        guard let bytes = byName[entry] else { throw fail("entry \(entry) is missing (run \(sr.name) has batchnorm on)") }
+                        needed += sizes[h] * 4; held += bytes.count
+                    }
+                }
+            }
             guard needed <= held * 2 else {
                 throw fail("run \(sr.name)'s arrays hold \(held) bytes, far too few for its layers \(sizes.map(String.init).joined(separator: "-")) (\(needed) bytes)")
             }
-            let net = Network(sizes: sizes, activation: sr.config.activation)
+            let net = sr.config.makeNetwork()
             var params = [Float](repeating: 0, count: net.paramCount)
             var m = params, v = params
             func fill(_ name: String, _ target: inout [Float], _ range: Range<Int>, _ shape: [Int]) throws {
@@ -298,7 +324,19 @@ extension Session {
                 try fill("optimizer/m_W\(l + 1)", &m, wr, ws); try fill("optimizer/m_b\(l + 1)", &m, br, bs)
                 try fill("optimizer/v_W\(l + 1)", &v, wr, ws); try fill("optimizer/v_b\(l + 1)", &v, br, bs)
             }
+            var running: [Float] = []
+            for (h, nr) in net.normRanges.enumerated() {
+                let n = [sizes[h + 1]]
+                try fill("gamma\(h + 1)", &params, nr.gamma, n); try fill("beta\(h + 1)", &params, nr.beta, n)
+                try fill("optimizer/m_gamma\(h + 1)", &m, nr.gamma, n); try fill("optimizer/m_beta\(h + 1)", &m, nr.beta, n)
+                try fill("optimizer/v_gamma\(h + 1)", &v, nr.gamma, n); try fill("optimizer/v_beta\(h + 1)", &v, nr.beta, n)
+                var mean = [Float](repeating: 0, count: n[0]), variance = mean
+                try fill("moving_mean\(h + 1)", &mean, 0..<n[0], n); try fill("moving_variance\(h + 1)", &variance, 0..<n[0], n)
+                guard variance.allSatisfy({ $0 >= 0 && $0.isFinite }) else { throw fail("run \(sr.name): moving_variance\(h + 1) holds a negative or non-finite variance") }
+                running += mean + variance
+            }
             net.setParameters(params)
+            if net.batchNorm { net.setRunningStatistics(running) }
             let trainer = Trainer(network: net, optimizer: sr.config.optimizer, seed: sr.config.seed)
             if let t = sr.threads {
                 guard t >= 1, t <= 256 else { throw fail("run \(sr.name): bad thread count \(t)") }

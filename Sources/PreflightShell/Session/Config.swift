@@ -88,10 +88,15 @@ public struct RunConfig: Equatable, Codable, Sendable {
     public var dropout: Double?
     /// `clip NORM`: global gradient-norm clipping at NORM > 0; nil = off.
     public var clip: Double?
+    /// `batchnorm on`: batch normalisation before every hidden activation (Keras semantics, see
+    /// `Network.batchNorm`); nil = off (optional so that save files written before it load as off, and so that
+    /// `batchnorm off` is the same configuration as never saying it).
+    public var batchNorm: Bool?
 
     public init() {}
 
     public var l2Value: Double { l2 ?? 0 }
+    public var batchNormValue: Bool { batchNorm ?? false }
     public var dropoutValue: Double { dropout ?? 0 }
     /// ", l2 0.0001, schedule cosine" when set ("" when not): what follows the optimiser in tables.
     public var remediesText: String {
@@ -112,6 +117,15 @@ public struct RunConfig: Equatable, Codable, Sendable {
         t.optimizer.schedule = scheduleValue
         if let e = scheduleEpochs { t.optimizer.plannedEpochs = e }
     }
+
+    /// A network of this configuration's shape, activation and batch normalisation (weights not drawn yet:
+    /// `initialize`). The layers must be resolved.
+    public func makeNetwork() -> Network {
+        Network(sizes: layers!, activation: activation, batchNorm: batchNormValue)
+    }
+
+    /// The hidden activation as tables show it: "relu", or "relu+bn" with batch normalisation.
+    public var activationText: String { activation.rawValue + (batchNormValue ? "+bn" : "") }
 
     /// The initialiser of each weight layer.
     public func initializers(layerCount: Int) -> [Initializer] {

@@ -33,7 +33,7 @@ public final class Run {
     /// Builds fresh weights from `config` (whose layers are resolved).
     public convenience init(name: String, config: RunConfig) {
         let sizes = config.layers!
-        let net = Network(sizes: sizes, activation: config.activation)
+        let net = config.makeNetwork()
         net.initialize(config.initializers(layerCount: sizes.count - 1), seed: config.seed)
         let t = Trainer(network: net, optimizer: config.optimizer, seed: config.seed)
         config.configure(t)
@@ -77,7 +77,7 @@ public final class Run {
         }
         return config.layers!.map(String.init).joined(separator: "-")
     }
-    public var activationText: String { record.map { $0.activation ?? "-" } ?? config.activation.rawValue }
+    public var activationText: String { record.map { $0.activation ?? "-" } ?? config.activationText }
     public var initText: String { record.map { $0.initText ?? "-" } ?? config.initDescription }
     public var optimizerText: String {
         guard let r = record else { return config.optimizer.description + config.remediesText }
