@@ -136,6 +136,8 @@ extension Commands {
         mean on the first batch, the largest hidden-layer mean over the epochs, final test accuracy and loss,
         and the check rules that failed (in how many of the seeds)
         ^C stops after the current batch; finished runs are kept and tabled
+        on two threads two runs train at once, each on one thread: the same numbers and output, in the same order,
+        as one run after the other (set threads 1)
         """,
         example: "sweep init glorot truncnormal:0.5 depth 2 3 4 epochs 10 seeds 5") { s, inv in try sweep(s, SweepPlan.parse(inv.words)) }
 }
