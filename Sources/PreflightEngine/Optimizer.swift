@@ -161,18 +161,19 @@ public final class Optimizer {
     /// SGD and RMSprop is `lrt` too (the scheduled rate), and AdamW's decay multiplies by 1 − lr·schedule·wd.
     /// `decay`: whether AdamW's decoupled decay applies (not to batch normalisation's γ and β); without it
     /// AdamW's update is Adam's.
+    /// `gradScale`: every gradient is multiplied by it (in Float) before use (global-norm clipping; 1: as given).
     @inline(__always)
     func update(params: UnsafeMutablePointer<Float>, grads: UnsafePointer<Float>, m: UnsafeMutablePointer<Float>,
                 v: UnsafeMutablePointer<Float>, range: Range<Int>, rate lrt: Float, l2c: Float,
-                measure: UnsafeMutablePointer<StepMeasure>?, decay: Bool = true) {
+                measure: UnsafeMutablePointer<StepMeasure>?, decay: Bool = true, gradScale gs: Float = 1) {
         let lo = range.lowerBound, hi = range.upperBound
         if l2c != 0 || (decay && kind.weightDecay != 0) {
             if measure == nil, kind.biasCorrected {
                 let keep = Float(1 - kind.learningRate * scheduleFactor * kind.weightDecay)
-                adamRegularizedLoop(params: params, grads: grads, m: m, v: v, lo: lo, hi: hi, lrt: lrt, l2c: l2c, keep: keep)
+                adamRegularizedLoop(params: params, grads: grads, m: m, v: v, lo: lo, hi: hi, lrt: lrt, l2c: l2c, keep: keep, gs: gs)
                 return
             }
-            regularizedUpdate(params: params, grads: grads, m: m, v: v, lo: lo, hi: hi, lrt: lrt, l2c: l2c, measure: measure)
+            regularizedUpdate(params: params, grads: grads, m: m, v: v, lo: lo, hi: hi, lrt: lrt, l2c: l2c, measure: measure, gs: gs)
             return
         }
         switch kind {
@@ -181,7 +182,7 @@ public final class Optimizer {
             if let measure {
                 var g2: Double = 0, d2: Double = 0, w2: Double = 0
                 for i in lo..<hi {
-                    let g = grads[i], w = params[i]
+                    let g = grads[i] * gs, w = params[i]
                     let d: Float
                     if mom != 0 { m[i] = mom * m[i] - lr * g; d = m[i] } else { d = -lr * g }
                     params[i] = w + d
@@ -189,9 +190,9 @@ public final class Optimizer {
                 }
                 measure.pointee.gradSquared += g2; measure.pointee.updateSquared += d2; measure.pointee.weightSquared += w2
             } else if mom != 0 {
-                for i in lo..<hi { let d = mom * m[i] - lr * grads[i]; m[i] = d; params[i] += d }
+                for i in lo..<hi { let d = mom * m[i] - lr * (grads[i] * gs); m[i] = d; params[i] += d }
             } else {
-                for i in lo..<hi { params[i] -= lr * grads[i] }
+                for i in lo..<hi { params[i] -= lr * (grads[i] * gs) }
             }
         case .adam, .adamw:
             let b1 = Self.beta1, b2 = Self.beta2, eps = Self.adamEpsilon
@@ -200,7 +201,7 @@ public final class Optimizer {
             if let measure {
                 var g2: Double = 0, d2: Double = 0, w2: Double = 0
                 for i in lo..<hi {
-                    let g = grads[i], w = params[i]
+                    let g = grads[i] * gs, w = params[i]
                     let mi = b1 * m[i] + c1 * g, vi = b2 * v[i] + c2 * g * g
                     m[i] = mi; v[i] = vi
                     let d = -lrt * mi / (vi.squareRoot() + eps)
@@ -209,13 +210,13 @@ public final class Optimizer {
                 }
                 measure.pointee.gradSquared += g2; measure.pointee.updateSquared += d2; measure.pointee.weightSquared += w2
             } else {
-                adamLoop(params: params, grads: grads, m: m, v: v, lo: lo, hi: hi, lrt: lrt)
+                adamLoop(params: params, grads: grads, m: m, v: v, lo: lo, hi: hi, lrt: lrt, gs: gs)
             }
         case .rmsprop:
             let lr = lrt, rho = Self.rho, c = 1 - Self.rho, eps = Self.rmsEpsilon
             var g2: Double = 0, d2: Double = 0, w2: Double = 0
             for i in lo..<hi {
-                let g = grads[i], w = params[i]
+                let g = grads[i] * gs, w = params[i]
                 let vi = rho * v[i] + c * g * g
                 v[i] = vi
                 let d = -lr * g / (vi.squareRoot() + eps)
@@ -240,14 +241,14 @@ public final class Optimizer {
     /// One scalar loop for every optimiser (the plain updates keep their own loops).
     private func regularizedUpdate(params: UnsafeMutablePointer<Float>, grads: UnsafePointer<Float>, m: UnsafeMutablePointer<Float>,
                                    v: UnsafeMutablePointer<Float>, lo: Int, hi: Int, lrt: Float, l2c: Float,
-                                   measure: UnsafeMutablePointer<StepMeasure>?) {
+                                   measure: UnsafeMutablePointer<StepMeasure>?, gs: Float) {
         var g2: Double = 0, d2: Double = 0, w2: Double = 0
         let measuring = measure != nil
         switch kind {
         case .sgd(_, let momD):
             let mom = Float(momD)
             for i in lo..<hi {
-                let w = params[i], g = grads[i] + l2c * w
+                let w = params[i], g = grads[i] * gs + l2c * w
                 let d: Float
                 if mom != 0 { m[i] = mom * m[i] - lrt * g; d = m[i] } else { d = -lrt * g }
                 params[i] = w + d
@@ -256,7 +257,7 @@ public final class Optimizer {
         case .rmsprop:
             let rho = Self.rho, c = 1 - Self.rho, eps = Self.rmsEpsilon
             for i in lo..<hi {
-                let w = params[i], g = grads[i] + l2c * w
+                let w = params[i], g = grads[i] * gs + l2c * w
                 let vi = rho * v[i] + c * g * g
                 v[i] = vi
                 let d = -lrt * g / (vi.squareRoot() + eps)
@@ -267,7 +268,7 @@ public final class Optimizer {
             let b1 = Self.beta1, b2 = Self.beta2, c1 = 1 - b1, c2 = 1 - b2, eps = Self.adamEpsilon
             let keep = Float(1 - kind.learningRate * scheduleFactor * kind.weightDecay)
             for i in lo..<hi {
-                let w = params[i], g = grads[i] + l2c * w
+                let w = params[i], g = grads[i] * gs + l2c * w
                 let mi = b1 * m[i] + c1 * g, vi = b2 * v[i] + c2 * g * g
                 m[i] = mi; v[i] = vi
                 let nw = keep * w - lrt * mi / (vi.squareRoot() + eps)
@@ -283,17 +284,17 @@ public final class Optimizer {
     /// The hot Adam loop, 16 lanes at a time.
     @inline(__always)
     private func adamLoop(params: UnsafeMutablePointer<Float>, grads: UnsafePointer<Float>, m: UnsafeMutablePointer<Float>,
-                          v: UnsafeMutablePointer<Float>, lo: Int, hi: Int, lrt: Float) {
+                          v: UnsafeMutablePointer<Float>, lo: Int, hi: Int, lrt: Float, gs: Float) {
         typealias V = SIMD16<Float>
         let b1 = V(repeating: Self.beta1), b2 = V(repeating: Self.beta2)
         let c1 = V(repeating: 1 - Self.beta1), c2 = V(repeating: 1 - Self.beta2)
-        let eps = V(repeating: Self.adamEpsilon), nlr = V(repeating: -lrt)
+        let eps = V(repeating: Self.adamEpsilon), nlr = V(repeating: -lrt), sv = V(repeating: gs)
         var i = lo
         let raw = UnsafeMutableRawPointer(params), graw = UnsafeRawPointer(grads)
         let mraw = UnsafeMutableRawPointer(m), vraw = UnsafeMutableRawPointer(v)
         while i + 16 <= hi {
             let off = i * 4
-            let g = graw.loadUnaligned(fromByteOffset: off, as: V.self)
+            let g = graw.loadUnaligned(fromByteOffset: off, as: V.self) * sv
             var mi = mraw.loadUnaligned(fromByteOffset: off, as: V.self)
             var vi = vraw.loadUnaligned(fromByteOffset: off, as: V.self)
             mi = b1 * mi + c1 * g
@@ -306,7 +307,7 @@ public final class Optimizer {
         }
         let s1 = Self.beta1, s2 = Self.beta2
         while i < hi {
-            let g = grads[i]
+            let g = grads[i] * gs
             let mi = s1 * m[i] + (1 - s1) * g, vi = s2 * v[i] + (1 - s2) * g * g
             m[i] = mi; v[i] = vi
             params[i] -= lrt * mi / (vi.squareRoot() + Self.adamEpsilon)
@@ -318,18 +319,19 @@ public final class Optimizer {
     /// g' = g + l2c·w; w' = keep·w − lrt·m/(√v + ε).
     @inline(__always)
     private func adamRegularizedLoop(params: UnsafeMutablePointer<Float>, grads: UnsafePointer<Float>, m: UnsafeMutablePointer<Float>,
-                                     v: UnsafeMutablePointer<Float>, lo: Int, hi: Int, lrt: Float, l2c: Float, keep: Float) {
+                                     v: UnsafeMutablePointer<Float>, lo: Int, hi: Int, lrt: Float, l2c: Float, keep: Float, gs: Float) {
         typealias V = SIMD16<Float>
         let b1 = V(repeating: Self.beta1), b2 = V(repeating: Self.beta2)
         let c1 = V(repeating: 1 - Self.beta1), c2 = V(repeating: 1 - Self.beta2)
         let eps = V(repeating: Self.adamEpsilon), lr = V(repeating: lrt), l2v = V(repeating: l2c), kv = V(repeating: keep)
+        let sv = V(repeating: gs)
         var i = lo
         let raw = UnsafeMutableRawPointer(params), graw = UnsafeRawPointer(grads)
         let mraw = UnsafeMutableRawPointer(m), vraw = UnsafeMutableRawPointer(v)
         while i + 16 <= hi {
             let off = i * 4
             let w = raw.loadUnaligned(fromByteOffset: off, as: V.self)
-            let g = graw.loadUnaligned(fromByteOffset: off, as: V.self) + l2v * w
+            let g = graw.loadUnaligned(fromByteOffset: off, as: V.self) * sv + l2v * w
             var mi = mraw.loadUnaligned(fromByteOffset: off, as: V.self)
             var vi = vraw.loadUnaligned(fromByteOffset: off, as: V.self)
             mi = b1 * mi + c1 * g
@@ -341,7 +343,7 @@ public final class Optimizer {
         }
         let s1 = Self.beta1, s2 = Self.beta2
         while i < hi {
-            let w = params[i], g = grads[i] + l2c * w
+            let w = params[i], g = grads[i] * gs + l2c * w
             let mi = s1 * m[i] + (1 - s1) * g, vi = s2 * v[i] + (1 - s2) * g * g
             m[i] = mi; v[i] = vi
             params[i] = keep * w - lrt * mi / (vi.squareRoot() + Self.adamEpsilon)
@@ -355,13 +357,16 @@ public final class Optimizer {
     /// Updates one range of the current step (after `beginStep`).
     @inline(__always)
     /// `rate`: `stepRate(t)` of the step being applied, computed once by the caller (a step comes in many ranges).
+    /// `gradScale`: the gradients' factor (global-norm clipping), applied as each is read.
     public func apply(params: UnsafeMutablePointer<Float>, grads: UnsafePointer<Float>, range: Range<Int>,
-                      rate: Float, measure: UnsafeMutablePointer<StepMeasure>?) {
+                      rate: Float, measure: UnsafeMutablePointer<StepMeasure>?, gradScale: Float = 1) {
         if !normRanges.isEmpty, !range.isEmpty, normRanges.contains(where: { $0.contains(range.lowerBound) }) {
-            update(params: params, grads: grads, m: m, v: v, range: range, rate: rate, l2c: 0, measure: measure, decay: false)
+            update(params: params, grads: grads, m: m, v: v, range: range, rate: rate, l2c: 0, measure: measure, decay: false,
+                   gradScale: gradScale)
             return
         }
-        update(params: params, grads: grads, m: m, v: v, range: range, rate: rate, l2c: l2Coefficient(range), measure: measure)
+        update(params: params, grads: grads, m: m, v: v, range: range, rate: rate, l2c: l2Coefficient(range), measure: measure,
+               gradScale: gradScale)
     }
 
     /// Updates `count` parameters whose state lives in caller-owned arrays `m` and `v` (a training thread's
@@ -370,9 +375,9 @@ public final class Optimizer {
     @inline(__always)
     public func apply(params: UnsafeMutablePointer<Float>, grads: UnsafePointer<Float>, m: UnsafeMutablePointer<Float>,
                       v: UnsafeMutablePointer<Float>, count: Int, rate: Float, measure: UnsafeMutablePointer<StepMeasure>?,
-                      weights: Bool = true) {
+                      weights: Bool = true, gradScale: Float = 1) {
         update(params: params, grads: grads, m: m, v: v, range: 0..<count, rate: rate,
-               l2c: weights && l2 != 0 ? Float(2 * l2) : 0, measure: measure)
+               l2c: weights && l2 != 0 ? Float(2 * l2) : 0, measure: measure, gradScale: gradScale)
     }
 
     /// Applies one step to every layer's parameter range; `measures` (one per layer, weights only) when measuring.

@@ -118,8 +118,8 @@ public struct LossResult {
 
 extension Network {
     /// The plain forward pass over `rows` rows of `ws.x` (evaluation; training runs TrainingStep). Hidden
-    /// outputs go to `ws.acts`; with `stats`, each hidden layer's accumulator takes in this batch's outputs.
-    public func forward(_ ws: Workspace, rows: Int, stats: UnsafeMutablePointer<StatsAccumulator>?) {
+    /// outputs go to `ws.acts`.
+    public func forward(_ ws: Workspace, rows: Int) {
         var prev = UnsafePointer(ws.x)
         for l in 0..<layerCount {
             let nIn = sizes[l], nOut = sizes[l + 1]
@@ -133,7 +133,7 @@ extension Network {
             let b = UnsafePointer(params + ranges[l].bias.lowerBound)
             if l < layerCount - 1 {
                 biasActivate(out, rows: rows, cols: nOut, bias: batchNorm ? normalizeForEvaluation(l, out, rows: rows, ws) : b,
-                             stats: stats.map { $0 + l })
+                             stats: nil)
             } else {
                 addBias(out, rows: rows, cols: nOut, bias: b)
             }

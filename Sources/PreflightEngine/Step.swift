@@ -164,10 +164,14 @@ final class TrainingStep: @unchecked Sendable {
     /// masks and the thread count does not change them.
     var dropout: Float?
     var dropoutSeed: UInt64 = 0
-    /// Each partition's sum of squared gradients in the current step (for clipping), a cache line apart.
+    /// Each partition's sum of squared gradients in the current step (for clipping), a cache line apart: slot
+    /// 8p its total, slot 8p + 1 that of its layer 0 weights, added chunk by chunk as they are made.
     let gradSquares: UnsafeMutablePointer<Double> = {
         let p = UnsafeMutablePointer<Double>.allocate(capacity: 16); p.initialize(repeating: 0, count: 16); return p
     }()
+    /// With clipping, partition p's whole gradient of layer 0's weights (n_0 × its columns, laid out as w0[p]),
+    /// kept until the global norm is known. Allocated on the first clipped step.
+    private var clipGrads: [UnsafeMutablePointer<Float>] = []
     var loss = LossResult()
     private var worker: Thread?
     private let wake = DispatchSemaphore(value: 0)
@@ -262,6 +266,7 @@ final class TrainingStep: @unchecked Sendable {
         for p in stats { p.deinitialize(count: hiddenLayers); p.deallocate() }
         measures.forEach { $0.deallocate() }
         waitSeconds.deallocate(); gradSquares.deallocate()
+        clipGrads.forEach { $0.deallocate() }
         phaseSeconds.deallocate(); phaseMark.deallocate()
         sinks.deallocate()
     }
@@ -390,6 +395,9 @@ final class TrainingStep: @unchecked Sendable {
             ensureDropoutBuffers()
             job.drop = (r, UInt64(opt.steps))
         }
+        if clipNorm != nil && clipGrads.isEmpty && hiddenLayers > 0 {
+            clipGrads = parts[0].map { alignedFloats(net.sizes[0] * $0.count) }
+        }
         self.gradsReady = gradsReady
         sync(0)
         step(thread: 0)
@@ -517,18 +525,11 @@ final class TrainingStep: @unchecked Sendable {
         job.drop == nil ? acts[h][p] : dropped[h][p]
     }
 
-    /// Calls `body` on each run of the gradients partition p updates (layer 0's weight columns row by row, then
-    /// its other ranges, in a fixed order), threading `acc` through; returns it.
-    private func partitionGradients(_ p: Int, _ body: (inout Double, UnsafeMutablePointer<Float>, Int) -> Void) -> Double {
+    /// Σ g² over the gradients partition p updates in the network's own array (every one but layer 0's weights
+    /// when there are hidden layers: those are in p's copy), range by range in a fixed order.
+    private func ownedSquares(_ p: Int) -> Double {
         var acc = 0.0
-        let G = net.grads, R = net.ranges
-        if hiddenLayers > 0 {
-            let c = parts[0][p], n1 = net.sizes[1]
-            if !c.isEmpty {
-                for i in 0..<net.sizes[0] { body(&acc, G + R[0].weights.lowerBound + i * n1 + c.lowerBound, c.count) }
-            }
-        }
-        for o in owned[p] { body(&acc, G + o.range.lowerBound, o.range.count) }
+        for o in owned[p] { acc += sumOfSquares(net.grads + o.range.lowerBound, count: o.range.count) }
         return acc
     }
 
@@ -642,6 +643,7 @@ final class TrainingStep: @unchecked Sendable {
         // Layer 0's whole gradient is made before any update for the first-batch record and for clipping.
         let whole = job.keepGrads || job.clip != nil
         if job.measure { for p in mine { for l in 0..<L { measures[p][l] = StepMeasure() } } }
+        if job.clip != nil { for p in mine { gradSquares[p * 8 + 1] = 0 } }
         // Backward.
         let dOut = outDeltas[t]
         if hidden == 0 {
@@ -717,12 +719,15 @@ final class TrainingStep: @unchecked Sendable {
                     set.prefetch(order: order!, start: nextStart, rows: nextRows, slice: slice, of: slices)
                     slice += 1
                     if whole {
-                        let g = G + R[0].weights.lowerBound + r0 * n1 + c.lowerBound
+                        // The first-batch record reads it in the network's array; clipping keeps it in p's own,
+                        // and adds the chunk's share of the global norm while it is in cache.
+                        let (g, ldg) = job.keepGrads ? (G + R[0].weights.lowerBound + r0 * n1 + c.lowerBound, n1) : (clipGrads[p] + r0 * ct, ct)
                         if let sparse {
-                            sparse.transposeTimes(d0, ldd: ct, columns: ct, features: r0..<(r0 + n), into: g, ldg: n1)
+                            sparse.transposeTimes(d0, ldd: ct, columns: ct, features: r0..<(r0 + n), into: g, ldg: ldg)
                         } else {
-                            BLAS.gemm(transA: true, m: n, n: ct, k: rows, a: x + r0, lda: n0, b: d0, ldb: ct, c: g, ldc: n1)
+                            BLAS.gemm(transA: true, m: n, n: ct, k: rows, a: x + r0, lda: n0, b: d0, ldb: ct, c: g, ldc: ldg)
                         }
+                        if job.clip != nil { gradSquares[p * 8 + 1] += sumOfSquares(g, rows: n, cols: ct, stride: ldg) }
                         lap(t, .inputLayerGradient)
                     } else {
                         if let sparse {
@@ -745,32 +750,44 @@ final class TrainingStep: @unchecked Sendable {
             sync(t)
             guard job.update else { return }
         }
+        // Clipping: every gradient is multiplied by gradScale as the optimiser reads it.
+        var gradScale: Float = 1
         if let clip = job.clip {
-            // The global norm: each partition's sum of squares of the gradients it updates, then the sum in
-            // partition order; each partition scales its own.
-            for p in mine { gradSquares[p * 8] = partitionGradients(p) { s, g, n in for i in 0..<n { s += Double(g[i]) * Double(g[i]) } } }
+            // The global norm: each partition's sum of squares of the gradients it updates (layer 0's weights',
+            // summed as they were made, then its other ranges), then the sum in partition order.
+            for p in mine { gradSquares[p * 8] = gradSquares[p * 8 + 1] + ownedSquares(p) }
             sync(t)
             var total = 0.0
             for p in 0..<Self.partitions { total += gradSquares[p * 8] }
             let norm = total.squareRoot()
-            if norm > Double(clip) {
-                let scale = Float(Double(clip) / norm)
-                for p in mine { _ = partitionGradients(p) { _, g, n in for i in 0..<n { g[i] *= scale } } }
-            }
+            if norm > Double(clip) { gradScale = Float(Double(clip) / norm) }
         }
         if whole {
             for p in mine where hidden > 0 {
                 let c = parts[0][p], ct = c.count
-                for i in 0..<(ct > 0 ? n0 : 0) {
-                    opt.apply(params: w0[p] + i * ct, grads: G + R[0].weights.lowerBound + i * sizes[1] + c.lowerBound,
-                              m: m0[p] + i * ct, v: v0[p] + i * ct, count: ct, rate: rate, measure: job.measure ? measures[p] : nil)
+                guard ct > 0 else { continue }
+                if job.keepGrads {
+                    for i in 0..<n0 {
+                        opt.apply(params: w0[p] + i * ct, grads: G + R[0].weights.lowerBound + i * sizes[1] + c.lowerBound,
+                                  m: m0[p] + i * ct, v: v0[p] + i * ct, count: ct, rate: rate, measure: job.measure ? measures[p] : nil,
+                                  gradScale: gradScale)
+                    }
+                } else {
+                    // From p's own copy of the gradient, a chunk at a time as the unclipped step applies it.
+                    let chunk = chunkRows[p]
+                    for r0 in stride(from: 0, to: n0, by: chunk) {
+                        let n = min(chunk, n0 - r0)
+                        opt.apply(params: w0[p] + r0 * ct, grads: clipGrads[p] + r0 * ct, m: m0[p] + r0 * ct, v: v0[p] + r0 * ct,
+                                  count: n * ct, rate: rate, measure: job.measure ? measures[p] : nil, gradScale: gradScale)
+                    }
                 }
             }
         }
         // Update the rest of each partition's parameters.
         for p in mine {
             for o in owned[p] {
-                opt.apply(params: P, grads: G, range: o.range, rate: rate, measure: job.measure && o.isWeight ? measures[p] + o.layer : nil)
+                opt.apply(params: P, grads: G, range: o.range, rate: rate, measure: job.measure && o.isWeight ? measures[p] + o.layer : nil,
+                          gradScale: gradScale)
             }
         }
         if bn { for p in mine { updateRunningStatistics(p) } }

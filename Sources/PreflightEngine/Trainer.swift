@@ -211,7 +211,7 @@ public final class Trainer {
         while start < set.count {
             let rows = min(ws.capacity, set.count - start)
             ws.load(set, order: nil, start: start, rows: rows, path: p)
-            network.forward(ws, rows: rows, stats: nil)
+            network.forward(ws, rows: rows)
             let r = network.softmaxLoss(ws, rows: rows, epsilon: epsilon)
             lossSum += r.lossSum; correct += r.correct
             start += rows
@@ -262,7 +262,7 @@ public final class Trainer {
                 // Locate the NaN/Inf with the plain forward pass on the same batch (no update happened).
                 let ws = workspace(rows: batch)
                 ws.load(train, order: ob.baseAddress, start: bad.start, rows: bad.rows)
-                network.forward(ws, rows: bad.rows, stats: nil)
+                network.forward(ws, rows: bad.rows)
                 nonFinite = locateNonFinite(ws, rows: bad.rows, epoch: epochNumber, batch: bad.b + 1)
             }
         }

@@ -34,7 +34,7 @@ usage: preflight-bench [--epochs N] [--depths 2,3,4] [--data-dir DIR] [--threads
   --compare       the same model in JAX in the same run, with .venv's python (scripts/setup-python) or python3
   --remedies      only the cost of each training remedy on 784-128-128-10: N rounds (--epochs), each one epoch
                   without any remedy and one with each, in turn (A/B under the same load), on --threads (default
-                  both 1 and 2); the median s/epoch and the cost against no remedy
+                  both 1 and 2); the median s/epoch and the cost against no remedy; with --remedy R, only R
 """
 /// Stops with a one-line reason and the usage (exit status 2).
 func fail(_ reason: String) -> Never {
@@ -291,6 +291,7 @@ if kernels {
 if remedies {
     // Each remedy against none, A/B: every round trains one epoch of each variant in turn, each on its own
     // trainer (the same seed), so that all of them meet the same load.
+    // With --remedy R, only none and R.
     let variants: [(String, (Trainer) -> Void, OptimizerKind)] = [
         ("none", { _ in }, .adam(lr: 0.001)),
         ("dropout 0.3", { $0.dropout = 0.3 }, .adam(lr: 0.001)),
@@ -299,7 +300,12 @@ if remedies {
         ("l2 1e-4", { $0.optimizer.l2 = 1e-4 }, .adam(lr: 0.001)),
         ("optimizer adamw 0.001", { _ in }, .adamw(lr: 0.001, weightDecay: 0.01)),
         ("schedule cosine", { $0.optimizer.schedule = .cosine; $0.optimizer.plannedEpochs = 10 }, .adam(lr: 0.001)),
-    ]
+        ("schedule step 1 0.5", { $0.optimizer.schedule = .step(every: 1, factor: 0.5) }, .adam(lr: 0.001)),
+    ].filter { v in
+        let key = ["none": "none", "dropout 0.3": "dropout", "clip 1": "clip", "l2 1e-4": "l2", "optimizer adamw 0.001": "adamw",
+                   "schedule cosine": "cosine", "schedule step 1 0.5": "step"][v.0]!
+        return key == "none" || remedy == "none" ? key != "step" || remedy == "step" : key == remedy
+    }
     func load() -> String { (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3).joined(separator: " ") ?? "?" }
     print("remedies: \(epochs) rounds of one epoch of 784-128-128-10 (adam 0.001, batch 100) per variant, in turn; load average before: \(load())")
     for threads in threadsArg.map { [$0] } ?? [1, 2] {

@@ -61,4 +61,25 @@ final class ClipNormTests: XCTestCase {
             XCTAssertNotEqual(params[0], params[2], "\(kind): clipping at 0.3 changes training")
         }
     }
+
+    /// The recorded gradient norms of a clipped step are the clipped gradients' (each layer's raw norm times
+    /// c/‖g‖), on one and two threads; the first-batch record keeps the raw ones.
+    func testRecordedNormsAreTheClippedGradients() {
+        let set = blobSet(count: 40, seed: 7)
+        let sizes = [32, 19, 9, 4]
+        let probe = trainer(sizes, .adam(lr: 0.01), clip: nil)
+        let raw = probe.probe(set, batch: 40, epsilon: 1e-7).gradNorms
+        let all = Array(UnsafeBufferPointer(start: probe.network.grads, count: probe.network.paramCount))
+        let norm = all.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
+        let clip = Float(norm / 3)
+        for threads in [1, 2] {
+            let t = trainer(sizes, .adam(lr: 0.01), clip: clip)
+            t.threads = threads
+            let rec = t.trainEpoch(set, test: nil, batch: 40, epsilon: 1e-7)!   // one batch: one measured step
+            XCTAssertEqual(t.firstBatch!.gradNorms, raw, "threads \(threads)")
+            for (l, r) in rec.layers.enumerated() {
+                XCTAssertEqual(r.gradNorm, raw[l] * Double(clip) / norm, accuracy: 1e-5 * raw[l], "threads \(threads), layer \(l)")
+            }
+        }
+    }
 }

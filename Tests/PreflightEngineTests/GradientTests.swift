@@ -89,7 +89,7 @@ final class GradientTests: XCTestCase {
         let ws = Workspace(sizes: sizes, capacity: rows)
         ws.load(set, order: nil, start: 0, rows: rows, path: trainer.path(for: set))
         let engineLoss = { () -> Double in
-            net.forward(ws, rows: rows, stats: nil)
+            net.forward(ws, rows: rows)
             return net.softmaxLoss(ws, rows: rows, epsilon: 1e-7).lossSum / Double(rows)
         }()
         let refLoss = ref.loss(x: x, labels: y, rows: rows)
@@ -131,7 +131,7 @@ final class GradientTests: XCTestCase {
         let set = SampleSet(pixels: [0], labels: [1], count: 1, features: 1, scale: 1)
         let ws = Workspace(sizes: [1, 2], capacity: 1)
         ws.load(set, order: nil, start: 0, rows: 1)
-        net.forward(ws, rows: 1, stats: nil)
+        net.forward(ws, rows: 1)
         let r = net.softmaxLoss(ws, rows: 1, epsilon: 1e-7)
         XCTAssertEqual(r.lossSum, -log(Double(Float(1e-7))), accuracy: 1e-4)
         XCTAssertEqual(r.low, 1); XCTAssertEqual(r.high, 1)

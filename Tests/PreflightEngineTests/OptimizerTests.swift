@@ -68,4 +68,41 @@ final class OptimizerTests: XCTestCase {
         XCTAssertEqual(measures[0].gradSquared, g.map { Double($0 * $0) }.reduce(0, +), accuracy: 1e-9)
         XCTAssertGreaterThan(measures[0].updateSquared, 0)
     }
+
+    /// A gradient scale (global-norm clipping) acts as if the gradients had been multiplied by it beforehand, bit
+    /// for bit, with every optimiser, with l2, measured or not (the measures then see the scaled gradients).
+    func testGradScaleEqualsPrescaledGradients() {
+        let kinds: [OptimizerKind] = [.sgd(lr: 0.1, momentum: 0), .sgd(lr: 0.05, momentum: 0.9), .adam(lr: 0.01),
+                                      .rmsprop(lr: 0.003), .adamw(lr: 0.01, weightDecay: 0.02)]
+        let n = 40, scale: Float = 0.37
+        let g = (0..<n).map { Float($0 % 7) * 0.3 - 1 }
+        let scaled = g.map { $0 * scale }
+        for kind in kinds {
+            for l2 in [0.0, 1e-3] {
+                for measured in [false, true] {
+                    var params: [[Float]] = [], states: [[Float]] = [], norms: [Double] = []
+                    for (grads, factor) in [(g, scale), (scaled, Float(1))] {
+                        let o = Optimizer(kind: kind, count: n)
+                        o.l2 = l2
+                        var p = (0..<n).map { Float($0) * 0.01 - 0.2 }
+                        var m = [StepMeasure()]
+                        for _ in 0..<3 {   // three steps, so that moments and velocities carry over
+                            o.beginStep()
+                            let rate = o.stepRate(o.steps)
+                            p.withUnsafeMutableBufferPointer { pp in grads.withUnsafeBufferPointer { gg in m.withUnsafeMutableBufferPointer { mm in
+                                o.apply(params: pp.baseAddress!, grads: gg.baseAddress!, range: 0..<n, rate: rate,
+                                        measure: measured ? mm.baseAddress! : nil, gradScale: factor)
+                            } } }
+                        }
+                        params.append(p); states.append(o.mArray + o.vArray); norms.append(m[0].gradSquared)
+                    }
+                    let what = "\(kind), l2 \(l2), measured \(measured)"
+                    XCTAssertEqual(params[0].map(\.bitPattern), params[1].map(\.bitPattern), what)
+                    XCTAssertEqual(states[0].map(\.bitPattern), states[1].map(\.bitPattern), what)
+                    XCTAssertEqual(norms[0], norms[1], what)
+                    if measured { XCTAssertGreaterThan(norms[0], 0, what) }
+                }
+            }
+        }
+    }
 }

@@ -136,6 +136,8 @@ extension Commands {
         mean on the first batch, the largest hidden-layer mean over the epochs, final test accuracy and loss,
         and the check rules that failed (in how many of the seeds)
         ^C stops after the current batch; finished runs are kept and tabled
+        on two threads two runs train at once, each on one thread: the same numbers and output, in the same order,
+        as one run after the other (set threads 1)
         """,
         example: "sweep init glorot truncnormal:0.5 depth 2 3 4 epochs 10 seeds 5") { s, inv in try sweep(s, SweepPlan.parse(inv.words)) }
 }
@@ -179,49 +181,76 @@ extension Commands {
         var replacedSelected: Run? = nil
         var interrupted = false
         let eps = Float(base.epsilon)
+        let test: SampleSet? = d.test.count > 0 ? d.test : nil
+        // Every run in sweep order, with the index of its cell.
+        let order: [(cell: Int, name: String, config: RunConfig)] = cells.enumerated().flatMap { k, cell in
+            cell.2.map { (cell: k, name: sweepRunName(cell.0, depth: cell.1, seed: $0.seed), config: $0) }
+        }
+        // Two runs at a time, each on one thread, when the session trains on two threads, there are two runs or
+        // more and two of the networks fit in the memory share at once; otherwise one run after the other.
+        let lanes = (s.threads == 0 ? Trainer.defaultThreads : s.threads) >= 2 && total >= 2 && twoFitInMemory(s, order.map(\.config)) ? 2 : 1
+        s.sweepLanes = lanes
+        let drawBar = s.console.interactive
+        var lastCell = -1
+        /// Puts run k into the session, replacing a run of the same name (said as the run starts).
+        func admit(_ k: Int, _ r: Run) {
+            r.data = RunData(d)
+            if let sel = selected, sel.name == r.name { replacedSelected = r }
+            s.runs.append(r)
+            if order[k].cell != lastCell { runsOfCell.append([]); lastCell = order[k].cell }
+            runsOfCell[runsOfCell.count - 1].append(r)
+        }
+        func replaceEarlier(_ name: String) {
+            if let i = s.runs.firstIndex(where: { $0.name == name }) {
+                s.console.info("replacing run \(name) (from an earlier sweep)")
+                s.runs.remove(at: i)
+            }
+        }
+        /// Judges a trained run and prints its line; `seconds`: its training time.
+        func report(_ r: Run, seconds: Double) {
+            let t0 = monotonicSeconds()
+            r.findings = s.findings(for: r)
+            done += 1
+            let last = r.trainer.epochs.last
+            var line = "[\(done)/\(total)] \(r.name): first-batch saturated \(r.trainer.firstBatch.map { pct($0.saturatedFraction, 1) } ?? "-")"
+            line += ", \(plural(r.trainer.epochs.count, "epoch"))"
+            if let acc = last?.testAccuracy { line += ", test acc \(pct(acc))" }
+            if let tl = last?.testLoss { line += ", test loss \(fmt(tl, 4))" }
+            if let ev = r.trainer.nonFinite { line += ", stopped at NaN/Inf (epoch \(ev.epoch), batch \(ev.batch))" }
+            line += ", \(fmt(seconds + monotonicSeconds() - t0, 1))s"
+            s.console.info(line)
+        }
+        func drawProgress(_ k: Int, _ p: BatchProgress) {
+            s.console.out("\r\u{1B}[2K" + s.console.fitLine("[\(k + 1)/\(total)] \(order[k].name) epoch \(p.epoch)/\(plan.epochs)  batch \(p.batch)/\(p.batches)  loss \(fmt(p.loss, 4))"))
+        }
         // Keys typed while the progress line is drawn are not echoed into it (as in `train`).
         s.console.withoutEcho(s.console.interactive && EditLineReader.handlersInstalled) {
-            outer: for (ini, depth, cs) in cells {
-                var list: [Run] = []
-                for c in cs {
-                    if Interrupt.requested { interrupted = true; break outer }
-                    let name = sweepRunName(ini, depth: depth, seed: c.seed)
-                    if let i = s.runs.firstIndex(where: { $0.name == name }) {
-                        s.console.info("replacing run \(name) (from an earlier sweep)")
-                        s.runs.remove(at: i)
-                    }
-                    let r = Run(name: name, config: c)
-                    r.data = RunData(d)
-                    if s.threads > 0 { r.trainer.threads = s.threads }
-                    if let sel = selected, sel.name == name { replacedSelected = r }
-                    s.runs.append(r)
-                    list.append(r)
-                    let t0 = monotonicSeconds()
-                    for _ in 0..<plan.epochs {
-                        let drawBar = s.console.interactive
-                        let prefix = "[\(done + 1)/\(total)] \(name) "
-                        let rec = r.trainer.trainEpoch(d.train, test: d.test.count > 0 ? d.test : nil, batch: c.batch, epsilon: eps,
-                                                       shouldStop: { Interrupt.requested },
-                                                       progress: drawBar ? { p in
-                                                           s.console.out("\r\u{1B}[2K" + s.console.fitLine(prefix + "epoch \(p.epoch)/\(plan.epochs)  batch \(p.batch)/\(p.batches)  loss \(fmt(p.loss, 4))"))
-                                                       } : nil)
-                        if drawBar { s.console.out("\r\u{1B}[2K") }
-                        if rec == nil || r.trainer.nonFinite != nil { break }
-                        if Interrupt.requested { interrupted = true; break }
-                    }
-                    r.findings = s.findings(for: r)
-                    done += 1
-                    let last = r.trainer.epochs.last
-                    var line = "[\(done)/\(total)] \(name): first-batch saturated \(r.trainer.firstBatch.map { pct($0.saturatedFraction, 1) } ?? "-")"
-                    line += ", \(plural(r.trainer.epochs.count, "epoch"))"
-                    if let acc = last?.testAccuracy { line += ", test acc \(pct(acc))" }
-                    if let tl = last?.testLoss { line += ", test loss \(fmt(tl, 4))" }
-                    if let ev = r.trainer.nonFinite { line += ", stopped at NaN/Inf (epoch \(ev.epoch), batch \(ev.batch))" }
-                    line += ", \(fmt(monotonicSeconds() - t0, 1))s"
-                    s.console.info(line)
-                    if interrupted { break }
+            if lanes == 2 {
+                interrupted = sweepTwoAtATime(s, order.map { ($0.name, $0.config) }, data: (d.train, test), epochs: plan.epochs, epsilon: eps,
+                                              drawBar: drawBar, draw: drawProgress) { k, r, seconds in
+                    replaceEarlier(r.name)
+                    admit(k, r)
+                    report(r, seconds: seconds)
                 }
-                if !list.isEmpty { runsOfCell.append(list) }
+                return
+            }
+            for k in order.indices {
+                if Interrupt.requested { interrupted = true; break }
+                let c = order[k].config
+                replaceEarlier(order[k].name)
+                let r = Run(name: order[k].name, config: c)
+                if s.threads > 0 { r.trainer.threads = s.threads }
+                admit(k, r)
+                let t0 = monotonicSeconds()
+                for _ in 0..<plan.epochs {
+                    let rec = r.trainer.trainEpoch(d.train, test: test, batch: c.batch, epsilon: eps,
+                                                   shouldStop: { Interrupt.requested },
+                                                   progress: drawBar ? { p in drawProgress(k, p) } : nil)
+                    if drawBar { s.console.out("\r\u{1B}[2K") }
+                    if rec == nil || r.trainer.nonFinite != nil { break }
+                    if Interrupt.requested { interrupted = true; break }
+                }
+                report(r, seconds: monotonicSeconds() - t0)
                 if interrupted { break }
             }
         }
@@ -249,6 +278,15 @@ extension Commands {
                      + (runsOfCell.contains { $0.count > 1 } ? "; mean (min–max) \(over)" : ""))
         s.console.line("published: the original study, one unseeded draw per network; h1/hN: first/last hidden layer's mean on the first batch;")
         s.console.line("max h mean: the largest hidden-layer mean over the epochs; failing: check rules that failed (in how many seeds)")
+    }
+
+    /// Whether two of these networks fit in the session's memory share at once: each within half of it, by the
+    /// estimate that refuses a network too large for the whole share.
+    static func twoFitInMemory(_ s: Session, _ configs: [RunConfig]) -> Bool {
+        let share = s.memoryFraction
+        defer { s.memoryFraction = share }
+        s.memoryFraction = share / 2
+        return configs.allSatisfy { (try? s.checkMemory(layers: $0.layers!, batch: $0.batch)) != nil }
     }
 
     /// What `history save` writes for an interrupted sweep: the runs that ran, as sweeps of one cell each (a cell

@@ -49,6 +49,8 @@ public final class Session {
     public var memoryFraction = 0.5
     /// Threads the engine may use (`set threads`); 0 = the fastest for this machine.
     public var threads = 0
+    /// Runs the latest `sweep` trained at once: 2 (two runs at a time, each on one thread) or 1.
+    public internal(set) var sweepLanes = 0
     /// `set fix.epochs`: at most this many epochs per remedy `fix` tries on a curve rule.
     public var fixEpochs = 5
     /// The latest `fix` table (what `fix apply N` adopts and `report` shows).
