@@ -139,6 +139,7 @@ public final class Network {
 /// multiples of 16 floats) then never share a cache line.
 func alignedFloats(_ n: Int) -> UnsafeMutablePointer<Float> {
     let count = max(n, 1)
+    allocatedFloatCounter.add(count, ordering: .relaxed)   // TrainingMemory's tests count what training allocates
     let raw = UnsafeMutableRawPointer.allocate(byteCount: count * MemoryLayout<Float>.stride, alignment: 64)
     let p = raw.bindMemory(to: Float.self, capacity: count)
     p.initialize(repeating: 0, count: count)

@@ -16,7 +16,7 @@ final class SettingsTests: XCTestCase {
     func testRanking() {
         // fail: saturation, init-loss, input-range; warn: dead-units, output-units; not-run: act-saturation + epoch rules.
         let input = Fixture.input(layers: [784, 128, 128, 12], inputMax: 255,
-                                  firstBatch: Fixture.firstBatch(loss: 14, saturated: 0.9, dead: [0.3, 0]), epochs: [])
+                                  firstBatch: Fixture.firstBatch(loss: 14, saturated: 0.9, dead: [0.35, 0]), epochs: [])
         let fs = Rules.evaluate(input, thresholds: .defaults)
         XCTAssertEqual(fs.count, Rules.all.count)
         let sev = fs.map(\.verdict.severity)
@@ -126,7 +126,7 @@ final class SettingsTests: XCTestCase {
         XCTAssertTrue(t.changed.isEmpty)
         try t.set("check.saturation.fail", "0.2")
         try t.set("check.overfitting", "off")
-        try t.set("check.init-loss.warn", "0.5") // the default: not a change
+        try t.set("check.init-loss.warn", "1.15") // the default: not a change
         XCTAssertEqual(t.changed.map(\.key), ["check.overfitting", "check.saturation.fail"])
         XCTAssertEqual(t.changed.map(\.value), ["off", "0.2"])
         try t.set("check.saturation.fail", "0.1")

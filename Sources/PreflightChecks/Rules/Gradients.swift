@@ -3,14 +3,15 @@ import PreflightEngine
 extension Rule {
     static let gradVanish = Rule(
         id: "grad-vanish", title: "vanishing gradients",
-        measures: "The ratio of the first layer's weight-gradient norm to the last layer's, on the first batch and in the latest epoch; it counts only when the first layer's norm is itself tiny.",
+        measures: "The ratio of the first layer's weight-gradient norm to the last layer's, on the first batch and in the latest epoch; it counts only when the first layer's norm is itself tiny. Also the largest layer's gradient norm against `all-warn`: gradients that are tiny in every layer keep the ratio near 1 (not judged once the loss is below a tenth of ln C: a network that has learned its task has small gradients).",
         why: "When almost no gradient reaches the first layers they stop learning while the last layer does all the work.",
-        source: "AUTOTRAINER: ratio below 1e-3 with the first layer's norm below 1e-4. The warn level is ten times each.",
+        source: "AUTOTRAINER: ratio below 1e-3 with the first layer's norm below 1e-4. The warn level is ten times each. all-warn, 1e-4, is AUTOTRAINER's level for a vanished norm, applied to every layer: the fault zoo's healthy controls never had all layers below 7e-3 (at any phase, even converged), while weights of std 0.01 in 6 layers give 2e-7–4e-7 in every layer on the first batch (faults/NOTES.md).",
         tryThis: "Use relu with init he, fewer layers, or a larger learning rate for deep tanh/sigmoid networks.",
         settings: [.level("warn", 1e-2, "warn when first/last is below this (and the first norm below warn-norm)", .positive),
                    .level("fail", 1e-3, "fail when first/last is below this (and the first norm below fail-norm)", .positive),
                    .knob("warn-norm", 1e-3, "first layer's gradient norm below which a warn ratio counts", .positive),
-                   .knob("fail-norm", 1e-4, "first layer's gradient norm below which a fail ratio counts", .positive)],
+                   .knob("fail-norm", 1e-4, "first layer's gradient norm below which a fail ratio counts", .positive),
+                   .level("all-warn", 1e-4, "warn when every weight layer's gradient norm is below this, whatever the ratio (while the loss is above a tenth of ln C)", .positive)],
         evaluate: { $0.gradient(vanish: true) })
 
     static let gradExplode = Rule(
@@ -31,7 +32,7 @@ private extension RuleContext {
         guard (input.layers?.count ?? 0) >= 3 || (input.firstBatch?.gradNorms.count ?? 0) >= 2 || (lastWithLayers?.layers.count ?? 0) >= 2 else {
             return notRun("needs 2 or more weight layers")
         }
-        func judge(_ norms: [Double], phase: String, over: String) -> Finding {
+        func judge(_ norms: [Double], phase: String, over: String, loss: Double) -> Finding {
             guard norms.count >= 2 else { return notRun("needs 2 or more weight layers", phase: phase) }
             let first = norms.first!, last = norms.last!
             guard first.isFinite && last.isFinite else {
@@ -46,6 +47,15 @@ private extension RuleContext {
                 else if g.1 == nil { g.1 = p("fail") }
                 let hint = first == 0 && last == 0 ? "no gradient reaches any layer: see dead-units (units never active?) and symmetry"
                                                    : "use relu with init he, or fewer layers"
+                // Tiny in every layer: the ratio stays near 1, the norms themselves give it away. A network whose
+                // loss is already near 0 has learned its task; small gradients are then expected.
+                let learned = lnC.map { loss.isFinite && loss < 0.1 * $0 } ?? false
+                if g.0 == .ok, let nw = p("all-warn"), !learned, norms.allSatisfy(\.isFinite), let top = norms.max(), top < nw {
+                    let k = norms.firstIndex(of: top)! + 1
+                    return make(phase, top, (.warn, nw),
+                                "largest gradient norm \(num(top)) (weight layer \(k)) \(over), below \(num(nw)) in every layer; \(text)",
+                                hint: "weights too small for the depth: use init he (relu) or init glorot rather than a tiny init, or fewer layers")
+                }
                 return make(phase, ratio, g, text, hint: hint)
             }
             // Two norms that are both ~0 give any ratio: gradients that small vanish, they do not explode.
@@ -64,9 +74,9 @@ private extension RuleContext {
             return make(phase, ratio, g, text, hint: hint)
         }
         var fs: [Finding] = []
-        if let fb = input.firstBatch, !fb.gradNorms.isEmpty { fs.append(judge(fb.gradNorms, phase: "first-batch", over: "on the first batch")) }
+        if let fb = input.firstBatch, !fb.gradNorms.isEmpty { fs.append(judge(fb.gradNorms, phase: "first-batch", over: "on the first batch", loss: fb.loss)) }
         if let e = lastWithLayers {
-            fs.append(judge(e.layers.map(\.gradNorm), phase: phase(e), over: "over epoch \(e.epoch)"))
+            fs.append(judge(e.layers.map(\.gradNorm), phase: phase(e), over: "over epoch \(e.epoch)", loss: e.trainLoss))
         }
         return worst(fs) ?? notRun(noFirstBatch)
     }

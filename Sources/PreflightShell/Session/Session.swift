@@ -107,12 +107,14 @@ public final class Session {
         return c
     }
 
-    /// Refuses networks whose parameters, optimiser state and batch buffers would not fit in memory.
+    /// Refuses networks whose training buffers (`TrainingMemory.bytes`: parameters, gradients, optimiser state,
+    /// the training step's copies of layer 0 and its batch buffers, the evaluation workspace, the sparse input
+    /// lists) would not fit in the share of memory `set memory` allows. Dropout's buffers count when the
+    /// configuration has dropout on; the sparse lists always (the data may take the sparse path).
     func checkMemory(layers: [Int], batch: Int) throws {
         var params = 0
         for i in 0..<(layers.count - 1) { params += layers[i] * layers[i + 1] + layers[i + 1] }
-        let acts = layers.reduce(0, +) * max(batch, 500) * 2
-        let bytes = Double(params * 4 + acts) * 4
+        let bytes = TrainingMemory.bytes(sizes: layers, batch: batch, dropout: config.dropoutValue > 0)
         let budget = Double(physicalMemory()) * memoryFraction
         if bytes > budget {
             throw CommandError("this network needs about \(formatBytes(bytes)) (\(params) parameters), more than the budget of \(formatBytes(budget)) (set memory \(num(memoryFraction)) of the machine's memory)")
