@@ -239,7 +239,7 @@ final class BatchNormTests: XCTestCase {
             + Double(net.beta(0)[0])
         let ws = Workspace(sizes: net.sizes, capacity: 1)
         ws.load(test, order: nil, start: 0, rows: 1)
-        net.forward(ws, rows: 1, stats: nil)
+        net.forward(ws, rows: 1)
         XCTAssertEqual(Double(ws.acts[0][0]), max(yHand, 0), accuracy: 1e-5)
         // Layer 0's sparse products feed the same normalisation at evaluation.
         t.inputPath = .sparse
