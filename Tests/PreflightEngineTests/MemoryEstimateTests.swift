@@ -1,5 +1,5 @@
 import XCTest
-@testable import PreflightEngine
+import PreflightEngine
 
 /// `TrainingMemory.bytes`, the estimate `set memory` judges a network by, against the float buffers training
 /// really allocates (counted where every one of them is made, `alignedFloats`).
