@@ -150,6 +150,9 @@ final class InterruptAndReplayTests: XCTestCase {
         }, err: { box.out += $0 }, interactive: true)
         let s = Session(console: console, options: SessionOptions(dataDir: nil, cacheDir: NSTemporaryDirectory() + "pf-cache"))
         try s.execute("data synthetic 300")
+        // One run after the other, so that the progress line that presses ^C is drawn while its run trains (two at
+        // a time, a run on the other thread is drawn as it is polled: see testInterruptedTwoAtATimeSweepReplays).
+        try s.execute("set threads 1")
         try s.execute("sweep init glorot depth 1 2 epochs 3 seeds 2 width 8")
         Interrupt.clear()
         XCTAssertEqual(s.runs.map(\.name), ["glorot-d1-s0", "glorot-d1-s1", "glorot-d2-s0"])
@@ -175,6 +178,46 @@ final class InterruptAndReplayTests: XCTestCase {
         XCTAssertEqual(runs.map { ($0["epochs"] as! [Any]).count }, [3, 3, whole])
         let replayed = (runs[2]["epochs"] as! [[String: Any]])[0]["train_loss"] as! Double
         XCTAssertEqual(replayed, s.runs[2].trainer.epochs[0].trainLoss, accuracy: 1e-12)
+    }
+
+    /// Two runs at a time, ^C in the first: whatever the timing, the runs kept are the first ones in sweep order,
+    /// all whole but the last, and the saved history replays them to the same records.
+    func testInterruptedTwoAtATimeSweepReplays() throws {
+        final class Box { var out = "" }
+        let box = Box()
+        let console = Console(out: { s in
+            box.out += s
+            if s.contains("glorot-d1-s0 epoch 2/") { Interrupt.request() }
+        }, err: { box.out += $0 }, interactive: true)
+        let s = Session(console: console, options: SessionOptions(dataDir: nil, cacheDir: NSTemporaryDirectory() + "pf-cache"))
+        try s.execute("data synthetic 600")
+        try s.execute("set threads 2")
+        try s.execute("sweep init glorot depth 1 2 epochs 3 seeds 2 width 8")
+        XCTAssertTrue(Interrupt.requested)
+        Interrupt.clear()
+        XCTAssertEqual(s.sweepLanes, 2)
+        let order = ["glorot-d1-s0", "glorot-d1-s1", "glorot-d2-s0", "glorot-d2-s1"]
+        let names = s.runs.map(\.name)
+        XCTAssertFalse(names.isEmpty)
+        XCTAssertEqual(names, Array(order.prefix(names.count)), "the runs kept come first in sweep order")
+        for r in s.runs.dropLast() {
+            XCTAssertEqual(r.trainer.epochs.count, 3, r.name)
+            XCTAssertTrue(r.trainer.epochs.allSatisfy(\.complete), r.name)
+        }
+        XCTAssertTrue(box.out.contains("interrupted: \(names.count) of 4 runs"), box.out)
+        // Replayed: the runs with a whole epoch, each with the whole epochs it finished, and the same first epoch.
+        let kept = s.runs.filter { $0.trainer.epochs.contains(where: \.complete) }
+        let dir = tempDir()
+        try s.replayScript().write(toFile: dir.path + "/h.pf", atomically: true, encoding: .utf8)
+        let (status, _, err) = try runBinary([dir.path + "/h.pf", "-c", "export \(dir.path)/b.json"])
+        XCTAssertEqual(status, 0, err)
+        let runs = try loadJSON(dir.path + "/b.json")["runs"] as! [[String: Any]]
+        XCTAssertEqual(runs.map { $0["name"] as! String }, kept.map(\.name))
+        XCTAssertEqual(runs.map { ($0["epochs"] as! [Any]).count }, kept.map { $0.trainer.epochs.filter(\.complete).count })
+        for (j, r) in zip(runs, kept) {
+            let replayed = (j["epochs"] as! [[String: Any]])[0]["train_loss"] as! Double
+            XCTAssertEqual(replayed, r.trainer.epochs[0].trainLoss, accuracy: 1e-12, r.name)
+        }
     }
 
     func testSourceIsSavedAsOneLineWithItsFullPath() throws {
