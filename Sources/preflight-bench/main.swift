@@ -302,7 +302,7 @@ if remedies {
         ("schedule cosine", { $0.optimizer.schedule = .cosine; $0.optimizer.plannedEpochs = 10 }, .adam(lr: 0.001)),
         ("schedule step 1 0.5", { $0.optimizer.schedule = .step(every: 1, factor: 0.5) }, .adam(lr: 0.001)),
     ].filter { v in
-        let key = ["none": "none", "dropout 0.3": "dropout", "clip 1": "clip", "l2 1e-4": "l2", "optimizer adamw 0.001": "adamw",
+        let key = ["none": "none", "dropout 0.3": "dropout", "clip 1": "clip", "batchnorm on": "batchnorm", "l2 1e-4": "l2", "optimizer adamw 0.001": "adamw",
                    "schedule cosine": "cosine", "schedule step 1 0.5": "step"][v.0]!
         return key == "none" || remedy == "none" ? key != "step" || remedy == "step" : key == remedy
     }
