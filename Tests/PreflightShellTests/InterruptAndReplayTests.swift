@@ -114,12 +114,7 @@ final class InterruptAndReplayTests: XCTestCase {
     // MARK: item 11: history save writes what happened
 
     func testInterruptedTrainIsSavedAsTheEpochsItTrained() throws {
-        final class Box { var out = "" }
-        let box = Box()
-        let console = Console(out: { s in
-            box.out += s
-            if s.hasPrefix("epoch   4") { Interrupt.request() }
-        }, err: { box.out += $0 })
+        let (console, box) = interruptingConsole(interactive: false) { $0.hasPrefix("epoch   4") }
         let s = Session(console: console, options: SessionOptions(dataDir: nil, cacheDir: NSTemporaryDirectory() + "pf-cache"))
         try s.execute("data synthetic 300")
         try s.execute("layers 784 16 10")
@@ -142,12 +137,7 @@ final class InterruptAndReplayTests: XCTestCase {
     }
 
     func testInterruptedSweepIsSavedAsTheRunsThatRan() throws {
-        final class Box { var out = "" }
-        let box = Box()
-        let console = Console(out: { s in
-            box.out += s
-            if s.contains("glorot-d2-s0 epoch 2/") { Interrupt.request() }
-        }, err: { box.out += $0 }, interactive: true)
+        let (console, box) = interruptingConsole { $0.contains("glorot-d2-s0 epoch 2/") }
         let s = Session(console: console, options: SessionOptions(dataDir: nil, cacheDir: NSTemporaryDirectory() + "pf-cache"))
         try s.execute("data synthetic 300")
         // One run after the other, so that the progress line that presses ^C is drawn while its run trains (two at
@@ -183,12 +173,7 @@ final class InterruptAndReplayTests: XCTestCase {
     /// Two runs at a time, ^C in the first: whatever the timing, the runs kept are the first ones in sweep order,
     /// all whole but the last, and the saved history replays them to the same records.
     func testInterruptedTwoAtATimeSweepReplays() throws {
-        final class Box { var out = "" }
-        let box = Box()
-        let console = Console(out: { s in
-            box.out += s
-            if s.contains("glorot-d1-s0 epoch 2/") { Interrupt.request() }
-        }, err: { box.out += $0 }, interactive: true)
+        let (console, box) = interruptingConsole { $0.contains("glorot-d1-s0 epoch 2/") }
         let s = Session(console: console, options: SessionOptions(dataDir: nil, cacheDir: NSTemporaryDirectory() + "pf-cache"))
         try s.execute("data synthetic 600")
         try s.execute("set threads 2")

@@ -77,13 +77,8 @@ final class ParallelSweepTests: XCTestCase {
     func testInterruptKeepsWhatOneAfterTheOtherKeeps() throws {
         var histories: [[String]] = []
         for threads in [1, 2] {
-            final class Box { var out = "" }
-            let box = Box()
-            let console = Console(out: { s in
-                box.out += s
-                // The progress line of the first run's second epoch: press ^C.
-                if s.contains("glorot-d6-s0 epoch 2/") { Interrupt.request() }
-            }, err: { box.out += $0 }, interactive: true)
+            // The progress line of the first run's second epoch: press ^C.
+            let (console, box) = interruptingConsole { $0.contains("glorot-d6-s0 epoch 2/") }
             var o = SessionOptions(dataDir: nil, cacheDir: NSTemporaryDirectory() + "preflight-sweep-test")
             o.allowDownload = false
             let s = Session(console: console, options: o)

@@ -2,6 +2,20 @@ import Foundation
 import XCTest
 import PreflightShell
 
+/// Everything a console printed (standard output and errors together, in order).
+final class PrintedText { var out = "" }
+
+/// A console that keeps what it prints and presses ^C (`Interrupt.request()`) whenever a printed piece satisfies
+/// `trigger`, e.g. the progress line of a run's second epoch: for the tests of what an interruption keeps.
+func interruptingConsole(interactive: Bool = true, when trigger: @escaping (String) -> Bool) -> (Console, PrintedText) {
+    let box = PrintedText()
+    let console = Console(out: { s in
+        box.out += s
+        if trigger(s) { Interrupt.request() }
+    }, err: { box.out += $0 }, interactive: interactive)
+    return (console, box)
+}
+
 /// A session whose output is captured.
 final class Captured {
     var out = "", err = ""

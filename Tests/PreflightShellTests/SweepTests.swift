@@ -154,13 +154,8 @@ final class SweepTests: XCTestCase {
 
     /// ^C during the first run: the sweep stops after the current batch, keeps that run, starts no other.
     func testInterruptKeepsFinishedRuns() {
-        final class Box { var out = "" }
-        let box = Box()
-        let console = Console(out: { s in
-            box.out += s
-            // The progress line of the first run's second epoch: press ^C.
-            if s.contains("glorot-d1-s0 epoch 2/") { Interrupt.request() }
-        }, err: { box.out += $0 }, interactive: true)
+        // The progress line of the first run's second epoch: press ^C.
+        let (console, box) = interruptingConsole { $0.contains("glorot-d1-s0 epoch 2/") }
         var o = SessionOptions(dataDir: nil, cacheDir: NSTemporaryDirectory() + "preflight-sweep-test")
         o.allowDownload = false
         let s = Session(console: console, options: o)
