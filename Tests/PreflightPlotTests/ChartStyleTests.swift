@@ -33,14 +33,7 @@ final class ChartStyleTests: XCTestCase {
     func testTwelveSeriesGetTwelveTerminalColours() {
         let series = (0..<12).map { k in Series(name: "s\(k)", points: curve(5) { Double(k) * 10 + $0 }) }
         let text = Chart(title: "many", series: series).renderTerminal(TerminalStyle(width: 100, height: 30, unicode: true, color: true))
-        var codes = Set<String>()
-        var rest = Substring(text)
-        while let r = rest.range(of: "\u{1B}[38;5;") {
-            let tail = rest[r.upperBound...]
-            let end = tail.firstIndex(of: "m")!
-            codes.insert(String(tail[..<end]))
-            rest = tail[end...]
-        }
+        let codes = terminalColourCodes(text)
         XCTAssertEqual(codes.count, 12, "\(codes)")
     }
 
@@ -246,7 +239,7 @@ final class ChartStyleTests: XCTestCase {
     func testTerminalBarsAreColoured() {
         let text = saturation().renderTerminal(TerminalStyle(width: 60, height: 16, unicode: true, color: true))
         for k in 1...2 { XCTAssertTrue(text.contains("\u{1B}[38;5;") && text.contains("█"), "bar \(k)") }
-        XCTAssertGreaterThanOrEqual(Set(text.components(separatedBy: "\u{1B}[38;5;").dropFirst().map { $0.prefix { $0 != "m" } }).count, 3)
+        XCTAssertGreaterThanOrEqual(terminalColourCodes(text).count, 3)
     }
 
     func testBarsOnALogAxis() {

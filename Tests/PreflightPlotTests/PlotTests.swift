@@ -198,14 +198,7 @@ final class TerminalTests: XCTestCase {
         var many: [Series] = []
         for k in 0..<8 { many.append(Series(name: "s\(k)", points: curve(5) { Double(k) * 10 + $0 })) }
         let text = Chart(title: "many", series: many).renderTerminal(TerminalStyle(width: 80, height: 24, unicode: true, color: true))
-        var codes = Set<String>()
-        var rest = Substring(text)
-        while let r = rest.range(of: "\u{1B}[38;5;") {
-            let tail = rest[r.upperBound...]
-            let end = tail.firstIndex(of: "m")!
-            codes.insert(String(tail[..<end]))
-            rest = tail[end...]
-        }
+        let codes = terminalColourCodes(text)
         XCTAssertGreaterThanOrEqual(codes.count, 7)
     }
 }

@@ -3,6 +3,11 @@ import CZlibShim
 import Foundation
 import PreflightPlot
 
+/// The distinct 256-colour codes (`ESC[38;5;Nm`) a terminal chart's text uses.
+func terminalColourCodes(_ text: String) -> Set<String> {
+    Set(text.components(separatedBy: "\u{1B}[38;5;").dropFirst().map { String($0.prefix { $0 != "m" }) })
+}
+
 /// Points (1, f(1)) ... (n, f(n)).
 func curve(_ n: Int, _ f: (Double) -> Double) -> [(x: Double, y: Double)] {
     (1...n).map { i -> (x: Double, y: Double) in
