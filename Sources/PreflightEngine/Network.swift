@@ -107,8 +107,8 @@ public final class Network {
         }
         // Batch normalisation starts as the identity on a standardised batch: γ 1, β 0, running mean 0, variance 1.
         for h in normRanges.indices {
-            _ = gamma(h).update(repeating: 1); _ = beta(h).update(repeating: 0)
-            _ = movingMean(h).update(repeating: 0); _ = movingVariance(h).update(repeating: 1)
+            gamma(h).update(repeating: 1); beta(h).update(repeating: 0)
+            movingMean(h).update(repeating: 0); movingVariance(h).update(repeating: 1)
         }
     }
 

@@ -308,7 +308,7 @@ if remedies {
     }
     func load() -> String { (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3).joined(separator: " ") ?? "?" }
     print("remedies: \(epochs) rounds of one epoch of 784-128-128-10 (adam 0.001, batch 100) per variant, in turn; load average before: \(load())")
-    for threads in threadsArg.map { [$0] } ?? [1, 2] {
+    for threads in threadsArg.map({ [$0] }) ?? [1, 2] {
         let trainers = variants.map { v -> Trainer in
             let net = Network(sizes: [784, 128, 128, 10], activation: .relu, batchNorm: v.0 == "batchnorm on")
             net.initialize([.glorot, .glorot, .glorot], seed: 1)

@@ -211,6 +211,15 @@ public final class EditLineReader: LineReader {
     /// thread reads it, so no two threads ever touch it.)
     nonisolated(unsafe) static private(set) var handlersInstalled = false
 
+    /// SIGTERM / SIGHUP: the first asks the session to stop as ^C does (and remembers the signal), a second ends
+    /// the program at once.
+    private static let onTerminationSignal: @convention(c) (Int32) -> Void = { sig in
+        guard Interrupt.onSignalThread(sig) else { return }
+        if terminationSignal.pointee != 0 { _exit(128 + sig) }
+        terminationSignal.pointee = sig
+        Interrupt.request()
+    }
+
     private static func installTerminationHandlers() {
         guard !handlersInstalled else { return }
         handlersInstalled = true
@@ -218,19 +227,9 @@ public final class EditLineReader: LineReader {
         Interrupt.install()   // the ^C flag exists before any handler can touch it
         var sa = sigaction()
         #if canImport(Glibc)
-        sa.__sigaction_handler.sa_handler = { sig in
-            guard Interrupt.onSignalThread(sig) else { return }
-            if terminationSignal.pointee != 0 { _exit(128 + sig) }
-            terminationSignal.pointee = sig
-            Interrupt.request()
-        }
+        sa.__sigaction_handler.sa_handler = onTerminationSignal
         #else
-        sa.__sigaction_u.__sa_handler = { sig in
-            guard Interrupt.onSignalThread(sig) else { return }
-            if terminationSignal.pointee != 0 { _exit(128 + sig) }
-            terminationSignal.pointee = sig
-            Interrupt.request()
-        }
+        sa.__sigaction_u.__sa_handler = onTerminationSignal
         #endif
         sigemptyset(&sa.sa_mask)
         sa.sa_flags = 0   // no SA_RESTART: a blocked read at the prompt returns
