@@ -283,10 +283,7 @@ extension Commands {
     /// Whether two of these networks fit in the session's memory share at once: each within half of it, by the
     /// estimate that refuses a network too large for the whole share.
     static func twoFitInMemory(_ s: Session, _ configs: [RunConfig]) -> Bool {
-        let share = s.memoryFraction
-        defer { s.memoryFraction = share }
-        s.memoryFraction = share / 2
-        return configs.allSatisfy { (try? s.checkMemory(layers: $0.layers!, batch: $0.batch)) != nil }
+        configs.allSatisfy { (try? s.checkMemory(layers: $0.layers!, batch: $0.batch, share: s.memoryFraction / 2)) != nil }
     }
 
     /// What `history save` writes for an interrupted sweep: the runs that ran, as sweeps of one cell each (a cell

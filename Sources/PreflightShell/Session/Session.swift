@@ -112,12 +112,14 @@ public final class Session {
     /// lists) would not fit in the share of memory `set memory` allows. Dropout's, clipping's and batch
     /// normalisation's buffers count when the configuration has them on; the sparse lists always (the data may
     /// take the sparse path).
-    func checkMemory(layers: [Int], batch: Int) throws {
+    /// `share`: the share of memory allowed (default: `set memory`'s).
+    func checkMemory(layers: [Int], batch: Int, share: Double? = nil) throws {
         var params = 0
         for i in 0..<(layers.count - 1) { params += layers[i] * layers[i + 1] + layers[i + 1] }
         let bytes = TrainingMemory.bytes(sizes: layers, batch: batch, dropout: config.dropoutValue > 0, clip: config.clip != nil,
                                         batchNorm: config.batchNormValue)
-        let budget = Double(physicalMemory()) * memoryFraction
+        let share = share ?? memoryFraction
+        let budget = Double(physicalMemory()) * share
         if bytes > budget {
             throw CommandError("this network needs about \(formatBytes(bytes)) (\(params) parameters), more than the budget of \(formatBytes(budget)) (set memory \(num(memoryFraction)) of the machine's memory)")
         }
