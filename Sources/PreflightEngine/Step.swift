@@ -325,7 +325,7 @@ final class TrainingStep: @unchecked Sendable {
     }
 
     private func workerLoop() {
-        Self.leaveSignalsToOtherThreads()
+        leaveSignalsToOtherThreads()
         BLAS.setThreads(1)
         BLAS.setFlushToZero(true)
         while true {
@@ -338,16 +338,6 @@ final class TrainingStep: @unchecked Sendable {
             }
             step(thread: 1)
         }
-    }
-
-    /// Blocks asynchronous signals (^C, SIGTERM, SIGHUP, SIGWINCH, …) in the calling thread, so that the
-    /// process's handlers run on the main thread: there a signal interrupts the prompt's blocking read as the
-    /// line editor expects. Faults stay deliverable.
-    private static func leaveSignalsToOtherThreads() {
-        var set = sigset_t()
-        sigfillset(&set)
-        for s in [SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP] { sigdelset(&set, s) }
-        pthread_sigmask(SIG_BLOCK, &set, nil)
     }
 
     func resetStats() {
@@ -824,4 +814,15 @@ public enum DropoutMask {
     public static func kept(seed: UInt64, step: UInt64, layer: Int, row: Int, unit: Int, rate: Float) -> Bool {
         draw(rowKey(stepKey(seed: seed, step: step), layer: layer, row: row), unit: unit) >= threshold(rate)
     }
+}
+
+
+/// Blocks asynchronous signals (^C, SIGTERM, SIGHUP, SIGWINCH, …) in the calling thread, so that the process's
+/// handlers run on the main thread: there a signal interrupts the prompt's blocking read as the line editor
+/// expects. Faults stay deliverable. For every helper thread that trains (the step's worker, a sweep's lane).
+public func leaveSignalsToOtherThreads() {
+    var set = sigset_t()
+    sigfillset(&set)
+    for s in [SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP] { sigdelset(&set, s) }
+    pthread_sigmask(SIG_BLOCK, &set, nil)
 }

@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 import PreflightEngine
 
 /// A sweep's runs trained two at a time: the main thread and one helper thread each take the next run not yet
@@ -78,7 +75,7 @@ final class SweepLanes: @unchecked Sendable {
     func startHelper() {
         lock.lock(); helperRunning = true; lock.unlock()
         let t = Thread { [self] in
-            Self.leaveSignalsToMainThread()
+            leaveSignalsToOtherThreads()   // ^C and the others reach the main thread
             while let i = take() {
                 trainRun(i, progress: { p in
                     self.lock.lock(); self.slots[i].progress = p; self.lock.unlock()
@@ -109,17 +106,6 @@ final class SweepLanes: @unchecked Sendable {
         lock.lock()
         while helperRunning { lock.wait() }
         lock.unlock()
-    }
-
-    /// Blocks asynchronous signals in the helper, so that ^C and the others reach the main thread (the
-    /// prompt's read and the interrupt flag live there). Faults stay deliverable.
-    private static func leaveSignalsToMainThread() {
-        #if canImport(Glibc)
-        var set = sigset_t()
-        sigfillset(&set)
-        for s in [SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP] { sigdelset(&set, s) }
-        pthread_sigmask(SIG_BLOCK, &set, nil)
-        #endif
     }
 }
 
